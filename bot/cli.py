@@ -1,0 +1,428 @@
+"""The `newsbot` command line: index, search, list, show, summary, eval, publish, run, chat.
+
+The library does the work; this module reads the configuration once, parses arguments,
+prints, and turns outcomes into exit codes:
+
+    0  done
+    1  done, but some input was skipped (named on standard error)
+    2  bad usage or input (nothing done)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.settings import TOKEN_ENV, ConfigError, Settings, config_path, load_settings
+from index.corpus import Skipped
+from index.maintenance import OpenReport, open_engine
+from index.search import SearchEngine, SearchResponse
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_SKIPPED, EXIT_USAGE = 0, 1, 2
+
+
+class Progress:
+    """A one-line progress bar on standard error (only when it is a terminal)."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._last = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        width = 30
+        filled = int(width * done / total)
+        line = f"\r{stage:<11} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {100 * done // total:3d}%"
+        if line != self._last:
+            self.stream.write(line)
+            if done >= total:
+                self.stream.write("\n")
+            self.stream.flush()
+            self._last = line
+
+
+def _report_skipped(skipped: Sequence[Skipped]) -> None:
+    for problem in skipped:
+        print(f"skipped {problem.path}: {problem.reason}", file=sys.stderr)
+
+
+def _engine(settings: Settings, force: bool = False) -> tuple[SearchEngine, OpenReport]:
+    engine, report = open_engine(
+        settings.corpus_dir,
+        settings.index_dir,
+        settings.index,
+        settings.search,
+        workers=settings.workers,
+        progress=Progress(),
+        force=force,
+    )
+    if report.built:
+        print(
+            f"index built ({report.reason}): {report.build.n_articles if report.build else 0} articles "
+            f"in {report.build.seconds if report.build else 0:.1f}s",
+            file=sys.stderr,
+        )
+        _report_skipped(report.skipped)
+    return engine, report
+
+
+def _skipped_exit(report: OpenReport) -> int:
+    return EXIT_SKIPPED if report.skipped else EXIT_OK
+
+
+# --- commands -------------------------------------------------------------------------
+
+
+def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
+    """Build the index (when stale, or always with --force)."""
+    engine, report = _engine(settings, force=args.force)
+    if not report.built:
+        print(f"index is up to date: {engine.index.n_docs} articles in {settings.index_dir}")
+        skipped = [Skipped(p, r) for p, r in engine.index.meta.get("skipped", [])]
+        _report_skipped(skipped)
+        return EXIT_SKIPPED if skipped else EXIT_OK
+    build = report.build
+    assert build is not None
+    print(
+        f"indexed {build.n_articles} articles from {build.n_issues} files "
+        f"({build.segmented} segmented, {build.reused} reused) in {build.seconds:.1f}s -> {settings.index_dir}"
+    )
+    if build.skipped:
+        print(f"{len(build.skipped)} skipped (see above)", file=sys.stderr)
+    return _skipped_exit(report)
+
+
+def _print_response(response: SearchResponse, show_text: bool = False) -> None:
+    if response.problem:
+        print(response.message)
+        return
+    if not response.results:
+        print("没有找到相关的报道。可以换个说法，或用 `newsbot list` 看看有哪些文章。")
+        return
+    for number, result in enumerate(response.results, start=response.offset + 1):
+        a = result.article
+        where = " · ".join(p for p in (a.street, a.newspaper, a.date) if p)
+        print(f"{number}. {a.title}")
+        print(f"   {where} · {a.id} · score {result.score:.2f}")
+        print(f"   {result.snippet.marked()}")
+        if show_text:
+            print()
+            print(a.body)
+        print()
+
+
+def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
+    """Answer a question, or every line of standard input (batch mode, JSON lines)."""
+    engine, report = _engine(settings)
+    if args.question is None:
+        for line in sys.stdin:
+            question = line.rstrip("\n")
+            response = engine.search(question, limit=args.limit)
+            print(json.dumps(response.to_dict(), ensure_ascii=False), flush=True)
+        return _skipped_exit(report)
+    response = engine.search(args.question, limit=args.limit, offset=args.offset)
+    if args.json:
+        print(json.dumps(response.to_dict(), ensure_ascii=False, indent=None))
+    else:
+        _print_response(response)
+    if response.problem:
+        return EXIT_USAGE
+    return _skipped_exit(report)
+
+
+def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
+    """List the indexed articles."""
+    engine, report = _engine(settings)
+    for article in engine.index.articles():
+        if args.street and article.street and args.street not in article.street:
+            continue
+        if args.json:
+            record = {
+                "id": article.id,
+                "title": article.title,
+                "headline": article.headline,
+                "issue": article.issue,
+                "street": article.street,
+                "date": article.date,
+                "text": article.body,
+                "captions": article.captions,
+            }
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            print(f"{article.id}\t{article.street or '-'}\t{article.date or '-'}\t{article.title}")
+    return _skipped_exit(report)
+
+
+def cmd_show(settings: Settings, args: argparse.Namespace) -> int:
+    """Print one article in full."""
+    engine, _ = _engine(settings)
+    article = engine.article(args.id)
+    if article is None:
+        print(f"no article with id {args.id!r} (see `newsbot list`)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(article.to_dict(), ensure_ascii=False))
+        return EXIT_OK
+    print(article.title)
+    print(" · ".join(p for p in (article.street, article.district, article.newspaper, article.date) if p))
+    if article.byline:
+        print(article.byline)
+    print()
+    print(article.body)
+    if article.source:
+        print(f"（{article.source}）")
+    for caption in article.captions:
+        print(f"[图] {caption}")
+    return EXIT_OK
+
+
+def cmd_summary(settings: Settings, args: argparse.Namespace) -> int:
+    """Print what staff broadcast for an issue: each headline and its key sentence."""
+    engine, _ = _engine(settings)
+    issue = engine.find_issue(args.issue)
+    if issue is None:
+        known = ", ".join(i.id for i in engine.issues[:10])
+        print(f"no issue {args.issue!r}; issues: {known}", file=sys.stderr)
+        return EXIT_USAGE
+    lines = engine.summary(issue)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "issue": issue.id,
+                    "street": issue.street,
+                    "month": issue.month,
+                    "articles": [{"id": a.id, "headline": a.title, "key_sentence": s} for a, s in lines],
+                },
+                ensure_ascii=False,
+            )
+        )
+        return EXIT_OK
+    print(f"{issue.street or issue.id} {issue.month}".strip() + f"（{len(lines)} 篇）")
+    for article, sentence in lines:
+        print(f"■ {article.title}")
+        print(f"  {sentence}")
+    return EXIT_OK
+
+
+def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    """Score the engine on a question file (YAML titles or JSONL ids)."""
+    from index.evaluate import evaluate_ids, evaluate_titles, read_questions
+
+    try:
+        questions = read_questions(Path(args.file))
+    except (OSError, ValueError) as exc:
+        print(f"cannot read {args.file}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    engine, report = _engine(settings)
+    progress = Progress()
+    if questions.kind == "titles":
+        metrics = evaluate_titles(engine, questions)
+    else:
+        metrics = evaluate_ids(engine, questions, lambda d, t: progress("questions", d, t))
+    if args.json:
+        print(json.dumps(metrics, ensure_ascii=False))
+    else:
+        for key, value in metrics.items():
+            if isinstance(value, float):
+                print(f"{key:<20} {value:.3f}")
+            elif isinstance(value, list):
+                if value:
+                    print(f"{key:<20} " + " | ".join(value))
+            elif value is not None:
+                print(f"{key:<20} {value}")
+    return _skipped_exit(report)
+
+
+def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
+    """Add a new issue to the corpus and the index (no rebuild)."""
+    from index.publish import PublishError, parse_upload, publish_issue
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        issue, articles, text = parse_upload(
+            data, path.name, args.street, args.month or "", args.district or "", args.newspaper or ""
+        )
+    except PublishError as exc:
+        print(f"{path}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    engine, _ = _engine(settings)
+    print(f"{issue.street} {issue.month}: {len(articles)} 篇文章")
+    from index.summary import summary_lines
+
+    weights = engine.term_weights
+    for article, sentence in summary_lines(
+        articles, engine.index.tokenizer.document_tokens, lambda t: weights([t]).get(t, 0.0)
+    ):
+        print(f"■ {article.title}\n  {sentence}")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("not published: confirm with --yes when not at a terminal", file=sys.stderr)
+            return EXIT_USAGE
+        answer = input("发布？[y/N] ").strip().lower()
+        if answer not in ("y", "yes", "是"):
+            print("cancelled")
+            return EXIT_OK
+    try:
+        publish_issue(settings.corpus_dir, settings.index_dir, issue, articles, text)
+    except (PublishError, ValueError) as exc:
+        print(f"not published: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"published {issue.id} ({len(articles)} articles)")
+    try:
+        from bot.publishing import queue_broadcast_from_cli
+    except ImportError:
+        return EXIT_OK
+    queued = queue_broadcast_from_cli(settings, issue.id)
+    if queued is not None:
+        print(f"broadcast queued for {queued} subscribers (sent by the running bot)")
+    return EXIT_OK
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Start the Telegram bot (or the terminal chat when no token is set)."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        print(f"{TOKEN_ENV} is not set: starting the terminal chat instead.", file=sys.stderr)
+        return cmd_chat(settings, args)
+    from bot.app import run_bot
+
+    return run_bot(settings, token, webhook_url=args.webhook)
+
+
+def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    """Talk to the bot in the terminal, on the configured corpus."""
+    from bot.terminal import run_terminal_chat
+
+    return run_terminal_chat(settings)
+
+
+# --- argument parsing -----------------------------------------------------------------
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="configuration file (default ./config.yaml or $NEWSBOT_CONFIG)")
+    parser.add_argument("--corpus", help="corpus directory or archive file (overrides the configuration)")
+    parser.add_argument("--index", help="index directory (overrides the configuration)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and decisions")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="newsbot",
+        description="Answer residents' questions about their community newspapers.",
+        epilog="Exit codes: 0 done, 1 done but some input was skipped, 2 bad usage or input.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("index", help="build the index of the corpus", description=cmd_index.__doc__)
+    _common(p)
+    p.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="answer a question", description=cmd_search.__doc__)
+    _common(p)
+    p.add_argument("question", nargs="?", help="the question; omit to read one a line from standard input")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--limit", type=int, default=3, help="how many results (default 3)")
+    p.add_argument("--offset", type=int, default=0, help="skip this many results (paging)")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("list", help="list the indexed articles", description=cmd_list.__doc__)
+    _common(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per article")
+    p.add_argument("--street", help="only articles of this street")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="print one article", description=cmd_show.__doc__)
+    _common(p)
+    p.add_argument("id", help="article id (see `newsbot list`)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("summary", help="an issue's headlines and key sentences", description=cmd_summary.__doc__)
+    _common(p)
+    p.add_argument("issue", help="issue id, a unique prefix of it, or its file name")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("eval", help="measure answer quality on a question file", description=cmd_eval.__doc__)
+    _common(p)
+    p.add_argument("file", help="questions: YAML (gold titles, negatives) or JSONL (gold article ids)")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("publish", help="add a new issue and broadcast it", description=cmd_publish.__doc__)
+    _common(p)
+    p.add_argument("file", help="the issue's .txt file")
+    p.add_argument("--street", required=True, help="the street whose newspaper this is, e.g. 天山路街道")
+    p.add_argument("--month", help="YYYY-MM")
+    p.add_argument("--district", help="e.g. 长宁区")
+    p.add_argument("--newspaper", help="the newspaper's name, e.g. 天山社区晨报")
+    p.add_argument("--yes", action="store_true", help="publish without asking")
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser(
+        "run", help="start the Telegram bot (terminal chat without a token)", description=cmd_run.__doc__
+    )
+    _common(p)
+    p.add_argument("--webhook", metavar="URL", help="serve a webhook at this public URL instead of polling")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("chat", help="talk to the bot in the terminal", description=cmd_chat.__doc__)
+    _common(p)
+    p.set_defaults(func=cmd_chat)
+
+    try:
+        from bot.bench_cli import add_bench_parser
+    except ImportError:
+        pass
+    else:
+        add_bench_parser(sub, _common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `newsbot` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = load_settings(config_path(args.config), corpus=args.corpus, index=args.index)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        code: int = args.func(settings, args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

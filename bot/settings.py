@@ -1,0 +1,135 @@
+"""Reading `config.yaml` once, at the entry point, into plain settings objects."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from index.settings import IndexParams, SearchSettings, from_mapping
+
+DEFAULT_CONFIG = "config.yaml"
+CONFIG_ENV = "NEWSBOT_CONFIG"
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """How the bot reaches the Bot API and paces residents."""
+
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    poll_timeout: float = 10.0
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    # Questions a resident may send in a burst, and the steady rate after it (per second).
+    burst: int = 3
+    rate_per_second: float = 1.0
+    # Callback buttons older than this many days say they expired.
+    button_days: int = 30
+
+
+@dataclass(frozen=True)
+class RoleSettings:
+    """Telegram user ids of admins and (initial) staff."""
+
+    admins: tuple[int, ...] = ()
+    staff: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class BroadcastSettings:
+    """Pacing of broadcasts to subscribers."""
+
+    messages_per_second: float = 25.0
+    per_chat_interval: float = 1.0
+    max_attempts: int = 5
+    progress_every: float = 3.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the program reads from its configuration file."""
+
+    config_path: Path
+    corpus_dir: Path
+    data_dir: Path
+    index: IndexParams = field(default_factory=IndexParams)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    workers: int = 0
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    roles: RoleSettings = field(default_factory=RoleSettings)
+    broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
+    index_dir_override: Path | None = None
+
+    @property
+    def state_db(self) -> Path:
+        """The SQLite file holding subscribers, the query log and broadcasts."""
+        return self.data_dir / "newsbot.sqlite3"
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the index of `corpus_dir` lives (one directory per corpus)."""
+        if self.index_dir_override is not None:
+            return self.index_dir_override
+        default_corpus = (self.config_path.parent / "corpus").resolve()
+        if self.corpus_dir.resolve() == default_corpus:
+            return self.data_dir / "index"
+        digest = hashlib.sha1(str(self.corpus_dir.resolve()).encode()).hexdigest()[:8]
+        return self.data_dir / f"index-{self.corpus_dir.name.split('.')[0]}-{digest}"
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing or wrong; the message says where."""
+
+
+def config_path(explicit: str | None) -> Path:
+    """The configuration file to read: --config, else $NEWSBOT_CONFIG, else ./config.yaml."""
+    return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name) or {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"'{name}' must be a mapping")
+    return value
+
+
+def load_settings(path: Path, corpus: str | None = None, index: str | None = None) -> Settings:
+    """Read the configuration file; `corpus`/`index` override its directories."""
+    if path.exists():
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    elif path.name == DEFAULT_CONFIG and not os.environ.get(CONFIG_ENV):
+        data = {}
+    else:
+        raise ConfigError(f"configuration file {path} does not exist")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    base = path.resolve().parent
+    try:
+        roles = _section(data, "roles")
+        settings = Settings(
+            config_path=path.resolve(),
+            corpus_dir=Path(corpus) if corpus else base / str(data.get("corpus_dir", "corpus")),
+            data_dir=base / str(data.get("data_dir", "data")),
+            index=from_mapping(IndexParams, _section(data, "index")),
+            search=from_mapping(SearchSettings, _section(data, "search")),
+            workers=int(data.get("workers", 0)),
+            telegram=from_mapping(TelegramSettings, _section(data, "telegram")),
+            roles=RoleSettings(
+                admins=tuple(int(x) for x in roles.get("admins") or ()),
+                staff=tuple(int(x) for x in roles.get("staff") or ()),
+            ),
+            broadcast=from_mapping(BroadcastSettings, _section(data, "broadcast")),
+            index_dir_override=Path(index) if index else None,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    return settings

@@ -1,0 +1,128 @@
+"""The bot's durable state in SQLite: the connection, and named, recorded schema migrations.
+
+One file under the data directory holds subscribers, the query log, staff and broadcasts.
+Each migration runs once, in order, inside a transaction, and is recorded by name in
+`schema_migrations`, so an old database is brought up to date at start-up.
+The connection is shared between the bot's threads behind a lock (WAL mode lets other
+processes, such as `newsbot publish`, read and write at the same time).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# (name, SQL). Never edit a migration that has shipped; add a new one.
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "001_subscribers",
+        """
+        CREATE TABLE subscribers (
+            chat_id INTEGER PRIMARY KEY,
+            since REAL NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            blocked_at REAL,
+            updated_at REAL NOT NULL
+        );
+        CREATE TABLE subscriptions (
+            chat_id INTEGER NOT NULL REFERENCES subscribers(chat_id) ON DELETE CASCADE,
+            street TEXT NOT NULL,
+            since REAL NOT NULL,
+            PRIMARY KEY (chat_id, street)
+        );
+        CREATE INDEX subscriptions_street ON subscriptions(street);
+        """,
+    ),
+    (
+        "002_query_log",
+        """
+        CREATE TABLE query_log (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            chat_id INTEGER,
+            question TEXT NOT NULL,
+            results INTEGER NOT NULL
+        );
+        CREATE INDEX query_log_at ON query_log(at);
+        """,
+    ),
+]
+
+
+class Database:
+    """A SQLite database with our schema, usable from several threads."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None, timeout=30.0
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        with self._lock:
+            if self.path is not None:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA busy_timeout=30000")
+        self.migrate()
+
+    def migrate(self) -> list[str]:
+        """Apply the migrations not yet recorded; returns their names."""
+        applied: list[str] = []
+        with self.transaction() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+            )
+            done = {row[0] for row in conn.execute("SELECT name FROM schema_migrations")}
+            for name, sql in MIGRATIONS:
+                if name in done:
+                    continue
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, time.time()))
+                applied.append(name)
+        if applied:
+            log.info("database %s: applied %s", self.path or ":memory:", ", ".join(applied))
+        return applied
+
+    def applied_migrations(self) -> list[str]:
+        """Names of the migrations this database has, in order."""
+        return [r[0] for r in self.query("SELECT name FROM schema_migrations ORDER BY name")]
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on error)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        """Run one statement in its own transaction."""
+        with self._lock:
+            return self._conn.execute(sql, params)
+
+    def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        """All rows of a query."""
+        with self._lock:
+            return list(self._conn.execute(sql, params))
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()

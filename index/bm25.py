@@ -1,0 +1,224 @@
+"""Exact BM25 (Okapi, as rank-bm25's `BM25Okapi` scores it) over an inverted index in numpy arrays.
+
+Documents arrive as bags of term ids (plain arrays). The index is a list of segments, each
+holding its documents' postings by term; a newly published issue is one more small segment,
+so nothing is rebuilt. Scoring walks only the postings of the query's terms
+(term-at-a-time), so a question costs what its terms occur in, not the size of the corpus.
+
+Scores equal rank-bm25's: idf = log(N - df + 0.5) - log(df + 0.5), negative idfs replaced by
+epsilon times the mean idf of the vocabulary, tf normalised by k1 and b against the average
+document length, and a term repeated in the query counted each time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
+FloatArray = npt.NDArray[np.float64]
+
+SEGMENT_ARRAYS = ("doc_len", "fwd_indptr", "fwd_terms", "fwd_tfs", "terms", "indptr", "docs", "tfs")
+
+
+@dataclass(frozen=True)
+class BM25Params:
+    """The scoring parameters (rank-bm25's defaults)."""
+
+    k1: float = 1.5
+    b: float = 0.75
+    epsilon: float = 0.25
+
+
+@dataclass
+class Segment:
+    """The postings of a run of consecutive documents.
+
+    Forward arrays (`fwd_*`, by document) keep each document's bag of terms so a rebuild can
+    reuse it; inverted arrays (`terms`, `indptr`, `docs`, `tfs`, by term) answer queries.
+    `docs` are local numbers: add `doc_start` for the global one.
+    """
+
+    doc_start: int
+    doc_len: Int32Array
+    fwd_indptr: IntArray
+    fwd_terms: Int32Array
+    fwd_tfs: Int32Array
+    terms: Int32Array
+    indptr: IntArray
+    docs: Int32Array
+    tfs: Int32Array
+
+    @property
+    def n_docs(self) -> int:
+        """How many documents the segment holds."""
+        return int(self.doc_len.shape[0])
+
+    def postings(self, term: int) -> tuple[Int32Array, Int32Array] | None:
+        """(local doc numbers, term frequencies) of one term, or None when absent."""
+        pos = int(np.searchsorted(self.terms, term))
+        if pos >= self.terms.shape[0] or int(self.terms[pos]) != term:
+            return None
+        start, end = int(self.indptr[pos]), int(self.indptr[pos + 1])
+        return self.docs[start:end], self.tfs[start:end]
+
+    def bag(self, local_doc: int) -> tuple[Int32Array, Int32Array]:
+        """(term ids, frequencies) of one document."""
+        start, end = int(self.fwd_indptr[local_doc]), int(self.fwd_indptr[local_doc + 1])
+        return self.fwd_terms[start:end], self.fwd_tfs[start:end]
+
+    def save(self, directory: Path) -> None:
+        """Write the arrays as .npy files (loadable memory-mapped)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        for name in SEGMENT_ARRAYS:
+            np.save(directory / f"{name}.npy", getattr(self, name), allow_pickle=False)
+
+    @classmethod
+    def load(cls, directory: Path, doc_start: int, mmap: bool = True) -> Segment:
+        """Read a segment written by `save`; raises ValueError when it is inconsistent."""
+        arrays = {
+            name: np.load(directory / f"{name}.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
+            for name in SEGMENT_ARRAYS
+        }
+        segment = cls(doc_start=doc_start, **arrays)
+        segment.validate()
+        return segment
+
+    def validate(self) -> None:
+        """Raise ValueError when the arrays do not fit together (a damaged index)."""
+        n = self.n_docs
+        if self.fwd_indptr.shape[0] != n + 1 or int(self.fwd_indptr[-1]) != self.fwd_terms.shape[0]:
+            raise ValueError("forward index does not match the document count")
+        if self.fwd_tfs.shape != self.fwd_terms.shape or self.tfs.shape != self.docs.shape:
+            raise ValueError("term frequency arrays do not match their postings")
+        if self.indptr.shape[0] != self.terms.shape[0] + 1 or int(self.indptr[-1]) != self.docs.shape[0]:
+            raise ValueError("inverted index pointers do not match the postings")
+        if self.docs.shape[0] != self.fwd_terms.shape[0]:
+            raise ValueError("forward and inverted postings differ in size")
+
+
+def build_segment(bags: list[tuple[Int32Array, Int32Array]], doc_start: int) -> Segment:
+    """A segment from per-document bags (sorted unique term ids, their frequencies)."""
+    lengths = np.array([len(terms) for terms, _ in bags], dtype=np.int64)
+    fwd_indptr = np.zeros(len(bags) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=fwd_indptr[1:])
+    if bags:
+        fwd_terms = np.concatenate([t for t, _ in bags]).astype(np.int32, copy=False)
+        fwd_tfs = np.concatenate([f for _, f in bags]).astype(np.int32, copy=False)
+    else:
+        fwd_terms = np.zeros(0, dtype=np.int32)
+        fwd_tfs = np.zeros(0, dtype=np.int32)
+    doc_len = np.array([int(f.sum()) for _, f in bags], dtype=np.int32)
+    local_docs = np.repeat(np.arange(len(bags), dtype=np.int32), lengths)
+    order = np.argsort(fwd_terms, kind="stable")
+    sorted_terms = fwd_terms[order]
+    terms, counts = np.unique(sorted_terms, return_counts=True)
+    indptr = np.zeros(terms.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return Segment(
+        doc_start=doc_start,
+        doc_len=doc_len,
+        fwd_indptr=fwd_indptr,
+        fwd_terms=fwd_terms,
+        fwd_tfs=fwd_tfs,
+        terms=terms.astype(np.int32, copy=False),
+        indptr=indptr,
+        docs=local_docs[order],
+        tfs=fwd_tfs[order],
+    )
+
+
+class BM25Index:
+    """Global statistics over segments, and scoring."""
+
+    def __init__(self, segments: list[Segment], n_terms: int, params: BM25Params) -> None:
+        self.segments = segments
+        self.params = params
+        self.n_terms = n_terms
+        self._prepare()
+
+    def _prepare(self) -> None:
+        lengths = [s.doc_len for s in self.segments]
+        self.doc_len = np.concatenate(lengths).astype(np.float64) if lengths else np.zeros(0, dtype=np.float64)
+        self.n_docs = int(self.doc_len.shape[0])
+        self.avgdl = float(self.doc_len.sum() / self.n_docs) if self.n_docs else 0.0
+        df = np.zeros(self.n_terms, dtype=np.int64)
+        for segment in self.segments:
+            np.add.at(df, segment.terms.astype(np.int64), np.diff(segment.indptr))
+        self.df = df
+        self.idf = self._idf(df)
+        k1, b = self.params.k1, self.params.b
+        if self.n_docs:
+            self._norm = k1 * (1.0 - b + b * self.doc_len / self.avgdl)
+        else:
+            self._norm = np.zeros(0, dtype=np.float64)
+
+    def _idf(self, df: IntArray) -> FloatArray:
+        present = df > 0
+        n = self.n_docs
+        idf = np.zeros(df.shape[0], dtype=np.float64)
+        if not present.any():
+            return idf
+        values = np.log(n - df[present] + 0.5) - np.log(df[present] + 0.5)
+        average = float(values.sum() / values.shape[0])
+        values[values < 0] = self.params.epsilon * average
+        idf[present] = values
+        return idf
+
+    def term_idf(self, term: int | None) -> float:
+        """The idf a term scores with (0 for a term no document holds)."""
+        if term is None or term >= self.n_terms:
+            return 0.0
+        return float(self.idf[term])
+
+    def coverage_idf(self, term: int | None) -> float:
+        """A never-negative idf used to weigh how much of a question a document covers."""
+        n = self.n_docs
+        df = 0 if term is None or term >= self.n_terms else int(self.df[term])
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def scores(self, query_terms: list[int]) -> FloatArray:
+        """The BM25 score of every document for the query (term ids; repeats count)."""
+        scores = np.zeros(self.n_docs, dtype=np.float64)
+        k1 = self.params.k1
+        for term in query_terms:
+            idf = self.term_idf(term)
+            if idf == 0.0:
+                continue
+            for segment in self.segments:
+                found = segment.postings(term)
+                if found is None:
+                    continue
+                local, tf = found
+                docs = local.astype(np.int64) + segment.doc_start
+                tf64 = tf.astype(np.float64)
+                scores[docs] += idf * (tf64 * (k1 + 1.0) / (tf64 + self._norm[docs]))
+        return scores
+
+    def top(self, query_terms: list[int], k: int) -> list[tuple[int, float]]:
+        """The k best (document, score) pairs with a positive score, best first."""
+        if not self.n_docs or k <= 0:
+            return []
+        scores = self.scores(query_terms)
+        k = min(k, self.n_docs)
+        candidates = np.argpartition(-scores, k - 1)[:k]
+        ranked = sorted(candidates.tolist(), key=lambda d: (-scores[d], d))
+        return [(int(d), float(scores[d])) for d in ranked if scores[d] > 0.0]
+
+    def segment_of(self, doc: int) -> tuple[Segment, int]:
+        """The segment holding a global document number, and its local number there."""
+        for segment in reversed(self.segments):
+            if doc >= segment.doc_start:
+                return segment, doc - segment.doc_start
+        raise IndexError(doc)
+
+    def doc_terms(self, doc: int) -> set[int]:
+        """The set of term ids a document holds."""
+        segment, local = self.segment_of(doc)
+        terms, _ = segment.bag(local)
+        return set(terms.tolist())

@@ -1,0 +1,300 @@
+"""Reading a corpus directory: issue text files, the manifest that describes them, and JSONL archives.
+
+A bad file never breaks the corpus: it is named in `CorpusLoad.skipped` with its reason and
+the rest is read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import lzma
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from index.article import Article, lead_headline
+from index.issue_parser import DEFAULT_SECTION_LABELS, parse_issue
+from index.normalize import for_display
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAME = "manifest.yaml"
+TEXT_SUFFIXES = (".txt",)
+JSONL_SUFFIXES = (".jsonl", ".jsonl.xz", ".jsonl.gz")
+MAX_TEXT_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file (or a line of one) that was not read, and why."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass
+class Issue:
+    """One newspaper issue (or one imported archive file) and what the manifest says of it."""
+
+    id: str
+    file: str
+    street: str = ""
+    district: str = ""
+    newspaper: str = ""
+    month: str = ""
+    article_ids: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for the index directory."""
+        return dict(self.__dict__)
+
+
+@dataclass
+class CorpusLoad:
+    """Everything read from a corpus directory."""
+
+    articles: list[Article] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+class DecodeError(ValueError):
+    """The bytes are not text in an encoding we read."""
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes of an issue file as text: UTF-8 (with or without BOM), else GB18030."""
+    if not data.strip():
+        raise DecodeError("empty file")
+    if b"\x00" in data[:8192]:
+        raise DecodeError("binary file (contains NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise DecodeError("not UTF-8 or GB18030 text") from exc
+    # GB18030 decodes almost any byte soup; insist that the result looks like Chinese text.
+    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    if cjk < max(1, len(text) // 10):
+        raise DecodeError("not UTF-8 or GB18030 text")
+    return text
+
+
+def read_manifest(directory: Path) -> tuple[dict[str, dict[str, Any]], list[Skipped]]:
+    """The per-file facts of `manifest.yaml` (street, district, newspaper, month)."""
+    path = directory / MANIFEST_NAME
+    if not path.exists():
+        return {}, []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        return {}, [Skipped(str(path), f"unreadable manifest: {exc}")]
+    issues = data.get("issues") if isinstance(data, dict) else None
+    if not isinstance(issues, dict):
+        return {}, [Skipped(str(path), "manifest has no 'issues' mapping")]
+    return {str(k): (v if isinstance(v, dict) else {}) for k, v in issues.items()}, []
+
+
+def write_manifest_entry(directory: Path, file_name: str, facts: dict[str, str]) -> None:
+    """Add or replace one file's entry in the manifest, keeping the others."""
+    path = directory / MANIFEST_NAME
+    data: dict[str, Any] = {}
+    if path.exists():
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data.setdefault("issues", {})[file_name] = {k: v for k, v in facts.items() if v}
+    tmp = path.with_suffix(".yaml.tmp")
+    tmp.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)
+
+
+def corpus_files(directory: Path) -> list[Path]:
+    """The issue and archive files of a corpus directory, in name order."""
+    return sorted(
+        p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".") and p.name != MANIFEST_NAME
+    )
+
+
+def file_digest(path: Path) -> str:
+    """Content hash of a corpus file (what decides whether the index is stale)."""
+    digest = hashlib.sha1()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def issue_id_for(path: Path) -> str:
+    """The issue id of a file: its name without the suffixes we read."""
+    name = path.name
+    for suffix in JSONL_SUFFIXES + TEXT_SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+def load_issue_file(
+    path: Path, facts: dict[str, Any], section_labels: frozenset[str] = DEFAULT_SECTION_LABELS
+) -> tuple[Issue, list[Article]]:
+    """Parse one issue text file; raises DecodeError or ValueError with a reason."""
+    size = path.stat().st_size
+    if size > MAX_TEXT_BYTES:
+        raise DecodeError(f"too large ({size} bytes; the limit is {MAX_TEXT_BYTES})")
+    text = decode_text(path.read_bytes())
+    issue = Issue(
+        id=issue_id_for(path),
+        file=path.name,
+        street=str(facts.get("street", "")),
+        district=str(facts.get("district", "")),
+        newspaper=str(facts.get("newspaper", "")),
+        month=str(facts.get("month", "")),
+    )
+    articles = parse_issue(
+        text,
+        issue.id,
+        street=issue.street,
+        district=issue.district,
+        newspaper=issue.newspaper,
+        date=issue.month,
+        section_labels=section_labels,
+    )
+    if not articles:
+        raise ValueError("no articles found in the text")
+    issue.article_ids = [a.id for a in articles]
+    return issue, articles
+
+
+def _open_jsonl(path: Path) -> Iterator[bytes]:
+    if path.name.endswith(".xz"):
+        with lzma.open(path, "rb") as handle:
+            yield from handle
+    elif path.name.endswith(".gz"):
+        with gzip.open(path, "rb") as handle:
+            yield from handle
+    else:
+        with path.open("rb") as handle:
+            yield from handle
+
+
+def load_jsonl_file(path: Path, facts: dict[str, Any]) -> tuple[Issue, list[Article], list[Skipped]]:
+    """Articles of a JSONL archive: one object a line, `text` required."""
+    issue = Issue(
+        id=issue_id_for(path),
+        file=path.name,
+        street=str(facts.get("street", "")),
+        district=str(facts.get("district", "")),
+        newspaper=str(facts.get("newspaper", "")),
+        month=str(facts.get("month", "")),
+    )
+    articles: list[Article] = []
+    skipped: list[Skipped] = []
+    seen: set[str] = set()
+    try:
+        for number, raw in enumerate(_open_jsonl(path), start=1):
+            if not raw.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                record = json.loads(raw.decode("utf-8-sig"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                skipped.append(Skipped(where, f"malformed JSON line ({exc.__class__.__name__})"))
+                continue
+            if not isinstance(record, dict):
+                skipped.append(Skipped(where, "line is not a JSON object"))
+                continue
+            text = record.get("text")
+            if not isinstance(text, str) or not text.strip():
+                skipped.append(Skipped(where, "missing or empty 'text'"))
+                continue
+            article_id = str(record.get("id") or f"{issue.id}-{number}")
+            if article_id in seen:
+                skipped.append(Skipped(where, f"duplicate id {article_id!r}"))
+                continue
+            seen.add(article_id)
+            title = str(record.get("title") or "").strip()
+            body = for_display(text)
+            articles.append(
+                Article(
+                    id=article_id,
+                    headline=for_display(title) if title else lead_headline(body),
+                    body=body,
+                    issue=issue.id,
+                    street=str(record.get("street") or issue.street),
+                    district=issue.district,
+                    newspaper=issue.newspaper,
+                    date=str(record.get("date") or issue.month),
+                    source=str(record.get("source") or ""),
+                    derived_headline=not title,
+                )
+            )
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        skipped.append(Skipped(str(path), f"unreadable archive: {exc}"))
+    if not articles:
+        raise ValueError("no readable articles in the archive")
+    issue.article_ids = [a.id for a in articles]
+    return issue, articles, skipped
+
+
+def load_file(
+    path: Path, facts: dict[str, Any], section_labels: frozenset[str] = DEFAULT_SECTION_LABELS
+) -> tuple[Issue, list[Article], list[Skipped]]:
+    """Read one corpus file of either kind; raises ValueError (with a reason) when it is unusable."""
+    if path.name.endswith(JSONL_SUFFIXES):
+        return load_jsonl_file(path, facts)
+    issue, articles = load_issue_file(path, facts, section_labels)
+    return issue, articles, []
+
+
+def load_corpus(directory: Path, section_labels: frozenset[str] = DEFAULT_SECTION_LABELS) -> CorpusLoad:
+    """Every readable article under `directory`, with the files that were skipped and why."""
+    result = CorpusLoad()
+    if not directory.is_dir():
+        result.skipped.append(Skipped(str(directory), "corpus directory does not exist"))
+        return result
+    manifest, problems = read_manifest(directory)
+    result.skipped.extend(problems)
+    seen_ids: set[str] = set()
+    for path in corpus_files(directory):
+        if not path.name.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES):
+            result.skipped.append(Skipped(str(path), "not a .txt issue or .jsonl archive"))
+            continue
+        try:
+            issue, articles, line_problems = load_file(path, manifest.get(path.name, {}), section_labels)
+        except (ValueError, OSError) as exc:
+            result.skipped.append(Skipped(str(path), str(exc)))
+            continue
+        result.skipped.extend(line_problems)
+        fresh = [a for a in articles if a.id not in seen_ids]
+        if len(fresh) < len(articles):
+            result.skipped.append(
+                Skipped(str(path), f"{len(articles) - len(fresh)} article ids already used by another file")
+            )
+        seen_ids.update(a.id for a in fresh)
+        issue.article_ids = [a.id for a in fresh]
+        result.issues.append(issue)
+        result.articles.extend(fresh)
+    for problem in result.skipped:
+        log.warning("skipped %s", problem)
+    return result
+
+
+def corpus_fingerprint(directory: Path) -> str:
+    """A hash of the corpus files' names and contents (and the manifest)."""
+    digest = hashlib.sha1()
+    if not directory.is_dir():
+        return "missing"
+    for path in sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")):
+        stat = path.stat()
+        digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    return digest.hexdigest()

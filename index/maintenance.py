@@ -1,0 +1,171 @@
+"""Keeping an index usable: build it when missing or stale, rebuild a damaged one, and swap a
+fresh one in while the old one keeps answering (for long-running processes such as the bot)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.corpus import Skipped
+from index.search import SearchEngine
+from index.settings import SearchSettings
+from index.store import META, BuildReport, IndexParams, IndexUnusable, Progress, build_index, index_is_current
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class OpenReport:
+    """What happened while opening an index."""
+
+    built: bool = False
+    reason: str = ""
+    build: BuildReport | None = None
+
+    @property
+    def skipped(self) -> list[Skipped]:
+        """Files skipped by the build (empty when nothing was built)."""
+        return self.build.skipped if self.build else []
+
+
+def open_engine(
+    corpus_dir: Path,
+    index_dir: Path,
+    params: IndexParams,
+    search: SearchSettings,
+    *,
+    workers: int = 0,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> tuple[SearchEngine, OpenReport]:
+    """A search engine over the corpus, building (or rebuilding) its index when needed."""
+    report = OpenReport()
+    current, why = index_is_current(index_dir, corpus_dir, params)
+    if force or not current:
+        report.built, report.reason = True, ("rebuild requested" if force else why)
+        log.info("building the index: %s", report.reason)
+        report.build = build_index(corpus_dir, index_dir, params, workers=workers, progress=progress)
+    try:
+        return SearchEngine.open(index_dir, search), report
+    except IndexUnusable as exc:
+        log.warning("index unusable (%s); rebuilding", exc)
+        report.built, report.reason = True, str(exc)
+        report.build = build_index(corpus_dir, index_dir, params, workers=workers, progress=progress)
+        return SearchEngine.open(index_dir, search), report
+
+
+@dataclass
+class ReindexStatus:
+    """Progress of a background rebuild."""
+
+    running: bool = False
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    started: float = 0.0
+    finished: float = 0.0
+    error: str = ""
+    skipped: list[Skipped] = field(default_factory=list)
+    articles: int = 0
+
+
+class EngineHolder:
+    """The engine a long-running process answers with, swapped atomically on reindex or publish."""
+
+    def __init__(
+        self,
+        engine: SearchEngine,
+        corpus_dir: Path,
+        index_dir: Path,
+        params: IndexParams,
+        search: SearchSettings,
+        workers: int = 0,
+    ) -> None:
+        self._engine = engine
+        self.corpus_dir = corpus_dir
+        self.index_dir = index_dir
+        self.params = params
+        self.search_settings = search
+        self.workers = workers
+        self.status = ReindexStatus()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._meta_mtime = self._current_meta_mtime()
+
+    @property
+    def engine(self) -> SearchEngine:
+        """The engine to use for the next question."""
+        return self._engine
+
+    def _current_meta_mtime(self) -> float:
+        try:
+            return (self.index_dir / META).stat().st_mtime
+        except OSError:
+            return 0.0
+
+    def reload(self) -> None:
+        """Load the index directory again (after another process published into it)."""
+        engine = SearchEngine.open(self.index_dir, self.search_settings)
+        with self._lock:
+            old, self._engine = self._engine, engine
+            self._meta_mtime = self._current_meta_mtime()
+        log.info("index reloaded: %d articles", engine.index.n_docs)
+        del old
+
+    def reload_if_changed(self) -> bool:
+        """Reload when the index on disk changed since it was loaded; True when it did."""
+        if self.status.running:
+            return False
+        mtime = self._current_meta_mtime()
+        if mtime and mtime != self._meta_mtime:
+            try:
+                self.reload()
+                return True
+            except IndexUnusable as exc:
+                log.warning("not reloading a damaged index: %s", exc)
+                self._meta_mtime = mtime
+        return False
+
+    def start_reindex(self, on_done: Callable[[ReindexStatus], None] | None = None) -> bool:
+        """Rebuild in a background thread; False (and no new build) when one is running."""
+        with self._lock:
+            if self.status.running:
+                return False
+            self.status = ReindexStatus(running=True, stage="starting", started=time.time())
+        self._thread = threading.Thread(target=self._reindex, args=(on_done,), name="reindex", daemon=True)
+        self._thread.start()
+        return True
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a running rebuild to finish."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        self.status.stage, self.status.done, self.status.total = stage, done, total
+
+    def _reindex(self, on_done: Callable[[ReindexStatus], None] | None) -> None:
+        status = self.status
+        try:
+            report = build_index(
+                self.corpus_dir, self.index_dir, self.params, workers=self.workers, progress=self._progress
+            )
+            engine = SearchEngine.open(self.index_dir, self.search_settings)
+            with self._lock:
+                self._engine = engine
+                self._meta_mtime = self._current_meta_mtime()
+            status.skipped, status.articles = report.skipped, report.n_articles
+            status.stage = "done"
+        except Exception as exc:  # the old index keeps serving whatever went wrong
+            log.exception("reindex failed; keeping the old index")
+            status.error = str(exc) or exc.__class__.__name__
+            status.stage = "failed"
+        finally:
+            status.running = False
+            status.finished = time.time()
+        if on_done is not None:
+            on_done(status)

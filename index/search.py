@@ -1,0 +1,237 @@
+"""Answering a question: BM25 candidates, the no-answer check, snippets; issue look-ups and summaries.
+
+`SearchEngine` wraps one loaded index and is safe to call from several threads. It is the
+whole interface the bot and the command line use.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index.article import Article
+from index.corpus import Issue
+from index.normalize import for_matching, has_cjk, strip_symbols
+from index.settings import SearchSettings
+from index.snippet import Snippet, best_snippet, fold
+from index.store import LoadedIndex
+from index.summary import key_sentence
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 4096
+
+PROBLEM_EMPTY = "empty"
+PROBLEM_NO_WORDS = "no_words"
+PROBLEM_MESSAGES = {
+    PROBLEM_EMPTY: "请输入想查找的内容，例如：垃圾分类、社区义诊、积水点改造。",
+    PROBLEM_NO_WORDS: "这个问题里没有可以查找的关键词，请换个说法，例如加上地点或活动名称。",
+}
+
+
+@dataclass
+class SearchResult:
+    """One article that answers the question."""
+
+    article: Article
+    doc: int
+    score: float
+    coverage: float
+    snippet: Snippet
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of a result (see README: `newsbot search --json`)."""
+        a = self.article
+        return {
+            "id": a.id,
+            "title": a.title,
+            "headline": a.headline,
+            "street": a.street,
+            "issue": a.issue,
+            "date": a.date,
+            "score": round(self.score, 6),
+            "snippet": self.snippet.text,
+            "text": a.body,
+            "highlights": [list(span) for span in self.snippet.highlights],
+            "newspaper": a.newspaper,
+            "coverage": round(self.coverage, 4),
+        }
+
+
+@dataclass
+class SearchResponse:
+    """The answer to one question: results (possibly none), or the problem with the question."""
+
+    query: str
+    tokens: list[str] = field(default_factory=list)
+    results: list[SearchResult] = field(default_factory=list)
+    total: int = 0
+    offset: int = 0
+    problem: str | None = None
+
+    @property
+    def message(self) -> str:
+        """A resident-facing explanation when the question could not be searched."""
+        return PROBLEM_MESSAGES.get(self.problem or "", "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of a response."""
+        data: dict[str, Any] = {
+            "query": self.query,
+            "results": [r.to_dict() for r in self.results],
+            "total": self.total,
+        }
+        if self.problem:
+            data["error"] = self.problem
+            data["message"] = self.message
+        return data
+
+
+def street_matches(street: str, wanted: str) -> bool:
+    """True when a street name matches what a resident typed (芷江西路 ~ 芷江西路街道)."""
+    a, b = for_matching(street).replace(" ", ""), for_matching(wanted).replace(" ", "")
+    if not a or not b:
+        return False
+    for suffix in ("街道", "镇"):
+        a, b = a.removesuffix(suffix), b.removesuffix(suffix)
+    return a == b or (len(b) >= 2 and b in a) or (len(a) >= 2 and a in b)
+
+
+class SearchEngine:
+    """Questions in, articles out, over one loaded index."""
+
+    def __init__(self, index: LoadedIndex, settings: SearchSettings | None = None) -> None:
+        self.index = index
+        self.settings = settings or SearchSettings()
+        self._lock = threading.Lock()
+        index.tokenizer.initialize()
+
+    @classmethod
+    def open(cls, directory: Path, settings: SearchSettings | None = None) -> SearchEngine:
+        """Load an index directory (raises IndexUnusable)."""
+        return cls(LoadedIndex(directory), settings)
+
+    # --- questions -------------------------------------------------------------------
+
+    def analyze(self, question: str) -> tuple[list[str], str | None]:
+        """The question's search tokens, or the problem that prevents searching it."""
+        question = question[:MAX_QUESTION_CHARS]
+        if not strip_symbols(question).strip():
+            return [], PROBLEM_EMPTY
+        tokens = self.index.tokenizer.query_tokens(question)
+        if not tokens:
+            visible = strip_symbols(question).strip()
+            if not any(ch.isalnum() for ch in visible) and not has_cjk(visible):
+                return [], PROBLEM_EMPTY
+            return [], PROBLEM_NO_WORDS
+        return tokens, None
+
+    def search(self, question: str, limit: int | None = None, offset: int = 0) -> SearchResponse:
+        """The articles that answer `question`, best first, `limit` of them from `offset`."""
+        limit = self.settings.results_per_page if limit is None else max(0, limit)
+        offset = max(0, offset)
+        response = SearchResponse(query=question, offset=offset)
+        tokens, problem = self.analyze(question)
+        response.tokens = tokens
+        if problem:
+            response.problem = problem
+            return response
+        ranked = self.rank(tokens, max(self.settings.candidates, offset + limit))
+        response.total = len(ranked)
+        weights = self.term_weights(tokens)
+        for doc, score, coverage in ranked[offset : offset + limit]:
+            article = self.index.article(doc)
+            snippet = best_snippet(article.body, weights, article.captions, self.settings.snippet_chars)
+            response.results.append(SearchResult(article, doc, score, coverage, snippet))
+        return response
+
+    def term_weights(self, tokens: list[str]) -> dict[str, float]:
+        """Each distinct query token and its importance (coverage idf)."""
+        ids = self.index.term_ids
+        bm25 = self.index.bm25
+        return {t: bm25.coverage_idf(ids.get(t)) for t in dict.fromkeys(tokens)}
+
+    def rank(self, tokens: list[str], k: int) -> list[tuple[int, float, float]]:
+        """(document, BM25 score, coverage) of the top-k documents that cover the question enough.
+
+        Coverage is the idf-weighted share of the question's words found in the article's
+        text. It is checked on the text itself rather than on tokens because the segmenter
+        may cut the same words differently in a question and in an article (农家乐 vs 农家乐趣).
+        """
+        ids = self.index.term_ids
+        term_list = [ids[t] for t in tokens if t in ids]
+        weights = self.term_weights(tokens)
+        total_weight = sum(weights.values()) or 1.0
+        ranked = []
+        for doc, score in self.index.bm25.top(term_list, k):
+            article = self.index.article(doc)
+            text = fold("\n".join([article.title, article.body, *article.captions]))
+            coverage = sum(w for term, w in weights.items() if term in text) / total_weight
+            if coverage >= self.settings.min_coverage:
+                ranked.append((doc, score, coverage))
+        return ranked
+
+    def raw_top(self, question: str, k: int) -> list[tuple[int, float]]:
+        """BM25 ranking without the no-answer check (for evaluation and benchmarks)."""
+        tokens, problem = self.analyze(question)
+        if problem:
+            return []
+        ids = self.index.term_ids
+        return self.index.bm25.top([ids[t] for t in tokens if t in ids], k)
+
+    # --- articles and issues ---------------------------------------------------------
+
+    def article(self, article_id: str) -> Article | None:
+        """An article by id."""
+        doc = self.index.doc_number(article_id)
+        return None if doc is None else self.index.article(doc)
+
+    @property
+    def issues(self) -> list[Issue]:
+        """Every issue in the index."""
+        return self.index.issues
+
+    def streets(self) -> list[str]:
+        """The streets that have issues, in name order."""
+        return sorted({i.street for i in self.index.issues if i.street})
+
+    def find_issue(self, wanted: str) -> Issue | None:
+        """An issue by id, unique id prefix, or file name."""
+        wanted = wanted.strip()
+        exact = [i for i in self.index.issues if wanted in (i.id, i.file)]
+        if exact:
+            return exact[0]
+        matches = [i for i in self.index.issues if i.id.startswith(wanted)]
+        return matches[0] if len(matches) == 1 else None
+
+    def latest_issue(self, street: str | None = None) -> Issue | None:
+        """The newest issue (of a street, when given)."""
+        candidates = [
+            (i.month, number, i)
+            for number, i in enumerate(self.index.issues)
+            if not street or street_matches(i.street, street)
+        ]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda c: (c[0], c[1]))[2]
+
+    def issue_articles(self, issue: Issue) -> list[Article]:
+        """The articles of an issue in print order."""
+        out = []
+        for article_id in issue.article_ids:
+            article = self.article(article_id)
+            if article is not None:
+                out.append(article)
+        return out
+
+    def summary(self, issue: Issue) -> list[tuple[Article, str]]:
+        """(article, key sentence) for each article of the issue."""
+        tokenizer = self.index.tokenizer
+        weights = self.term_weights
+        return [
+            (a, key_sentence(a, tokenizer.document_tokens, lambda t: weights([t]).get(t, 0.0)))
+            for a in self.issue_articles(issue)
+        ]

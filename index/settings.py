@@ -1,0 +1,46 @@
+"""Settings of the search core, as plain objects built once from the configuration file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
+
+from index.store import IndexParams
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How questions are answered."""
+
+    # Share (by idf) of a question's words an article must contain to count as an answer.
+    min_coverage: float = 0.5
+    results_per_page: int = 3
+    snippet_chars: int = 200
+    # How many BM25 candidates are checked for coverage and paged through.
+    candidates: int = 30
+
+
+def from_mapping(cls: type[T], data: dict[str, Any] | None) -> T:
+    """A settings dataclass from a mapping; unknown keys raise ValueError, types are coerced."""
+    data = dict(data or {})
+    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = set(data) - set(known)
+    if unknown:
+        raise ValueError(f"unknown setting(s) for {cls.__name__}: {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        default = getattr(cls, name, None)
+        if isinstance(default, bool):
+            values[name] = bool(value)
+        elif isinstance(default, int):
+            values[name] = int(value)
+        elif isinstance(default, float):
+            values[name] = float(value)
+        else:
+            values[name] = value
+    return cls(**values)
+
+
+__all__ = ["IndexParams", "SearchSettings", "from_mapping"]

@@ -1,0 +1,136 @@
+"""Turning documents and questions into search tokens with jieba.
+
+Documents and queries go through the same steps: width folding, jieba's search-mode
+segmentation (whole words plus the shorter dictionary words inside them, so a resident who
+types part of a name still matches), a user dictionary of local names, and removal of stop
+words. Queries also drop question words and emoji and are converted to simplified Chinese.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+import jieba
+
+from index.normalize import for_matching, normalize_query
+
+log = logging.getLogger(__name__)
+jieba.setLogLevel(logging.WARNING)
+
+TOKENIZER_VERSION = "1"
+_TOKEN_RE = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff]")
+_QUOTED_RE = re.compile(r"[“\"「『]([\u4e00-\u9fff]{3,8})[”\"」』]")
+_ADMIN_SUFFIX_RE = re.compile(r"^(.{2,6}?)(街道|镇|区|路)$")
+
+
+def _read_word_file(name: str) -> list[str]:
+    text = resources.files("index").joinpath("data", name).read_text(encoding="utf-8")
+    words: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            words.extend(line.split())
+    return words
+
+
+def default_stopwords() -> frozenset[str]:
+    """The shipped list of function words and question words."""
+    return frozenset(_read_word_file("stopwords.txt"))
+
+
+def default_local_names() -> list[str]:
+    """The shipped list of local names (streets, districts, organisations)."""
+    return _read_word_file("local_names.txt")
+
+
+def names_from_text(text: str) -> set[str]:
+    """Short quoted names in an issue's text, e.g. “芷心工作坊”, worth keeping whole."""
+    return {m.group(1) for m in _QUOTED_RE.finditer(text)}
+
+
+def names_from_street(street: str) -> set[str]:
+    """A street's name and its short forms: 芷江西路街道 → 芷江西路街道, 芷江西路."""
+    names = {street} if street else set()
+    match = _ADMIN_SUFFIX_RE.match(street)
+    if match:
+        names.add(match.group(1))
+        if street.endswith("街道"):
+            names.add(street[:-2])
+    return {n for n in names if len(n) >= 2}
+
+
+class Tokenizer:
+    """jieba segmentation with our user dictionary and stop words; safe to share between threads."""
+
+    def __init__(self, user_words: Iterable[str] = (), stopwords: frozenset[str] | None = None) -> None:
+        self.user_words = sorted({w.strip() for w in user_words if w and w.strip()})
+        self.stopwords = default_stopwords() if stopwords is None else stopwords
+        self._jieba = jieba.Tokenizer()
+        self._initialized = False
+
+    @property
+    def signature(self) -> str:
+        """Identifies everything that changes how text is tokenized."""
+        digest = hashlib.sha1(TOKENIZER_VERSION.encode())
+        digest.update("\n".join(self.user_words).encode())
+        digest.update("\n".join(sorted(self.stopwords)).encode())
+        return digest.hexdigest()[:16]
+
+    def initialize(self) -> None:
+        """Load jieba's dictionary now rather than on the first question."""
+        if self._initialized:
+            return
+        self._jieba.initialize()
+        for word in self.user_words:
+            # A frequency high enough that the name wins over splits of it.
+            self._jieba.add_word(word, freq=max(self._jieba.suggest_freq(word), 2000))
+        self._initialized = True
+
+    def add_words(self, words: Iterable[str]) -> None:
+        """Teach the segmenter more local names (a newly published issue's)."""
+        fresh = sorted({w for w in words if w and w not in self.user_words})
+        if not fresh:
+            return
+        self.user_words = sorted(set(self.user_words) | set(fresh))
+        if self._initialized:
+            for word in fresh:
+                self._jieba.add_word(word, freq=max(self._jieba.suggest_freq(word), 2000))
+
+    def _segment(self, text: str) -> list[str]:
+        self.initialize()
+        tokens: list[str] = []
+        for token in self._jieba.cut_for_search(text):
+            token = token.strip()
+            if not token or not _TOKEN_RE.search(token) or token in self.stopwords:
+                continue
+            tokens.append(token)
+        return tokens
+
+    def document_tokens(self, text: str) -> list[str]:
+        """Tokens of article text, in order, duplicates kept (they are term frequencies)."""
+        return self._segment(for_matching(text))
+
+    def query_tokens(self, question: str) -> list[str]:
+        """Tokens of a resident's question, question words and emoji removed."""
+        return self._segment(normalize_query(question))
+
+
+def build_user_words(streets: Iterable[str], texts: Iterable[str], extra_file: Path | None = None) -> list[str]:
+    """The user dictionary for a corpus: shipped names, its streets, quoted names in its issues."""
+    words = set(default_local_names())
+    for street in streets:
+        words |= names_from_street(street)
+    for text in texts:
+        words |= names_from_text(text)
+    if extra_file is not None and extra_file.exists():
+        words |= {
+            line.strip()
+            for line in extra_file.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")
+        }
+    return sorted(words)
