@@ -230,8 +230,23 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
         metrics = evaluate_titles(engine, questions)
     else:
         metrics = evaluate_ids(engine, questions, lambda d, t: progress("questions", d, t))
+    if args.baseline:
+        if questions.kind != "ids":
+            print("--baseline applies to JSONL question files (gold article ids)", file=sys.stderr)
+            return EXIT_USAGE
+        from index.evaluate import baseline_rankings, ranking_metrics
+
+        reference = ranking_metrics(
+            baseline_rankings(list(engine.index.articles()), questions), [p.gold[0] for p in questions.positives]
+        )
+        metrics = {"newsbot": metrics, "baseline (jieba + rank-bm25)": reference}
     if args.json:
         print(json.dumps(metrics, ensure_ascii=False))
+    elif args.baseline:
+        names = list(metrics)
+        print(f"{'metric':<12}" + "".join(f"{n:>30}" for n in names))
+        for key in ("recall@1", "recall@5", "recall@10", "mrr@10"):
+            print(f"{key:<12}" + "".join(f"{metrics[n][key]:>30.3f}" for n in names))
     else:
         for key, value in metrics.items():
             if isinstance(value, float):
@@ -366,6 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("file", help="questions: YAML (gold titles, negatives) or JSONL (gold article ids)")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument(
+        "--baseline", action="store_true", help="also score plain jieba + rank-bm25 on the same articles (JSONL)"
+    )
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("publish", help="add a new issue and broadcast it", description=cmd_publish.__doc__)

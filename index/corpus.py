@@ -259,13 +259,19 @@ def load_file(
 def load_corpus(directory: Path, section_labels: frozenset[str] = DEFAULT_SECTION_LABELS) -> CorpusLoad:
     """Every readable article under `directory`, with the files that were skipped and why."""
     result = CorpusLoad()
-    if not directory.is_dir():
+    if directory.is_file():
+        # A single archive or issue file given as the corpus.
+        manifest, problems = read_manifest(directory.parent)
+        paths = [directory]
+    elif directory.is_dir():
+        manifest, problems = read_manifest(directory)
+        paths = corpus_files(directory)
+    else:
         result.skipped.append(Skipped(str(directory), "corpus directory does not exist"))
         return result
-    manifest, problems = read_manifest(directory)
     result.skipped.extend(problems)
     seen_ids: set[str] = set()
-    for path in corpus_files(directory):
+    for path in paths:
         if not path.name.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES):
             result.skipped.append(Skipped(str(path), "not a .txt issue or .jsonl archive"))
             continue
@@ -292,9 +298,13 @@ def load_corpus(directory: Path, section_labels: frozenset[str] = DEFAULT_SECTIO
 def corpus_fingerprint(directory: Path) -> str:
     """A hash of the corpus files' names and contents (and the manifest)."""
     digest = hashlib.sha1()
-    if not directory.is_dir():
+    if directory.is_file():
+        files = [directory]
+    elif directory.is_dir():
+        files = sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith("."))
+    else:
         return "missing"
-    for path in sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")):
+    for path in files:
         stat = path.stat()
         digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
     return digest.hexdigest()

@@ -144,3 +144,23 @@ def evaluate_ids(
         if progress is not None:
             progress(number, len(questions.positives))
     return ranking_metrics(ranked, [p.gold[0] for p in questions.positives])
+
+
+def baseline_rankings(articles: Sequence[Any], questions: QuestionSet, k: int = 10) -> list[list[str]]:
+    """Top-k article ids per question from the plain reference: jieba.lcut + rank-bm25 BM25Okapi.
+
+    No normalisation, no stop words, no title weighting: what one would get out of the box.
+    """
+    import jieba
+    import numpy as np
+    from rank_bm25 import BM25Okapi
+
+    corpus = [jieba.lcut(f"{a.index_title}\n{a.body}") for a in articles]
+    bm25 = BM25Okapi(corpus)
+    ids = [a.id for a in articles]
+    ranked = []
+    for item in questions.positives:
+        scores = bm25.get_scores(jieba.lcut(item.q))
+        top = np.argsort(scores)[::-1][:k]
+        ranked.append([ids[i] for i in top])
+    return ranked

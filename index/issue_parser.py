@@ -212,6 +212,8 @@ def _title_parts(lines: list[str]) -> tuple[str, str, str]:
     if len(lines) > 1 and lines[-1].startswith(("——", "--", "—")):
         subtitle = lines[-1]
         lines = lines[:-1]
+    if not lines:
+        return "", "", subtitle
     if len(lines) == 1:
         return "", lines[0], subtitle
     return lines[0], " ".join(lines[1:]), subtitle

@@ -26,9 +26,13 @@ MAX_QUESTION_CHARS = 4096
 
 PROBLEM_EMPTY = "empty"
 PROBLEM_NO_WORDS = "no_words"
+PROBLEM_VAGUE = "vague"
+# A word found in more than this share of the articles tells nothing about which one is meant.
+VAGUE_DF_SHARE = 0.5
 PROBLEM_MESSAGES = {
     PROBLEM_EMPTY: "请输入想查找的内容，例如：垃圾分类、社区义诊、积水点改造。",
     PROBLEM_NO_WORDS: "这个问题里没有可以查找的关键词，请换个说法，例如加上地点或活动名称。",
+    PROBLEM_VAGUE: "这个问题太宽泛了，请加上更具体的词，例如活动、小区或单位的名称。",
 }
 
 
@@ -121,7 +125,11 @@ class SearchEngine:
         question = question[:MAX_QUESTION_CHARS]
         if not strip_symbols(question).strip():
             return [], PROBLEM_EMPTY
-        tokens = self.index.tokenizer.query_tokens(question)
+        ids = self.index.term_ids
+        tokens: list[str] = []
+        for word, pieces in self.index.tokenizer.query_words(question):
+            known = [p for p in pieces if p in ids]
+            tokens.extend([word] if word in ids or not known else known)
         if not tokens:
             visible = strip_symbols(question).strip()
             if not any(ch.isalnum() for ch in visible) and not has_cjk(visible):
@@ -139,6 +147,9 @@ class SearchEngine:
         if problem:
             response.problem = problem
             return response
+        if self.is_vague(tokens):
+            response.problem = PROBLEM_VAGUE
+            return response
         ranked = self.rank(tokens, max(self.settings.candidates, offset + limit))
         response.total = len(ranked)
         weights = self.term_weights(tokens)
@@ -147,6 +158,15 @@ class SearchEngine:
             snippet = best_snippet(article.body, weights, article.captions, self.settings.snippet_chars)
             response.results.append(SearchResult(article, doc, score, coverage, snippet))
         return response
+
+    def is_vague(self, tokens: list[str]) -> bool:
+        """True when every word of the question is in most articles (社区, 街道...)."""
+        bm25 = self.index.bm25
+        if bm25.n_docs < 10:
+            return False
+        ids = self.index.term_ids
+        limit = VAGUE_DF_SHARE * bm25.n_docs
+        return all(t in ids and bm25.df[ids[t]] > limit for t in tokens)
 
     def term_weights(self, tokens: list[str]) -> dict[str, float]:
         """Each distinct query token and its importance (coverage idf)."""
@@ -168,7 +188,18 @@ class SearchEngine:
         ranked = []
         for doc, score in self.index.bm25.top(term_list, k):
             article = self.index.article(doc)
-            text = fold("\n".join([article.title, article.body, *article.captions]))
+            text = fold(
+                "\n".join(
+                    [
+                        article.title,
+                        article.street,
+                        article.district,
+                        article.newspaper,
+                        article.body,
+                        *article.captions,
+                    ]
+                )
+            )
             coverage = sum(w for term, w in weights.items() if term in text) / total_weight
             if coverage >= self.settings.min_coverage:
                 ranked.append((doc, score, coverage))

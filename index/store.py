@@ -40,6 +40,8 @@ from index.tokenize import Tokenizer, build_user_words, default_local_names, def
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+# Bump when what an article contributes to the index changes (fields, weights, segmentation).
+TEXT_LAYOUT_VERSION = 3
 META = "meta.json"
 PARALLEL_MIN_DOCS = 2000
 
@@ -67,7 +69,7 @@ class IndexParams:
 
 
 def _shipped_words_signature() -> str:
-    digest = hashlib.sha1()
+    digest = hashlib.sha1(f"layout {TEXT_LAYOUT_VERSION}\n".encode())
     digest.update("\n".join(sorted(default_stopwords())).encode())
     digest.update("\n".join(default_local_names()).encode())
     return digest.hexdigest()[:16]
@@ -75,7 +77,9 @@ def _shipped_words_signature() -> str:
 
 def weighted_text_parts(article: Article, params: IndexParams) -> list[tuple[str, int]]:
     """The article's fields and how many times each one's tokens count."""
-    parts = [(article.index_title, params.title_weight), (article.body, 1)]
+    # Where the article appeared counts as text once: residents name their street in questions.
+    where = " ".join(dict.fromkeys(p for p in (article.street, article.district, article.newspaper) if p))
+    parts = [(article.index_title, params.title_weight), (where, 1), (article.body, 1)]
     parts.extend((caption, params.caption_weight) for caption in article.captions)
     return [(text, weight) for text, weight in parts if text and weight > 0]
 
@@ -427,7 +431,7 @@ def index_is_current(index_dir: Path, corpus_dir: Path, params: IndexParams) -> 
     if meta.get("params") != asdict(params):
         return False, "index settings changed"
     if meta.get("shipped") != _shipped_words_signature():
-        return False, "word lists changed"
+        return False, "word lists or text layout changed"
     if meta.get("corpus", {}).get("fingerprint") != corpus_fingerprint(corpus_dir):
         return False, "corpus changed"
     return True, ""

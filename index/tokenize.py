@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -22,9 +22,9 @@ from index.normalize import for_matching, normalize_query
 log = logging.getLogger(__name__)
 jieba.setLogLevel(logging.WARNING)
 
-TOKENIZER_VERSION = "1"
+TOKENIZER_VERSION = "2"
 _TOKEN_RE = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff]")
-_QUOTED_RE = re.compile(r"[“\"「『]([\u4e00-\u9fff]{3,8})[”\"」』]")
+_QUOTED_RE = re.compile(r"[“\"「『]([\u4e00-\u9fff]{2,8})[”\"」』]")
 _ADMIN_SUFFIX_RE = re.compile(r"^(.{2,6}?)(街道|镇|区|路)$")
 
 
@@ -101,10 +101,26 @@ class Tokenizer:
             for word in fresh:
                 self._jieba.add_word(word, freq=max(self._jieba.suggest_freq(word), 2000))
 
+    def _search_cut(self, text: str) -> Iterator[str]:
+        """jieba's precise words, each preceded by every dictionary word inside it.
+
+        jieba's own search mode only looks inside a word for 2- and 3-character words, so
+        芷江西路街道 would never yield 芷江西路 and a question naming the road would miss it.
+        """
+        freq = self._jieba.FREQ
+        for word in self._jieba.cut(text):
+            if len(word) > 2:
+                for size in range(2, len(word)):
+                    for start in range(len(word) - size + 1):
+                        gram = word[start : start + size]
+                        if freq.get(gram):
+                            yield gram
+            yield word
+
     def _segment(self, text: str) -> list[str]:
         self.initialize()
         tokens: list[str] = []
-        for token in self._jieba.cut_for_search(text):
+        for token in self._search_cut(text):
             token = token.strip()
             if not token or not _TOKEN_RE.search(token) or token in self.stopwords:
                 continue
@@ -118,6 +134,23 @@ class Tokenizer:
     def query_tokens(self, question: str) -> list[str]:
         """Tokens of a resident's question, question words and emoji removed."""
         return self._segment(normalize_query(question))
+
+    def query_words(self, question: str) -> list[tuple[str, list[str]]]:
+        """The question's words (precise segmentation) each with the shorter words inside it.
+
+        Searching with whole words keeps a long name from counting once per piece of it
+        (天山路街道 is one word, not 天山 + 山路 + 天山路 + 天山路街道); the pieces are
+        the fallback for a word that no article was segmented into.
+        """
+        self.initialize()
+        words: list[tuple[str, list[str]]] = []
+        for word in self._jieba.cut(normalize_query(question)):
+            word = word.strip()
+            if not word or not _TOKEN_RE.search(word) or word in self.stopwords:
+                continue
+            pieces = [t for t in self._segment(word) if t != word] if len(word) > 2 else []
+            words.append((word, pieces))
+        return words
 
 
 def build_user_words(streets: Iterable[str], texts: Iterable[str], extra_file: Path | None = None) -> list[str]:
