@@ -12,6 +12,7 @@ document length, and a term repeated in the query counted each time.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
 
+IMPACT_SLICE = 1 << 20
 SEGMENT_ARRAYS = ("doc_len", "fwd_indptr", "fwd_terms", "fwd_tfs", "terms", "indptr", "docs", "tfs")
 
 
@@ -59,12 +61,21 @@ class Segment:
         """How many documents the segment holds."""
         return int(self.doc_len.shape[0])
 
-    def postings(self, term: int) -> tuple[Int32Array, Int32Array] | None:
-        """(local doc numbers, term frequencies) of one term, or None when absent."""
-        pos = int(np.searchsorted(self.terms, term))
+    def postings_range(self, term: int) -> tuple[int, int] | None:
+        """Where one term's postings lie in `docs`/`tfs`, or None when absent."""
+        # A Python int would make numpy cast the whole `terms` array to int64 before
+        # searching (~0.1 ms a lookup at 68k articles); a scalar of its own dtype does not.
+        pos = int(self.terms.searchsorted(self.terms.dtype.type(term)))
         if pos >= self.terms.shape[0] or int(self.terms[pos]) != term:
             return None
-        start, end = int(self.indptr[pos]), int(self.indptr[pos + 1])
+        return int(self.indptr[pos]), int(self.indptr[pos + 1])
+
+    def postings(self, term: int) -> tuple[Int32Array, Int32Array] | None:
+        """(local doc numbers, term frequencies) of one term, or None when absent."""
+        found = self.postings_range(term)
+        if found is None:
+            return None
+        start, end = found
         return self.docs[start:end], self.tfs[start:end]
 
     def bag(self, local_doc: int) -> tuple[Int32Array, Int32Array]:
@@ -81,8 +92,10 @@ class Segment:
     @classmethod
     def load(cls, directory: Path, doc_start: int, mmap: bool = True) -> Segment:
         """Read a segment written by `save`; raises ValueError when it is inconsistent."""
+        # Plain ndarray views of the maps: slicing a np.memmap runs Python-level hooks on
+        # every slice, which the per-term scoring loop would pay on each question.
         arrays = {
-            name: np.load(directory / f"{name}.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
+            name: np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r" if mmap else None, allow_pickle=False))
             for name in SEGMENT_ARRAYS
         }
         segment = cls(doc_start=doc_start, **arrays)
@@ -157,6 +170,28 @@ class BM25Index:
             self._norm = k1 * (1.0 - b + b * self.doc_len / self.avgdl)
         else:
             self._norm = np.zeros(0, dtype=np.float64)
+        self._impacts = [self._segment_impacts(segment) for segment in self.segments]
+
+    def _segment_impacts(self, segment: Segment) -> FloatArray:
+        """Each posting's finished contribution, idf * tf * (k1 + 1) / (tf + norm).
+
+        Computed once per load (it depends on N and the average length, which a published
+        segment changes) so that a question only gathers and adds: this more than halves
+        query time for 8 bytes a posting. Done in slices to keep the peak memory flat.
+        """
+        impacts = np.empty(segment.docs.shape[0], dtype=np.float64)
+        k1 = self.params.k1
+        norm = self._norm[segment.doc_start : segment.doc_start + segment.n_docs]
+        term_idf = self.idf[segment.terms]
+        bounds = np.searchsorted(segment.indptr, np.arange(0, impacts.shape[0], IMPACT_SLICE), side="right") - 1
+        term_starts = [*sorted(set(bounds.tolist())), segment.terms.shape[0]]
+        for first, last in itertools.pairwise(term_starts):
+            start, end = int(segment.indptr[first]), int(segment.indptr[last])
+            tf = segment.tfs[start:end].astype(np.float64)
+            idf = np.repeat(term_idf[first:last], np.diff(segment.indptr[first : last + 1]))
+            # Same operations in the same order as rank-bm25, so the scores are bitwise equal.
+            np.multiply(idf, tf * (k1 + 1.0) / (tf + norm[segment.docs[start:end]]), out=impacts[start:end])
+        return impacts
 
     def _idf(self, df: IntArray) -> FloatArray:
         present = df > 0
@@ -183,21 +218,19 @@ class BM25Index:
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def scores(self, query_terms: list[int]) -> FloatArray:
-        """The BM25 score of every document for the query (term ids; repeats count)."""
+        """The BM25 score of every document for the query (term ids; repeats count, as in rank-bm25)."""
         scores = np.zeros(self.n_docs, dtype=np.float64)
-        k1 = self.params.k1
         for term in query_terms:
-            idf = self.term_idf(term)
-            if idf == 0.0:
+            if self.term_idf(term) == 0.0:
                 continue
-            for segment in self.segments:
-                found = segment.postings(term)
+            for segment, impacts in zip(self.segments, self._impacts, strict=True):
+                found = segment.postings_range(term)
                 if found is None:
                     continue
-                local, tf = found
-                docs = local.astype(np.int64) + segment.doc_start
-                tf64 = tf.astype(np.float64)
-                scores[docs] += idf * (tf64 * (k1 + 1.0) / (tf64 + self._norm[docs]))
+                start, end = found
+                part = scores[segment.doc_start : segment.doc_start + segment.n_docs]
+                # A term's documents are distinct within a segment; add.at is numpy's fast scatter-add.
+                np.add.at(part, segment.docs[start:end], impacts[start:end])
         return scores
 
     def top(self, query_terms: list[int], k: int) -> list[tuple[int, float]]:

@@ -175,7 +175,9 @@ class SearchEngine:
         return {t: bm25.coverage_idf(ids.get(t)) for t in dict.fromkeys(tokens)}
 
     def rank(self, tokens: list[str], k: int) -> list[tuple[int, float, float]]:
-        """(document, BM25 score, coverage) of the top-k documents that cover the question enough.
+        """(document, score, coverage) of the top-k BM25 documents that cover the question enough.
+
+        The score is the BM25 score times the coverage.
 
         Coverage is the idf-weighted share of the question's words found in the article's
         text. It is checked on the text itself rather than on tokens because the segmenter
@@ -200,10 +202,23 @@ class SearchEngine:
                     ]
                 )
             )
-            coverage = sum(w for term, w in weights.items() if term in text) / total_weight
+            present = self.index.bm25.doc_terms(doc) if any(len(t) < 2 for t in weights) else set()
+            coverage = sum(w for term, w in weights.items() if self._contains(term, text, present)) / total_weight
             if coverage >= self.settings.min_coverage:
-                ranked.append((doc, score, coverage))
+                ranked.append((doc, score * coverage, coverage))
+        # Among the BM25 candidates, articles that contain more of the question come first
+        # (Lucene's classic "coordination" factor): BM25 alone lets one rare word outweigh
+        # several ordinary ones that together say what the resident asks about.
+        ranked.sort(key=lambda row: (-row[1], row[0]))
         return ranked
+
+    def _contains(self, term: str, text: str, doc_terms: set[int]) -> bool:
+        """Whether an article has a question word: by text, or for one character by token
+        (交 would otherwise be found inside 交流, 外交 ...)."""
+        if len(term) >= 2:
+            return term in text
+        term_id = self.index.term_ids.get(term)
+        return term_id is not None and term_id in doc_terms
 
     def raw_top(self, question: str, k: int) -> list[tuple[int, float]]:
         """BM25 ranking without the no-answer check (for evaluation and benchmarks)."""

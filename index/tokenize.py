@@ -26,6 +26,10 @@ TOKENIZER_VERSION = "2"
 _TOKEN_RE = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff]")
 _QUOTED_RE = re.compile(r"[“\"「『]([\u4e00-\u9fff]{2,8})[”\"」』]")
 _ADMIN_SUFFIX_RE = re.compile(r"^(.{2,6}?)(街道|镇|区|路)$")
+# The blocks jieba segments independently of each other (what jieba.Tokenizer.cut splits on).
+_JIEBA_BLOCK_RE = jieba.re_han_default
+# Blocks whose tokens a Tokenizer remembers (about 50 MB at most).
+BLOCK_CACHE_SIZE = 100_000
 
 
 def _read_word_file(name: str) -> list[str]:
@@ -67,11 +71,19 @@ def names_from_street(street: str) -> set[str]:
 class Tokenizer:
     """jieba segmentation with our user dictionary and stop words; safe to share between threads."""
 
-    def __init__(self, user_words: Iterable[str] = (), stopwords: frozenset[str] | None = None) -> None:
+    def __init__(
+        self,
+        user_words: Iterable[str] = (),
+        stopwords: frozenset[str] | None = None,
+        block_cache_size: int = BLOCK_CACHE_SIZE,
+    ) -> None:
         self.user_words = sorted({w.strip() for w in user_words if w and w.strip()})
         self.stopwords = default_stopwords() if stopwords is None else stopwords
         self._jieba = jieba.Tokenizer()
         self._initialized = False
+        # Tokens of recently seen blocks of article text (see `_segment_cached`); 0 turns it off.
+        self._block_cache: dict[str, tuple[str, ...]] = {}
+        self._block_cache_size = block_cache_size
 
     @property
     def signature(self) -> str:
@@ -97,6 +109,7 @@ class Tokenizer:
         if not fresh:
             return
         self.user_words = sorted(set(self.user_words) | set(fresh))
+        self._block_cache.clear()
         if self._initialized:
             for word in fresh:
                 self._jieba.add_word(word, freq=max(self._jieba.suggest_freq(word), 2000))
@@ -127,9 +140,36 @@ class Tokenizer:
             tokens.append(token)
         return tokens
 
+    def _segment_cached(self, text: str) -> list[str]:
+        """`_segment`, remembering the tokens of each block of text.
+
+        jieba cuts a text block by block (runs of Chinese, letters and digits, split at
+        punctuation and spaces) and never across blocks, and `_segment` only adds pieces
+        of words and drops tokens, so segmenting the blocks one by one gives exactly the
+        same tokens. News text repeats many blocks (datelines, bylines, stock phrases, the
+        same story from several outlets): this saves about a fifth of the segmentation
+        work of a large archive.
+        """
+        if self._block_cache_size <= 0:
+            return self._segment(text)
+        cache = self._block_cache
+        tokens: list[str] = []
+        for block in _JIEBA_BLOCK_RE.split(text):
+            if not block:
+                continue
+            found = cache.get(block)
+            if found is None:
+                found = tuple(self._segment(block))
+                if len(cache) >= self._block_cache_size:
+                    # Dropping everything at once keeps this O(1); the frequent blocks come back at once.
+                    cache.clear()
+                cache[block] = found
+            tokens.extend(found)
+        return tokens
+
     def document_tokens(self, text: str) -> list[str]:
         """Tokens of article text, in order, duplicates kept (they are term frequencies)."""
-        return self._segment(for_matching(text))
+        return self._segment_cached(for_matching(text))
 
     def query_tokens(self, question: str) -> list[str]:
         """Tokens of a resident's question, question words and emoji removed."""
