@@ -144,6 +144,18 @@ def issue_id_for(path: Path) -> str:
     return path.stem
 
 
+def issue_for(path: Path, facts: dict[str, Any]) -> Issue:
+    """The issue record of a corpus file, with what the manifest says of it."""
+    return Issue(
+        id=issue_id_for(path),
+        file=path.name,
+        street=str(facts.get("street", "")),
+        district=str(facts.get("district", "")),
+        newspaper=str(facts.get("newspaper", "")),
+        month=str(facts.get("month", "")),
+    )
+
+
 def load_issue_file(
     path: Path, facts: dict[str, Any], section_labels: frozenset[str] = DEFAULT_SECTION_LABELS
 ) -> tuple[Issue, list[Article]]:
@@ -152,14 +164,7 @@ def load_issue_file(
     if size > MAX_TEXT_BYTES:
         raise DecodeError(f"too large ({size} bytes; the limit is {MAX_TEXT_BYTES})")
     text = decode_text(path.read_bytes())
-    issue = Issue(
-        id=issue_id_for(path),
-        file=path.name,
-        street=str(facts.get("street", "")),
-        district=str(facts.get("district", "")),
-        newspaper=str(facts.get("newspaper", "")),
-        month=str(facts.get("month", "")),
-    )
+    issue = issue_for(path, facts)
     articles = parse_issue(
         text,
         issue.id,
@@ -189,14 +194,7 @@ def _open_jsonl(path: Path) -> Iterator[bytes]:
 
 def load_jsonl_file(path: Path, facts: dict[str, Any]) -> tuple[Issue, list[Article], list[Skipped]]:
     """Articles of a JSONL archive: one object a line, `text` required."""
-    issue = Issue(
-        id=issue_id_for(path),
-        file=path.name,
-        street=str(facts.get("street", "")),
-        district=str(facts.get("district", "")),
-        newspaper=str(facts.get("newspaper", "")),
-        month=str(facts.get("month", "")),
-    )
+    issue = issue_for(path, facts)
     articles: list[Article] = []
     skipped: list[Skipped] = []
     seen: set[str] = set()
