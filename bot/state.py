@@ -54,6 +54,54 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX query_log_at ON query_log(at);
         """,
     ),
+    (
+        # Staff added or removed by admins from the bot; a row overrides config.yaml's staff list.
+        "003_staff",
+        """
+        CREATE TABLE staff (
+            user_id INTEGER PRIMARY KEY,
+            active INTEGER NOT NULL,
+            changed_by INTEGER,
+            changed_at REAL NOT NULL
+        );
+        """,
+    ),
+    (
+        # One broadcast per published issue, one delivery row per subscriber of it (see bot/broadcast.py).
+        "004_broadcasts",
+        """
+        CREATE TABLE broadcasts (
+            id INTEGER PRIMARY KEY,
+            issue_id TEXT NOT NULL UNIQUE,
+            street TEXT NOT NULL,
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            created_by INTEGER,
+            report_chat_id INTEGER,
+            progress_message_id INTEGER,
+            state TEXT NOT NULL DEFAULT 'queued',
+            total INTEGER NOT NULL,
+            started_at REAL,
+            finished_at REAL,
+            reported_at REAL
+        );
+        CREATE TABLE deliveries (
+            broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id) ON DELETE CASCADE,
+            chat_id INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            throttled INTEGER NOT NULL DEFAULT 0,
+            next_at REAL NOT NULL DEFAULT 0,
+            updated_at REAL,
+            message_id INTEGER,
+            error TEXT,
+            PRIMARY KEY (broadcast_id, chat_id)
+        );
+        CREATE INDEX deliveries_due ON deliveries(state, next_at);
+        CREATE INDEX broadcasts_state ON broadcasts(state);
+        """,
+    ),
 ]
 
 

@@ -126,20 +126,24 @@ def build_segment(bags: list[tuple[Int32Array, Int32Array]], doc_start: int) -> 
     else:
         fwd_terms = np.zeros(0, dtype=np.int32)
         fwd_tfs = np.zeros(0, dtype=np.int32)
-    doc_len = np.array([int(f.sum()) for _, f in bags], dtype=np.int32)
+    running = np.zeros(fwd_tfs.shape[0] + 1, dtype=np.int64)
+    np.cumsum(fwd_tfs, out=running[1:])
+    doc_len = (running[fwd_indptr[1:]] - running[fwd_indptr[:-1]]).astype(np.int32)
     local_docs = np.repeat(np.arange(len(bags), dtype=np.int32), lengths)
+    # Stable, so each term's postings stay in document order.
     order = np.argsort(fwd_terms, kind="stable")
-    sorted_terms = fwd_terms[order]
-    terms, counts = np.unique(sorted_terms, return_counts=True)
+    # Counting by term id is linear; np.unique would sort the terms a second time.
+    counts = np.bincount(fwd_terms, minlength=1)
+    terms = np.flatnonzero(counts)
     indptr = np.zeros(terms.shape[0] + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
+    np.cumsum(counts[terms], out=indptr[1:])
     return Segment(
         doc_start=doc_start,
         doc_len=doc_len,
         fwd_indptr=fwd_indptr,
         fwd_terms=fwd_terms,
         fwd_tfs=fwd_tfs,
-        terms=terms.astype(np.int32, copy=False),
+        terms=terms.astype(np.int32),
         indptr=indptr,
         docs=local_docs[order],
         tfs=fwd_tfs[order],

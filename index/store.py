@@ -6,11 +6,13 @@ Layout (every file written whole, then renamed into place):
     vocab.txt        one term a line; a term's id is its line number
     userdict.txt     the local names the segmenter was taught
     issues.json      the issues and their article ids
-    seg-NNN/         one segment: BM25 arrays (.npy) + articles.jsonl + offsets.npy
+    seg-NNN/         one segment: BM25 arrays (.npy), articles.jsonl + offsets.npy,
+                     hashes.txt (content hash of each article), ids.txt (article ids)
 
 An index of another format version, or one whose files do not fit together, raises
 `IndexUnusable`; callers report it and rebuild. A rebuild reuses the bags of words of
-unchanged articles from the previous index (by content hash), so only new text is segmented.
+unchanged articles from the previous index (by content hash), so only new text is segmented,
+and that on every core.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,17 +35,21 @@ from typing import Any
 import numpy as np
 
 from index.article import Article
-from index.bm25 import BM25Index, BM25Params, Int32Array, Segment, build_segment
+from index.bm25 import SEGMENT_ARRAYS, BM25Index, BM25Params, Int32Array, Segment, build_segment
 from index.corpus import CorpusLoad, Issue, Skipped, corpus_fingerprint, load_corpus
 from index.tokenize import Tokenizer, build_user_words, default_local_names, default_stopwords
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # Bump when what an article contributes to the index changes (fields, weights, segmentation).
 TEXT_LAYOUT_VERSION = 3
 META = "meta.json"
-PARALLEL_MIN_DOCS = 2000
+# Below this many articles to segment, forking workers costs more than it saves.
+PARALLEL_MIN_DOCS = 500
+# Articles per task handed to a worker: small enough to balance the load at the end.
+CHUNK_MIN_DOCS = 16
+CHUNK_MAX_DOCS = 512
 
 Progress = Callable[[str, int, int], None]
 
@@ -100,40 +106,101 @@ def content_hash(article: Article, params: IndexParams, signature: str) -> str:
     return digest.hexdigest()[:20]
 
 
-# --- parallel segmentation -------------------------------------------------------------
-
-_worker_tokenizer: Tokenizer | None = None
-_worker_params: IndexParams | None = None
+# --- segmentation, on every core ------------------------------------------------------
 
 
-def _init_worker(user_words: list[str], params: IndexParams) -> None:
-    global _worker_tokenizer, _worker_params
-    _worker_tokenizer = Tokenizer(user_words)
-    _worker_tokenizer.initialize()
-    _worker_params = params
+@dataclass
+class _Chunk:
+    """The bags of words of a run of articles, in a form that is cheap to pickle.
+
+    `terms` number the chunk's own `words`; the parent maps those once per chunk instead of
+    looking up every token of every article.
+    """
+
+    words: list[str]
+    lengths: Int32Array
+    terms: Int32Array
+    tfs: Int32Array
 
 
-def _bag_job(article: Article) -> tuple[list[str], list[int]]:
-    assert _worker_tokenizer is not None and _worker_params is not None
-    counts = Counter(document_token_list(_worker_tokenizer, article, _worker_params))
-    return list(counts.keys()), list(counts.values())
-
-
-def _bags_of_words(
-    articles: list[Article], tokenizer: Tokenizer, params: IndexParams, workers: int
-) -> Iterator[tuple[list[str], list[int]]]:
-    if workers > 1 and len(articles) >= PARALLEL_MIN_DOCS:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(workers, _init_worker, (tokenizer.user_words, params)) as pool:
-            yield from pool.imap(_bag_job, articles, chunksize=64)
-        return
-    tokenizer.initialize()
+def _segment_articles(tokenizer: Tokenizer, params: IndexParams, articles: Sequence[Article]) -> _Chunk:
+    words: dict[str, int] = {}
+    lengths: list[int] = []
+    terms: list[int] = []
+    tfs: list[int] = []
     for article in articles:
         counts = Counter(document_token_list(tokenizer, article, params))
-        yield list(counts.keys()), list(counts.values())
+        lengths.append(len(counts))
+        for token, count in counts.items():
+            terms.append(words.setdefault(token, len(words)))
+            tfs.append(count)
+    return _Chunk(
+        list(words),
+        np.array(lengths, dtype=np.int32),
+        np.array(terms, dtype=np.int32),
+        np.array(tfs, dtype=np.int32),
+    )
+
+
+# What forked workers segment: set just before the fork so that they inherit the articles and
+# the loaded dictionary instead of receiving pickles or loading jieba again.
+_fork_job: tuple[Tokenizer, IndexParams, Sequence[Article]] | None = None
+_fork_lock = threading.Lock()
+
+
+def _segment_range(bounds: tuple[int, int]) -> _Chunk:
+    assert _fork_job is not None, "worker started without a job"
+    tokenizer, params, articles = _fork_job
+    return _segment_articles(tokenizer, params, articles[bounds[0] : bounds[1]])
+
+
+class _Segmenter:
+    """Segments articles in worker processes (or in this one), yielding chunks in article order.
+
+    The workers start on entering, so the caller can do other work (writing the articles
+    file) while they segment.
+    """
+
+    def __init__(self, articles: Sequence[Article], tokenizer: Tokenizer, params: IndexParams, workers: int) -> None:
+        self.articles = articles
+        self.tokenizer = tokenizer
+        self.params = params
+        self.workers = workers if len(articles) >= PARALLEL_MIN_DOCS else 1
+        size = max(CHUNK_MIN_DOCS, min(CHUNK_MAX_DOCS, len(articles) // (self.workers * 16) or 1))
+        self.ranges = [(start, min(start + size, len(articles))) for start in range(0, len(articles), size)]
+        self._pool: Any = None
+        self._results: Iterator[_Chunk] | None = None
+
+    def __enter__(self) -> Iterator[_Chunk]:
+        global _fork_job
+        self.tokenizer.initialize()
+        if self.workers <= 1:
+            return (_segment_articles(self.tokenizer, self.params, self.articles[a:b]) for a, b in self.ranges)
+        with _fork_lock:
+            _fork_job = (self.tokenizer, self.params, self.articles)
+            try:
+                self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+            finally:
+                _fork_job = None
+        self._results = self._pool.imap(_segment_range, self.ranges)
+        return self._results
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
 
 
 # --- the article store ----------------------------------------------------------------
+
+
+def _article_line(article: Article) -> bytes:
+    # The same record as Article.to_dict, without dataclasses.asdict's deep copy (a fifth of
+    # the time of writing 68k articles); a test holds the two equal.
+    record = dict(vars(article))
+    record["captions"] = list(article.captions)
+    record["title"] = article.title
+    return json.dumps(record, ensure_ascii=False).encode() + b"\n"
 
 
 class ArticleFile:
@@ -163,7 +230,7 @@ class ArticleFile:
         offsets = [0]
         with path.open("wb") as handle:
             for article in articles:
-                line = json.dumps(article.to_dict(), ensure_ascii=False).encode() + b"\n"
+                line = _article_line(article)
                 handle.write(line)
                 offsets.append(offsets[-1] + len(line))
         return np.array(offsets, dtype=np.int64)
@@ -201,55 +268,100 @@ def _read_lines(path: Path) -> list[str]:
     return text.split("\n") if text else []
 
 
-def _previous_bags(directory: Path, signature: str) -> tuple[dict[str, tuple[Int32Array, Int32Array]], list[str]]:
-    """Bags of words of the current index, by content hash, when its tokenizer matches."""
-    try:
-        meta = json.loads((directory / META).read_text(encoding="utf-8"))
-        if meta.get("format_version") != FORMAT_VERSION or meta.get("tokenizer") != signature:
-            return {}, []
-        vocab = _read_lines(directory / "vocab.txt")
-        bags: dict[str, tuple[Int32Array, Int32Array]] = {}
-        for entry in meta["segments"]:
-            seg_dir = directory / entry["name"]
-            segment = Segment.load(seg_dir, 0, mmap=False)
-            hashes = _read_lines(seg_dir / "hashes.txt")
-            for local, digest in enumerate(hashes):
-                terms, tfs = segment.bag(local)
-                bags[digest] = (terms.copy(), tfs.copy())
-        return bags, vocab
-    except (OSError, ValueError, KeyError, json.JSONDecodeError):
-        return {}, []
-
-
 class _Vocabulary:
     def __init__(self, terms: list[str]) -> None:
         self.terms = list(terms)
         self.ids = {term: number for number, term in enumerate(self.terms)}
 
-    def bag(self, tokens: list[str], counts: list[int]) -> tuple[Int32Array, Int32Array]:
+    def numbers(self, words: list[str]) -> Int32Array:
+        """The ids of words, giving new words the next free ids."""
         ids = self.ids
-        term_ids = []
-        for token in tokens:
-            number = ids.get(token)
-            if number is None:
-                number = len(self.terms)
-                ids[token] = number
-                self.terms.append(token)
-            term_ids.append(number)
-        order = np.argsort(np.array(term_ids, dtype=np.int32), kind="stable")
-        return (
-            np.array(term_ids, dtype=np.int32)[order],
-            np.array(counts, dtype=np.int32)[order],
-        )
+        for word in words:
+            if word not in ids:
+                ids[word] = len(self.terms)
+                self.terms.append(word)
+        return np.fromiter((ids[word] for word in words), dtype=np.int32, count=len(words))
+
+    def bags(self, chunk: _Chunk) -> list[tuple[Int32Array, Int32Array]]:
+        """The chunk's bags in global term ids, each sorted by term id."""
+        terms = self.numbers(chunk.words)[chunk.terms]
+        owner = np.repeat(np.arange(chunk.lengths.shape[0]), chunk.lengths)
+        order = np.lexsort((terms, owner))
+        cuts = np.cumsum(chunk.lengths)[:-1]
+        return list(zip(np.split(terms[order], cuts), np.split(chunk.tfs[order], cuts), strict=True))
+
+
+class _PreviousIndex:
+    """The index being replaced, as far as a rebuild can reuse it: bags of words by content hash.
+
+    Empty when there is none, it was written by another version or tokenizer, or it is damaged.
+    Its arrays stay memory-mapped until `close`, so reusing a bag copies nothing.
+    """
+
+    def __init__(self) -> None:
+        self.terms: list[str] = []
+        self.segments: list[Segment] = []
+        self.directories: list[Path] = []
+        self.hashes: list[str] = []
+        self.where: dict[str, tuple[Segment, int]] = {}
+
+    @classmethod
+    def open(cls, directory: Path, signature: str) -> _PreviousIndex:
+        previous = cls()
+        try:
+            meta = json.loads((directory / META).read_text(encoding="utf-8"))
+            if meta.get("format_version") != FORMAT_VERSION or meta.get("tokenizer") != signature:
+                return previous
+            terms = _read_lines(directory / "vocab.txt")
+            for entry in meta["segments"]:
+                seg_dir = directory / entry["name"]
+                segment = Segment.load(seg_dir, 0)
+                hashes = _read_lines(seg_dir / "hashes.txt")
+                if len(hashes) != segment.n_docs or int(segment.fwd_terms.max(initial=-1)) >= len(terms):
+                    raise ValueError(f"{entry['name']} does not fit its vocabulary or hashes")
+                previous.segments.append(segment)
+                previous.directories.append(seg_dir)
+                previous.hashes.extend(hashes)
+                for local, digest in enumerate(hashes):
+                    previous.where[digest] = (segment, local)
+            previous.terms = terms
+        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+            log.info("not reusing the previous index (%s)", exc)
+            return cls()
+        return previous
+
+    def bag(self, digest: str) -> tuple[Int32Array, Int32Array]:
+        """The bag of words of an article with this content hash (KeyError when there is none)."""
+        segment, local = self.where[digest]
+        return segment.bag(local)
+
+    def same_documents(self, hashes: list[str]) -> bool:
+        """True when the new index would hold exactly the previous one-segment index's documents."""
+        return len(self.segments) == 1 and self.hashes == hashes
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    # Index files are never modified in place (always written whole and renamed), so a
+    # hard link is as safe as a copy and costs nothing.
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _segment_files(directory: Path, segment: Segment, offsets: np.ndarray, hashes: list[str], ids: list[str]) -> None:
+    segment.save(directory)
+    np.save(directory / "offsets.npy", offsets, allow_pickle=False)
+    _write_lines(directory / "hashes.txt", hashes)
+    _write_lines(directory / "ids.txt", ids)
 
 
 def _save_segment(directory: Path, name: str, segment: Segment, articles: list[Article], hashes: list[str]) -> None:
     tmp = directory / f".{name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    segment.save(tmp)
+    tmp.mkdir(parents=True)
     offsets = ArticleFile.write(tmp / "articles.jsonl", articles)
-    np.save(tmp / "offsets.npy", offsets, allow_pickle=False)
-    _write_lines(tmp / "hashes.txt", hashes)
+    _segment_files(tmp, segment, offsets, hashes, [a.id for a in articles])
     final = directory / name
     shutil.rmtree(final, ignore_errors=True)
     tmp.rename(final)
@@ -270,7 +382,9 @@ def build_index(
 ) -> BuildReport:
     """Build the index of a corpus into `index_dir`, replacing what is there atomically.
 
-    Raises ValueError when the corpus yields no article at all (the old index stays).
+    Only articles whose text is not in the current index are segmented (each distinct text
+    once), on `workers` processes (0: one per core). Raises ValueError when the corpus
+    yields no article at all (the old index stays).
     """
     started = time.perf_counter()
     fingerprint = corpus_fingerprint(corpus_dir)
@@ -284,28 +398,43 @@ def build_index(
     )
     tokenizer = Tokenizer(user_words)
     signature = tokenizer.signature
-    previous, old_terms = _previous_bags(index_dir, signature) if index_dir.exists() else ({}, [])
-    vocabulary = _Vocabulary(old_terms)
     hashes = [content_hash(a, params, signature) for a in corpus.articles]
-    todo = [a for a, h in zip(corpus.articles, hashes, strict=True) if h not in previous]
-    workers = workers if workers > 0 else (os.cpu_count() or 1)
-    fresh: dict[str, tuple[Int32Array, Int32Array]] = {}
+    previous = _PreviousIndex.open(index_dir, signature) if index_dir.exists() else _PreviousIndex()
+    vocabulary = _Vocabulary(previous.terms)
+    todo: dict[str, Article] = {}
+    for article, digest in zip(corpus.articles, hashes, strict=True):
+        if digest not in previous.where and digest not in todo:
+            todo[digest] = article
     total = len(corpus.articles)
-    done = total - len(todo)
-    report.reused, report.segmented = done, len(todo)
-    todo_hashes = [h for h in hashes if h not in previous]
-    for digest, (tokens, counts) in zip(todo_hashes, _bags_of_words(todo, tokenizer, params, workers), strict=True):
-        fresh[digest] = vocabulary.bag(tokens, counts)
-        done += 1
-        if progress is not None and (done % 500 == 0 or done == total):
-            progress("segmenting", done, total)
-    bags = [fresh[h] if h in fresh else previous[h] for h in hashes]
-    segment = build_segment(bags, 0)
+    report.segmented = sum(1 for h in hashes if h not in previous.where)
+    report.reused = total - report.segmented
 
     staging = index_dir.with_name(index_dir.name + f".building-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    _save_segment(staging, "seg-000", segment, corpus.articles, hashes)
+    seg_dir = staging / "seg-000"
+    seg_dir.mkdir(parents=True)
+    fresh: dict[str, tuple[Int32Array, Int32Array]] = {}
+    pending = iter(todo)
+    done = report.reused
+    with _Segmenter(list(todo.values()), tokenizer, params, workers or os.cpu_count() or 1) as chunks:
+        # Written while the workers segment: this process would otherwise wait idle.
+        offsets = ArticleFile.write(seg_dir / "articles.jsonl", corpus.articles)
+        for chunk in chunks:
+            for bag in vocabulary.bags(chunk):
+                fresh[next(pending)] = bag
+            done += len(chunk.lengths)
+            if progress is not None:
+                progress("segmenting", min(done, total), total)
+    if previous.same_documents(hashes):
+        segment = previous.segments[0]
+        for name in SEGMENT_ARRAYS:
+            _link_or_copy(previous.directories[0] / f"{name}.npy", seg_dir / f"{name}.npy")
+        np.save(seg_dir / "offsets.npy", offsets, allow_pickle=False)
+        _write_lines(seg_dir / "hashes.txt", hashes)
+        _write_lines(seg_dir / "ids.txt", [a.id for a in corpus.articles])
+    else:
+        segment = build_segment([fresh[h] if h in fresh else previous.bag(h) for h in hashes], 0)
+        _segment_files(seg_dir, segment, offsets, hashes, [a.id for a in corpus.articles])
     _write_lines(staging / "vocab.txt", vocabulary.terms)
     _write_lines(staging / "userdict.txt", user_words)
     _write_json(staging / "issues.json", [i.to_dict() for i in corpus.issues])
@@ -378,14 +507,18 @@ class LoadedIndex:
                 offsets = np.load(seg_dir / "offsets.npy", allow_pickle=False)
                 if segment.n_docs != int(entry["n_docs"]) or offsets.shape[0] != segment.n_docs + 1:
                     raise ValueError(f"{entry['name']} holds another number of documents than recorded")
-                if int(segment.fwd_terms.max(initial=-1)) >= len(terms):
+                # The inverted terms are sorted and hold the same ids as the forward arrays;
+                # reading only the last keeps the forward arrays out of memory while serving.
+                if segment.terms.shape[0] and int(segment.terms[-1]) >= len(terms):
                     raise ValueError(f"{entry['name']} uses terms beyond the vocabulary")
+                if not (seg_dir / "ids.txt").exists():
+                    raise ValueError(f"{entry['name']} has no article ids")
                 segments.append(segment)
                 self.article_files.append(ArticleFile(seg_dir / "articles.jsonl", offsets))
                 start += segment.n_docs
-        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+            self.bm25 = BM25Index(segments, len(terms), self.params.bm25)
+        except (OSError, ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
             raise IndexUnusable(f"damaged index ({exc})") from exc
-        self.bm25 = BM25Index(segments, len(terms), self.params.bm25)
         self._ids: dict[str, int] | None = None
 
     @property
@@ -409,7 +542,10 @@ class LoadedIndex:
     def doc_number(self, article_id: str) -> int | None:
         """The document number of an article id (built on first use)."""
         if self._ids is None:
-            self._ids = {a.id: n for n, a in enumerate(self.articles())}
+            ids: list[str] = []
+            for entry in self.meta["segments"]:
+                ids.extend(_read_lines(self.directory / entry["name"] / "ids.txt"))
+            self._ids = {article_id: number for number, article_id in enumerate(ids)}
         return self._ids.get(article_id)
 
     def close(self) -> None:
@@ -453,9 +589,10 @@ def add_articles(
     tokenizer = Tokenizer(user_words)
     tokenizer.add_words(new_words)
     vocabulary = _Vocabulary(_read_lines(index_dir / "vocab.txt"))
-    bags = []
-    for tokens, counts in _bags_of_words(articles, tokenizer, params, workers=1):
-        bags.append(vocabulary.bag(tokens, counts))
+    bags: list[tuple[Int32Array, Int32Array]] = []
+    with _Segmenter(articles, tokenizer, params, workers=1) as chunks:
+        for chunk in chunks:
+            bags.extend(vocabulary.bags(chunk))
     start = sum(int(s["n_docs"]) for s in meta["segments"])
     segment = build_segment(bags, start)
     name = f"seg-{len(meta['segments']):03d}"

@@ -1,0 +1,108 @@
+"""`newsbot bench`: the scale benchmark from the command line (the measuring is index.benchmark's).
+
+    newsbot bench [--data ../shared/bench] [--sizes 1000,10000,all] [--queries 500]
+                  [--skip-reference] [--json] [--work DIR] [--issue FILE]
+
+Prints progress on standard error and the results (markdown tables, or JSON with --json) on
+standard output. Targets are reported, not enforced: the exit code is 0 whenever every
+measurement could be made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.settings import Settings
+from index.benchmark import BenchmarkError, BenchOptions, format_report, parse_sizes, run_benchmark
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_DATA = "../shared/bench"
+
+
+def _first_issue(corpus_dir: Path) -> Path | None:
+    """The issue text file `bench` publishes by default: the corpus's first .txt."""
+    if not corpus_dir.is_dir():
+        return None
+    issues = sorted(p for p in corpus_dir.iterdir() if p.suffix == ".txt" and not p.name.startswith("."))
+    return issues[0] if issues else None
+
+
+def _data_dir(wanted: str, settings: Settings) -> Path | None:
+    # Relative to where the command runs, else to the project (the configuration file's folder).
+    for candidate in (Path(wanted), settings.config_path.parent / wanted):
+        if (candidate / "news.jsonl.xz").exists():
+            return candidate.resolve()
+    return None
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
+    """Measure build, publish, start-up, memory, latency and quality against rank-bm25 and bm25s."""
+    data = _data_dir(args.data, settings)
+    if data is None:
+        print(f"no benchmark data (news.jsonl.xz) at {args.data}; pass --data DIR", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        sizes = parse_sizes(args.sizes)
+    except ValueError as exc:
+        print(f"--sizes: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.queries < 1:
+        print("--queries must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    issue = Path(args.issue) if args.issue else _first_issue(settings.corpus_dir)
+    if issue is not None and not issue.is_file():
+        print(f"--issue: no file {issue}", file=sys.stderr)
+        return EXIT_USAGE
+    with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as scratch:
+        options = BenchOptions(
+            data_dir=data,
+            work_dir=Path(args.work) if args.work else Path(scratch),
+            sizes=sizes,
+            n_queries=args.queries,
+            references=not args.skip_reference,
+            workers=settings.workers,
+            issue_file=issue,
+            params=settings.index,
+            search=settings.search,
+        )
+        _progress(f"benchmark data: {data}; work directory: {options.work_dir}")
+        if issue is None:
+            _progress("no issue .txt in the corpus to publish: the publish figures are skipped (see --issue)")
+        try:
+            results = run_benchmark(options, _progress)
+        except BenchmarkError as exc:
+            print(f"benchmark failed: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=1))
+    else:
+        print(format_report(results))
+    return EXIT_OK
+
+
+def add_bench_parser(subparsers: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Register `newsbot bench` (called by bot.cli when this module is present)."""
+    p = subparsers.add_parser("bench", help="benchmark speed and memory at scale", description=cmd_bench.__doc__)
+    common(p)
+    p.add_argument("--data", default=DEFAULT_DATA, help=f"benchmark data directory (default {DEFAULT_DATA})")
+    p.add_argument("--sizes", default="1000,10000,all", help="article counts to measure, 'all' for the whole archive")
+    p.add_argument("--queries", type=int, default=500, help="timed questions per system (default 500)")
+    p.add_argument(
+        "--skip-reference",
+        action="store_true",
+        help="measure only newsbot (no rank-bm25, bm25s or segmentation reference: much faster)",
+    )
+    p.add_argument("--json", action="store_true", help="print every figure as JSON")
+    p.add_argument("--work", help="where to build the indexes (default: a temporary directory, removed after)")
+    p.add_argument("--issue", help="issue .txt to publish into each index (default: the corpus's first .txt)")
+    p.set_defaults(func=cmd_bench)

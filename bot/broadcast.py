@@ -1,0 +1,738 @@
+"""Durable, paced broadcasts of new issues to subscribers: the queue and the sender.
+
+The queue lives in SQLite (`broadcasts`, `deliveries`; migration 004_broadcasts): one row per
+subscriber per broadcast, so a broadcast survives crashes and restarts and nobody can be queued
+twice for it. A delivery row moves through these states:
+
+    pending ──claim──> sending ──> sent       (Telegram answered with the message)
+                          │  ├───> blocked    (403: the subscriber is marked inactive)
+                          │  ├───> failed     (permanent error, or retries used up)
+                          │  └───> pending    (429: after its retry_after; timeout/network: back-off)
+                          └─(crash)─> unknown (found in 'sending' at start-up; see below)
+    pending ──> skipped                       (the subscriber left before their turn came)
+
+Exactly once. A row is set to 'sending' and committed BEFORE the HTTP call and to its outcome
+right after, so a crash can only ever leave the rows that were in flight in 'sending' (at most
+`concurrency` of them). Telegram has no idempotency key, so for those rows nobody can know
+whether the message arrived. We do not resend them: they become 'unknown' and are reported to
+staff as "may have arrived". A crash almost always hits while a request is waiting for
+Telegram's answer (the round trip is the long part; the gap between commit and the request
+leaving is microseconds), when the message has in fact been delivered; resending would then
+give those subscribers a second copy. So the sender errs towards at-most-once for the handful of
+in-flight rows, and never skips or repeats anyone else. A clean stop waits for the requests in
+flight, so only a real crash produces 'unknown' rows.
+
+Pacing is our own (not PTB's AIORateLimiter, which in 22.8 pauses every request on one 429 and
+may end the pause early): evenly spaced slots at `messages_per_second` overall, at least
+`per_chat_interval` seconds between two messages to one chat, and a 429 delays only the request
+that got it, by the `retry_after` Telegram gave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dtm
+import logging
+import time
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Bot, LinkPreviewOptions, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.settings import BroadcastSettings
+from bot.state import Database
+
+log = logging.getLogger(__name__)
+
+PENDING, SENDING, SENT, BLOCKED, FAILED, UNKNOWN, SKIPPED = (
+    "pending",
+    "sending",
+    "sent",
+    "blocked",
+    "failed",
+    "unknown",
+    "skipped",
+)
+FINAL_STATES = (SENT, BLOCKED, FAILED, UNKNOWN, SKIPPED)
+# Broadcast states.
+QUEUED, RUNNING, DONE = "queued", "sending", "done"
+
+# A chat answering 429 this many times in a row for one broadcast is given up on.
+MAX_THROTTLED = 10
+# The longest back-off between two tries after a timeout or a network error (seconds).
+MAX_BACKOFF = 60.0
+INTERRUPTED = "bot stopped while sending; not resent because it may have arrived"
+
+
+class AlreadyBroadcast(ValueError):
+    """The issue was broadcast (or queued) before; each issue goes out once."""
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Deliveries of one broadcast by state."""
+
+    total: int = 0
+    pending: int = 0
+    sending: int = 0
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    unknown: int = 0
+    skipped: int = 0
+
+    @property
+    def finished(self) -> bool:
+        """Whether no delivery is waiting or in flight."""
+        return self.pending == 0 and self.sending == 0
+
+    @property
+    def handled(self) -> int:
+        """Deliveries that reached a final state."""
+        return self.sent + self.blocked + self.failed + self.unknown + self.skipped
+
+
+@dataclass(frozen=True)
+class BroadcastInfo:
+    """One row of `broadcasts` with its delivery counts."""
+
+    id: int
+    issue_id: str
+    street: str
+    title: str
+    state: str
+    total: int
+    created_at: float
+    created_by: int | None
+    report_chat_id: int | None
+    progress_message_id: int | None
+    started_at: float | None
+    finished_at: float | None
+    reported_at: float | None
+    counts: Counts
+
+    @property
+    def duration(self) -> float:
+        """Seconds from the first send to the end (or to now while running)."""
+        if self.started_at is None:
+            return 0.0
+        return max(0.0, (self.finished_at or time.time()) - self.started_at)
+
+
+# --- the queue ------------------------------------------------------------------------
+
+
+def queue_broadcast(
+    db: Database,
+    issue_id: str,
+    street: str,
+    title: str,
+    text: str,
+    recipients: Iterable[int],
+    created_by: int | None = None,
+    report_chat_id: int | None = None,
+) -> tuple[int, int]:
+    """Queue a broadcast and one delivery per recipient, atomically: (broadcast id, recipients)."""
+    chats = list(dict.fromkeys(int(c) for c in recipients))
+    now = time.time()
+    with db.transaction() as conn:
+        if conn.execute("SELECT 1 FROM broadcasts WHERE issue_id = ?", (issue_id,)).fetchone():
+            raise AlreadyBroadcast(f"issue {issue_id} was already broadcast")
+        cursor = conn.execute(
+            "INSERT INTO broadcasts (issue_id, street, title, text, created_at, created_by, report_chat_id, state, "
+            "total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (issue_id, street, title, text, now, created_by, report_chat_id, QUEUED, len(chats)),
+        )
+        broadcast_id = cursor.lastrowid
+        assert broadcast_id is not None
+        conn.executemany(
+            "INSERT INTO deliveries (broadcast_id, chat_id, state, next_at) VALUES (?, ?, ?, 0)",
+            [(broadcast_id, chat, PENDING) for chat in chats],
+        )
+        if not chats:
+            conn.execute("UPDATE broadcasts SET state = ?, finished_at = ? WHERE id = ?", (DONE, now, broadcast_id))
+    log.info("broadcast %s of %s queued for %d chats", broadcast_id, issue_id, len(chats))
+    return int(broadcast_id), len(chats)
+
+
+def counts_of(db: Database, broadcast_id: int) -> Counts:
+    """How the deliveries of one broadcast stand."""
+    rows = db.query("SELECT state, COUNT(*) FROM deliveries WHERE broadcast_id = ? GROUP BY state", (broadcast_id,))
+    by_state = {str(r[0]): int(r[1]) for r in rows}
+    return Counts(total=sum(by_state.values()), **{k: v for k, v in by_state.items() if k in Counts.__annotations__})
+
+
+def _info(db: Database, row: Any) -> BroadcastInfo:
+    return BroadcastInfo(
+        id=int(row["id"]),
+        issue_id=str(row["issue_id"]),
+        street=str(row["street"]),
+        title=str(row["title"]),
+        state=str(row["state"]),
+        total=int(row["total"]),
+        created_at=float(row["created_at"]),
+        created_by=row["created_by"],
+        report_chat_id=row["report_chat_id"],
+        progress_message_id=row["progress_message_id"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        reported_at=row["reported_at"],
+        counts=counts_of(db, int(row["id"])),
+    )
+
+
+def get_broadcast(db: Database, broadcast_id: int) -> BroadcastInfo | None:
+    """One broadcast, or None."""
+    rows = db.query("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
+    return _info(db, rows[0]) if rows else None
+
+
+def recent_broadcasts(db: Database, limit: int = 10) -> list[BroadcastInfo]:
+    """The newest broadcasts first."""
+    return [_info(db, r) for r in db.query("SELECT * FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,))]
+
+
+# --- what staff read ------------------------------------------------------------------
+
+
+def format_duration(seconds: float) -> str:
+    """'45 秒', '1 分 20 秒', '2 小时 3 分'."""
+    total = round(seconds)
+    if total < 60:
+        return f"{total} 秒"
+    minutes, rest = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} 分 {rest} 秒"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} 小时 {minutes} 分"
+
+
+def progress_text(info: BroadcastInfo, rate: float) -> str:
+    """The staff member's progress message while a broadcast runs."""
+    c = info.counts
+    waiting = c.pending + c.sending
+    if info.started_at is None:
+        return (
+            f"📣 广播 #{info.id} 排队中：{info.title}\n"
+            f"共 {info.total:,} 位订阅者，预计需要 {format_duration(info.total / max(rate, 0.1))}"
+        )
+    return "\n".join(
+        [
+            f"📣 广播 #{info.id} 发送中：{info.title}",
+            f"已发送 {c.sent:,} / {info.total:,} · 屏蔽 {c.blocked:,} · 失败 {c.failed:,} · 待发 {waiting:,}",
+            f"已用 {format_duration(info.duration)}，预计还需 {format_duration(waiting / max(rate, 0.1))}",
+        ]
+    )
+
+
+def final_report(info: BroadcastInfo) -> str:
+    """The report sent when a broadcast is over."""
+    c = info.counts
+    lines = [
+        f"✅ 广播 #{info.id} 完成：{info.title}",
+        f"订阅者 {info.total:,} 位",
+        f"已发送 {c.sent:,}",
+        f"屏蔽了机器人 {c.blocked:,}（已标记为停用）",
+        f"失败 {c.failed:,}",
+    ]
+    if c.unknown:
+        lines.append(f"可能已送达 {c.unknown:,}（发送途中机器人中断，为免重复没有重发）")
+    if c.skipped:
+        lines.append(f"跳过 {c.skipped:,}（发送前已退订）")
+    lines.append(f"用时 {format_duration(info.duration)}")
+    return "\n".join(lines)
+
+
+STATE_NAMES = {QUEUED: "排队中", RUNNING: "发送中", DONE: "已完成"}
+
+
+def broadcast_line(info: BroadcastInfo, tz: dtm.tzinfo) -> str:
+    """One line of /broadcasts."""
+    c = info.counts
+    when = dtm.datetime.fromtimestamp(info.created_at, tz).strftime("%m-%d %H:%M")
+    parts = [f"已发送 {c.sent:,}/{info.total:,}"]
+    if c.blocked:
+        parts.append(f"屏蔽 {c.blocked:,}")
+    if c.failed:
+        parts.append(f"失败 {c.failed:,}")
+    if c.unknown:
+        parts.append(f"可能已送达 {c.unknown:,}")
+    if info.state == DONE and info.started_at is not None:
+        parts.append(f"用时 {format_duration(info.duration)}")
+    state = STATE_NAMES.get(info.state, info.state)
+    return f"#{info.id} {when} {info.title} · {state}\n    " + " · ".join(parts)
+
+
+# --- pacing ---------------------------------------------------------------------------
+
+
+class Pacer:
+    """Evenly spaced send slots: at most `rate` a second, with no bursts.
+
+    Slots are handed out in call order at 1/rate intervals, so any one-second window holds at
+    most rate + 1 of them. Reserving is synchronous, hence safe between coroutines of one loop.
+    """
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.interval = 1.0 / rate
+        self._clock = clock
+        self._next = 0.0
+
+    def reserve(self) -> float:
+        """Take the next slot; returns how long to wait for it."""
+        now = self._clock()
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        return slot - now
+
+    def not_before(self, delay: float) -> None:
+        """Hand out no slot sooner than `delay` seconds from now."""
+        self._next = max(self._next, self._clock() + delay)
+
+    async def wait(self) -> None:
+        """Wait for the next slot."""
+        delay = self.reserve()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+@dataclass(frozen=True)
+class _Due:
+    broadcast_id: int
+    chat_id: int
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    state: str
+    message_id: int | None = None
+    error: str = ""
+    retry_at: float | None = None
+    throttled: bool = False
+    blocked: bool = False
+
+
+def _retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        # PTB 22 warns that retry_after will become a timedelta; both forms are handled here.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: int | dtm.timedelta = exc.retry_after
+    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+# --- the sender -----------------------------------------------------------------------
+
+
+class BroadcastSender:
+    """Sends queued deliveries, resumes after restarts, and keeps staff informed.
+
+    One sender per bot process: `run()` (as a task) until `stop()`; `run(until_idle=True)`
+    returns once every broadcast is finished and reported (for scripts and tests).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        settings: BroadcastSettings,
+        *,
+        concurrency: int = 8,
+        send_timeout: float = 10.0,
+        backoff: float = 1.0,
+        poll_interval: float = 2.0,
+        batch: int = 100,
+    ) -> None:
+        self.db = db
+        self.bot = bot
+        self.settings = settings
+        self.concurrency = max(1, concurrency)
+        self.send_timeout = send_timeout
+        self.backoff = backoff
+        self.poll_interval = poll_interval
+        self.batch = batch
+        self.pacer = Pacer(settings.messages_per_second)
+        self._slots = asyncio.Semaphore(self.concurrency)
+        self._wake = asyncio.Event()
+        self._report_wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._buffer: deque[_Due] = deque()
+        self._texts: dict[int, str] = {}
+        # Wall-clock time of the last message to each chat, for the per-chat interval.
+        self._last_sent: dict[int, float] = {}
+        self._progress_shown: dict[int, str] = {}
+        # Broadcasts whose staff chat refused the progress message: only the final report is tried.
+        self._no_progress: set[int] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> asyncio.Task[None]:
+        """Run the sender as a task of the running loop."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self.run(), name="broadcast-sender")
+        return self._task
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop taking new deliveries and let the ones in flight finish (up to `grace` seconds)."""
+        self._stopping.set()
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), grace or self.send_timeout + 5)
+            except TimeoutError:
+                log.warning("broadcast sender did not stop in time; cancelling")
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            except Exception:
+                log.exception("broadcast sender failed while stopping")
+
+    def wake(self) -> None:
+        """Look for due deliveries and progress to report now (after queueing a broadcast)."""
+        self._wake.set()
+        self._report_wake.set()
+
+    async def run(self, until_idle: bool = False) -> None:
+        """Resume what a previous run left, then send until stopped (or, with until_idle, done)."""
+        interrupted = await asyncio.to_thread(self.recover)
+        if interrupted:
+            log.warning("%d deliveries were in flight when the bot stopped; marked 'unknown'", interrupted)
+        reporter = asyncio.create_task(self._report_loop(), name="broadcast-reporter")
+        try:
+            while not self._stopping.is_set():
+                try:
+                    if await self._dispatch_one():
+                        continue
+                    if await asyncio.to_thread(self._finish_completed):
+                        self._report_wake.set()
+                    if until_idle and not self._inflight and await asyncio.to_thread(self._idle):
+                        await self._report()
+                        if await asyncio.to_thread(self._idle):
+                            break
+                    await self._sleep_until_due()
+                except Exception:  # e.g. the database busy for longer than its timeout: retry, never die
+                    log.exception("broadcast sender hit an error; retrying in %.0fs", self.poll_interval)
+                    self._buffer.clear()
+                    await asyncio.sleep(self.poll_interval)
+        finally:
+            if self._inflight:
+                await asyncio.gather(*self._inflight, return_exceptions=True)
+            reporter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reporter
+            # One last look, so a broadcast finished by the last replies is reported now.
+            if await asyncio.to_thread(self._finish_completed) or until_idle:
+                with contextlib.suppress(Exception):
+                    await self._report()
+
+    # --- database (called in worker threads) ------------------------------------------
+
+    def recover(self) -> int:
+        """Pick up where a previous run stopped; returns how many deliveries it left in flight.
+
+        Deliveries left in 'sending' by a crash become 'unknown' (see the module docstring).
+        The pace carries over too: a bot restarted within a second must not add a fresh
+        second's worth of messages to the ones its previous run just sent.
+        """
+        now = time.time()
+        recent = self.db.query(
+            "SELECT chat_id, MAX(updated_at) FROM deliveries WHERE updated_at > ? GROUP BY chat_id",
+            (now - max(1.0, self.settings.per_chat_interval),),
+        )
+        for chat_id, at in recent:
+            self._last_sent[int(chat_id)] = max(self._last_sent.get(int(chat_id), 0.0), float(at))
+        if recent:
+            latest = max(float(at) for _, at in recent)
+            self.pacer.not_before(latest + 1.0 - now)
+        cursor = self.db.execute(
+            "UPDATE deliveries SET state = ?, error = ? WHERE state = ?", (UNKNOWN, INTERRUPTED, SENDING)
+        )
+        return int(cursor.rowcount or 0)
+
+    def _due_rows(self) -> list[_Due]:
+        rows = self.db.query(
+            "SELECT d.broadcast_id, d.chat_id, b.text FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id "
+            "WHERE d.state = ? AND d.next_at <= ? ORDER BY d.broadcast_id, d.next_at, d.chat_id LIMIT ?",
+            (PENDING, time.time(), self.batch),
+        )
+        for row in rows:
+            self._texts[int(row[0])] = str(row[2])
+        return [_Due(int(r[0]), int(r[1])) for r in rows]
+
+    def _next_due_at(self) -> float | None:
+        row = self.db.query("SELECT MIN(next_at) FROM deliveries WHERE state = ?", (PENDING,))[0]
+        return None if row[0] is None else float(row[0])
+
+    def _postpone(self, due: _Due, until: float) -> None:
+        self.db.execute(
+            "UPDATE deliveries SET next_at = ? WHERE broadcast_id = ? AND chat_id = ? AND state = ?",
+            (until, due.broadcast_id, due.chat_id, PENDING),
+        )
+
+    def _claim(self, due: _Due) -> bool:
+        """Mark the delivery 'sending' and commit, before any byte goes to Telegram."""
+        now = time.time()
+        with self.db.transaction() as conn:
+            active = conn.execute("SELECT active FROM subscribers WHERE chat_id = ?", (due.chat_id,)).fetchone()
+            if not active or not active[0]:
+                conn.execute(
+                    "UPDATE deliveries SET state = ?, updated_at = ?, error = 'not subscribed any more' "
+                    "WHERE broadcast_id = ? AND chat_id = ? AND state = ?",
+                    (SKIPPED, now, due.broadcast_id, due.chat_id, PENDING),
+                )
+                return False
+            cursor = conn.execute(
+                "UPDATE deliveries SET state = ?, attempts = attempts + 1, updated_at = ? "
+                "WHERE broadcast_id = ? AND chat_id = ? AND state = ?",
+                (SENDING, now, due.broadcast_id, due.chat_id, PENDING),
+            )
+            if cursor.rowcount != 1:
+                return False
+            conn.execute(
+                "UPDATE broadcasts SET state = ?, started_at = COALESCE(started_at, ?) WHERE id = ? AND state = ?",
+                (RUNNING, now, due.broadcast_id, QUEUED),
+            )
+        return True
+
+    def _record(self, due: _Due, outcome: _Outcome) -> None:
+        now = time.time()
+        key = (due.broadcast_id, due.chat_id, SENDING)
+        with self.db.transaction() as conn:
+            if outcome.state == PENDING:
+                row = conn.execute(
+                    "SELECT attempts, throttled FROM deliveries WHERE broadcast_id = ? AND chat_id = ?", key[:2]
+                ).fetchone()
+                attempts, throttled = (int(row[0]), int(row[1])) if row else (0, 0)
+                if outcome.throttled:
+                    # Telegram said when to come back: that is not a failed attempt.
+                    attempts, throttled = attempts - 1, throttled + 1
+                    give_up = throttled > MAX_THROTTLED
+                else:
+                    give_up = attempts >= self.settings.max_attempts
+                if give_up:
+                    outcome = _Outcome(FAILED, error=f"gave up after {attempts} tries: {outcome.error}")
+                else:
+                    conn.execute(
+                        "UPDATE deliveries SET state = ?, attempts = ?, throttled = ?, next_at = ?, error = ?, "
+                        "updated_at = ? WHERE broadcast_id = ? AND chat_id = ? AND state = ?",
+                        (PENDING, attempts, throttled, outcome.retry_at or now, outcome.error, now, *key),
+                    )
+                    return
+            conn.execute(
+                "UPDATE deliveries SET state = ?, message_id = ?, error = ?, updated_at = ? "
+                "WHERE broadcast_id = ? AND chat_id = ? AND state = ?",
+                (outcome.state, outcome.message_id, outcome.error or None, now, *key),
+            )
+            if outcome.blocked:
+                conn.execute(
+                    "UPDATE subscribers SET active = 0, blocked_at = ?, updated_at = ? WHERE chat_id = ?",
+                    (now, now, due.chat_id),
+                )
+
+    def _finish_completed(self) -> list[int]:
+        """Mark broadcasts with nothing left to send as done; returns their ids."""
+        now = time.time()
+        finished = []
+        with self.db.transaction() as conn:
+            rows = conn.execute(
+                "SELECT id FROM broadcasts b WHERE state != ? AND NOT EXISTS (SELECT 1 FROM deliveries d "
+                "WHERE d.broadcast_id = b.id AND d.state IN (?, ?))",
+                (DONE, PENDING, SENDING),
+            ).fetchall()
+            for row in rows:
+                conn.execute(
+                    "UPDATE broadcasts SET state = ?, finished_at = ?, started_at = COALESCE(started_at, ?) "
+                    "WHERE id = ?",
+                    (DONE, now, now, row[0]),
+                )
+                finished.append(int(row[0]))
+        for broadcast_id in finished:
+            log.info("broadcast %s finished: %s", broadcast_id, counts_of(self.db, broadcast_id))
+        return finished
+
+    def _idle(self) -> bool:
+        row = self.db.query(
+            "SELECT COUNT(*) FROM broadcasts WHERE state != ? OR (report_chat_id IS NOT NULL AND reported_at IS NULL)",
+            (DONE,),
+        )[0]
+        return int(row[0]) == 0
+
+    def _reportable(self) -> list[BroadcastInfo]:
+        rows = self.db.query(
+            "SELECT * FROM broadcasts WHERE report_chat_id IS NOT NULL AND reported_at IS NULL ORDER BY id"
+        )
+        return [_info(self.db, r) for r in rows]
+
+    def _set_progress_message(self, broadcast_id: int, message_id: int) -> None:
+        self.db.execute("UPDATE broadcasts SET progress_message_id = ? WHERE id = ?", (message_id, broadcast_id))
+
+    def _set_reported(self, broadcast_id: int) -> None:
+        self.db.execute("UPDATE broadcasts SET reported_at = ? WHERE id = ?", (time.time(), broadcast_id))
+
+    # --- sending ----------------------------------------------------------------------
+
+    async def _dispatch_one(self) -> bool:
+        """Start one due delivery; False when nothing is due."""
+        if not self._buffer:
+            self._buffer.extend(await asyncio.to_thread(self._due_rows))
+            if not self._buffer:
+                return False
+        due = self._buffer.popleft()
+        gate = self._last_sent.get(due.chat_id, 0.0) + self.settings.per_chat_interval
+        if gate > time.time():
+            await asyncio.to_thread(self._postpone, due, gate)
+            return True
+        await self._slots.acquire()
+        try:
+            await self.pacer.wait()
+            if self._stopping.is_set() or not await asyncio.to_thread(self._claim, due):
+                self._slots.release()
+                return not self._stopping.is_set()
+        except BaseException:
+            self._slots.release()
+            raise
+        self._last_sent[due.chat_id] = time.time()
+        task = asyncio.create_task(self._deliver(due), name=f"deliver-{due.broadcast_id}-{due.chat_id}")
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        return True
+
+    async def _deliver(self, due: _Due) -> None:
+        try:
+            outcome = await self._send(due)
+            if outcome.retry_at is not None:
+                self._last_sent[due.chat_id] = max(self._last_sent.get(due.chat_id, 0.0), outcome.retry_at)
+            await asyncio.to_thread(self._record, due, outcome)
+        except Exception:  # the row stays 'sending' and is reported as 'unknown' after a restart
+            log.exception("could not record the delivery to chat %s", due.chat_id)
+        finally:
+            self._slots.release()
+            self._wake.set()
+
+    async def _send(self, due: _Due) -> _Outcome:
+        timeout = self.send_timeout
+        try:
+            message = await self.bot.send_message(
+                chat_id=due.chat_id,
+                text=self._texts[due.broadcast_id],
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                read_timeout=timeout,
+                write_timeout=timeout,
+                connect_timeout=timeout,
+                pool_timeout=timeout,
+            )
+        except RetryAfter as exc:
+            wait = _retry_after_seconds(exc)
+            log.info("429 for chat %s: retrying that message in %.0fs", due.chat_id, wait)
+            return _Outcome(PENDING, error=f"429 retry after {wait:g}s", retry_at=time.time() + wait, throttled=True)
+        except Forbidden as exc:
+            return _Outcome(BLOCKED, error=str(exc), blocked=True)
+        except BadRequest as exc:
+            # Permanent (chat not found, text refused...): trying again would give the same answer.
+            return _Outcome(FAILED, error=str(exc))
+        except (TimedOut, NetworkError) as exc:
+            attempts = await asyncio.to_thread(self._attempts, due)
+            delay = min(MAX_BACKOFF, self.backoff * 2 ** max(0, attempts - 1))
+            return _Outcome(PENDING, error=f"{type(exc).__name__}: {exc}", retry_at=time.time() + delay)
+        except TelegramError as exc:
+            return _Outcome(FAILED, error=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:
+            # Not an answer from Telegram (e.g. the HTTP client was closed under us): the request
+            # most likely never left, so it is retried like a network error, within max_attempts.
+            log.warning("sending to chat %s failed locally: %r", due.chat_id, exc)
+            return _Outcome(PENDING, error=f"{type(exc).__name__}: {exc}", retry_at=time.time() + self.backoff)
+        return _Outcome(SENT, message_id=message.message_id)
+
+    def _attempts(self, due: _Due) -> int:
+        rows = self.db.query(
+            "SELECT attempts FROM deliveries WHERE broadcast_id = ? AND chat_id = ?", (due.broadcast_id, due.chat_id)
+        )
+        return int(rows[0][0]) if rows else 0
+
+    async def _sleep_until_due(self) -> None:
+        # Cleared before looking, so a delivery finishing meanwhile still wakes us.
+        self._wake.clear()
+        next_at = await asyncio.to_thread(self._next_due_at)
+        delay = self.poll_interval if next_at is None else min(self.poll_interval, max(0.0, next_at - time.time()))
+        if delay <= 0 and not self._inflight:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.01))
+
+    # --- telling staff ----------------------------------------------------------------
+
+    async def _report_loop(self) -> None:
+        while True:
+            try:
+                await self._report()
+            except Exception:  # a failed edit must not stop the broadcasts
+                log.exception("could not update broadcast progress")
+            self._report_wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._report_wake.wait(), timeout=self.settings.progress_every)
+
+    async def _report(self) -> None:
+        """Create, edit and finish the progress messages of broadcasts that have a staff chat."""
+        for info in await asyncio.to_thread(self._reportable):
+            chat = info.report_chat_id
+            assert chat is not None
+            if info.state == DONE:
+                await self._finish_report(info, chat)
+                continue
+            text = progress_text(info, self.settings.messages_per_second)
+            if info.id in self._no_progress:
+                continue
+            if info.progress_message_id is None:
+                message = await self._report_call(self.bot.send_message, chat_id=chat, text=text)
+                if isinstance(message, Message):
+                    await asyncio.to_thread(self._set_progress_message, info.id, message.message_id)
+                    self._progress_shown[info.id] = text
+                elif message is False:
+                    self._no_progress.add(info.id)
+            elif self._progress_shown.get(info.id) != text:
+                await self._report_call(
+                    self.bot.edit_message_text, chat_id=chat, message_id=info.progress_message_id, text=text
+                )
+                self._progress_shown[info.id] = text
+
+    async def _finish_report(self, info: BroadcastInfo, chat: int) -> None:
+        report = final_report(info)
+        if info.progress_message_id is not None:
+            await self._report_call(
+                self.bot.edit_message_text,
+                chat_id=chat,
+                message_id=info.progress_message_id,
+                text=report.splitlines()[0] + "（报告见下一条消息）",
+            )
+        sent = await self._report_call(self.bot.send_message, chat_id=chat, text=report)
+        if sent is not None:  # sent, or refused for good: either way do not try again
+            await asyncio.to_thread(self._set_reported, info.id)
+            self._progress_shown.pop(info.id, None)
+
+    async def _report_call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
+        """A message to staff, paced with the broadcast; None on a passing failure, False on a lasting one."""
+        await self.pacer.wait()
+        try:
+            return await method(**kwargs)
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return True
+            log.warning("staff message refused: %s", exc)
+            return False
+        except Forbidden as exc:
+            log.warning("staff chat %s unreachable: %s", kwargs.get("chat_id"), exc)
+            return False
+        except TelegramError as exc:
+            log.warning("staff message failed, will retry: %s", exc)
+            return None

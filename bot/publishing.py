@@ -1,0 +1,183 @@
+"""Publishing a new issue: check an upload, summarise it, add it to the corpus and the index,
+and queue its broadcast. Shared by the bot (`bot.staff`) and `newsbot publish`
+(`queue_broadcast_from_cli`), so both send residents the same message.
+
+These functions block (parsing, disk, SQLite): the bot calls them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.broadcast import AlreadyBroadcast, queue_broadcast
+from bot.settings import Settings
+from bot.state import Database
+from bot.subscriptions import subscribers_for
+from index.article import Article
+from index.corpus import Issue
+from index.maintenance import EngineHolder
+from index.publish import PublishError, parse_upload, publish_issue
+from index.search import SearchEngine, street_matches
+from index.summary import summary_lines
+
+log = logging.getLogger(__name__)
+
+# Room is left under Telegram's 4096 characters for the preview's header around the summary.
+MAX_SUMMARY_CHARS = 3500
+
+
+@dataclass
+class Draft:
+    """A parsed upload waiting for staff to press Publish."""
+
+    issue: Issue
+    articles: list[Article]
+    text: str
+    lines: list[tuple[Article, str]]
+
+
+def month_label(month: str) -> str:
+    """'2020-06' -> '2020年6月' (unchanged when it is not YYYY-MM)."""
+    year, _, number = month.partition("-")
+    if year.isdigit() and number.isdigit():
+        return f"{year}年{int(number)}月"
+    return month
+
+
+def issue_title(issue: Issue) -> str:
+    """How staff and residents see an issue named: newspaper (or street) and month."""
+    return " ".join(p for p in (issue.newspaper or issue.street or issue.id, month_label(issue.month)) if p)
+
+
+def summarize(engine: SearchEngine, articles: list[Article]) -> list[tuple[Article, str]]:
+    """Each article's headline and key sentence, weighted by the serving index."""
+    weights = engine.term_weights
+    return summary_lines(articles, engine.index.tokenizer.document_tokens, lambda t: weights([t]).get(t, 0.0))
+
+
+def duplicate_of(corpus_dir: Path, text: str) -> str | None:
+    """The corpus file that already holds exactly this text, if any."""
+    encoded = text.encode("utf-8")
+    if not corpus_dir.is_dir():
+        return None
+    for path in sorted(corpus_dir.glob("*.txt")):
+        try:
+            # Comparing sizes first keeps this cheap on a large corpus.
+            if path.stat().st_size == len(encoded) and path.read_bytes() == encoded:
+                return path.name
+        except OSError:
+            continue
+    return None
+
+
+def prepare(
+    engine: SearchEngine,
+    corpus_dir: Path,
+    data: bytes,
+    file_name: str,
+    street: str,
+    month: str,
+    district: str = "",
+    newspaper: str = "",
+) -> Draft:
+    """Check and parse an upload into a draft; raises PublishError with a message for staff."""
+    issue, articles, text = parse_upload(data, file_name, street, month, district, newspaper)
+    same = duplicate_of(corpus_dir, text)
+    if same is not None:
+        raise PublishError(f"这份文件已经发布过（{same}），没有重复发布。")
+    return Draft(issue, articles, text, summarize(engine, articles))
+
+
+def broadcast_text(issue: Issue, lines: list[tuple[Article, str]]) -> str:
+    """The message subscribers receive (HTML): the issue's headlines and key sentences."""
+    head = f"📰 <b>{html.escape(issue_title(issue))}</b> 新一期出版了"
+    if issue.newspaper and issue.street:
+        head += f"\n{html.escape(issue.street)}"
+    foot = "想看全文？把标题发给我就行。"
+    parts = [head]
+    size = len(head) + len(foot) + 40
+    for shown, (article, sentence) in enumerate(lines):
+        block = f"<b>{html.escape(article.title)}</b>\n{html.escape(sentence)}"
+        if size + len(block) + 2 > MAX_SUMMARY_CHARS:
+            parts.append(f"……还有 {len(lines) - shown} 篇")
+            break
+        parts.append(block)
+        size += len(block) + 2
+    parts.append(foot)
+    return "\n\n".join(parts)
+
+
+def preview_text(draft: Draft, file_name: str, recipients: int) -> str:
+    """What staff check before pressing Publish (HTML)."""
+    issue = draft.issue
+    facts = [f"街道：{issue.street}", f"月份：{month_label(issue.month) or '未填'}"]
+    if issue.district:
+        facts.append(f"区：{issue.district}")
+    return "\n".join(
+        [
+            f"📝 <b>预览</b>：{html.escape(file_name)}",
+            html.escape(" · ".join(facts)),
+            f"{len(draft.articles)} 篇文章 · 将推送给 {recipients:,} 位订阅者",
+            "",
+            "订阅者会收到：",
+            "┈┈┈┈┈┈┈┈",
+            broadcast_text(issue, draft.lines),
+            "┈┈┈┈┈┈┈┈",
+            "发布后居民马上就能搜到本期内容。",
+        ]
+    )
+
+
+def recipients_for(db: Database, street: str) -> list[int]:
+    """Active subscribers of the street and of every street."""
+    return subscribers_for(db, street, street_matches)
+
+
+def publish(holder: EngineHolder, draft: Draft) -> None:
+    """Add the draft to the corpus and the index (no rebuild) and start answering from it."""
+    publish_issue(holder.corpus_dir, holder.index_dir, draft.issue, draft.articles, draft.text)
+    holder.reload()
+
+
+def queue_issue(
+    db: Database,
+    issue: Issue,
+    lines: list[tuple[Article, str]],
+    created_by: int | None = None,
+    report_chat_id: int | None = None,
+) -> tuple[int, int]:
+    """Queue the broadcast of a published issue: (broadcast id, subscribers queued)."""
+    return queue_broadcast(
+        db,
+        issue.id,
+        issue.street,
+        issue_title(issue),
+        broadcast_text(issue, lines),
+        recipients_for(db, issue.street),
+        created_by=created_by,
+        report_chat_id=report_chat_id,
+    )
+
+
+def queue_broadcast_from_cli(settings: Settings, issue_id: str) -> int | None:
+    """Queue the broadcast of an issue `newsbot publish` just added; the running bot sends it.
+
+    Returns the number of subscribers queued, or None when the issue is unknown or was queued before.
+    """
+    engine = SearchEngine.open(settings.index_dir, settings.search)
+    issue = engine.find_issue(issue_id)
+    if issue is None:
+        log.warning("cannot broadcast %s: not in the index", issue_id)
+        return None
+    db = Database(settings.state_db)
+    try:
+        _, queued = queue_issue(db, issue, engine.summary(issue))
+    except AlreadyBroadcast:
+        log.warning("issue %s was broadcast before; not queued again", issue_id)
+        return None
+    finally:
+        db.close()
+    return queued

@@ -1,0 +1,78 @@
+"""Per-resident pacing of questions: a token bucket that allows short bursts, then about
+`rate_per_second` questions a second.
+
+A resident over the limit is told to slow down at most once every `warn_every` seconds; other
+refused questions are dropped silently, so a flood of messages never turns into a flood of replies.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# Beyond this many tracked residents, idle (full) buckets are dropped.
+MAX_TRACKED = 10_000
+
+
+class Verdict(enum.Enum):
+    """What to do with one question."""
+
+    ALLOW = "allow"
+    WARN = "warn"  # refuse, and tell the resident to slow down
+    DROP = "drop"  # refuse silently: the resident was just told
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+    warned_at: float | None = None
+
+
+class RateLimiter:
+    """Token buckets keyed by resident (user or chat id); safe to call from several threads."""
+
+    def __init__(
+        self,
+        burst: int,
+        rate_per_second: float,
+        warn_every: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.burst = max(1, int(burst))
+        self.rate = max(0.001, float(rate_per_second))
+        self.warn_every = warn_every
+        self._clock = clock
+        self._buckets: dict[int, _Bucket] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: int) -> Verdict:
+        """Take one token for `key`: ALLOW, or WARN/DROP when the resident is too fast."""
+        now = self._clock()
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                if len(self._buckets) >= MAX_TRACKED:
+                    self._prune(now)
+                bucket = self._buckets[key] = _Bucket(tokens=float(self.burst), updated=now)
+            bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * self.rate)
+            bucket.updated = now
+            if bucket.tokens >= 1.0:
+                bucket.tokens -= 1.0
+                return Verdict.ALLOW
+            if bucket.warned_at is None or now - bucket.warned_at >= self.warn_every:
+                bucket.warned_at = now
+                return Verdict.WARN
+            return Verdict.DROP
+
+    def _prune(self, now: float) -> None:
+        refill = self.burst / self.rate
+        for key in [k for k, b in self._buckets.items() if now - b.updated >= refill]:
+            del self._buckets[key]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._buckets)

@@ -1,0 +1,88 @@
+"""Who may use staff and admin commands: admins from config.yaml, staff from config.yaml plus
+the changes admins make from the bot (the `staff` table, where a row overrides the config)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from bot.settings import RoleSettings
+from bot.state import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """One person who may publish, and where that right comes from."""
+
+    user_id: int
+    admin: bool
+    # "config" (config.yaml) or "bot" (added by an admin with /staff add).
+    source: str
+
+
+class RoleChangeError(ValueError):
+    """An admin's /staff change that cannot be made; the message says why, for the admin."""
+
+
+class Roles:
+    """Answers "is this user staff / admin?" and records admins' staff changes."""
+
+    def __init__(self, settings: RoleSettings, db: Database) -> None:
+        self.admins = frozenset(settings.admins)
+        self.config_staff = frozenset(settings.staff)
+        self.db = db
+
+    def is_admin(self, user_id: int | None) -> bool:
+        """Whether the user may manage staff and rebuild the index."""
+        return user_id is not None and user_id in self.admins
+
+    def is_staff(self, user_id: int | None) -> bool:
+        """Whether the user may publish, see broadcasts and stats (admins always may)."""
+        if user_id is None:
+            return False
+        if user_id in self.admins:
+            return True
+        rows = self.db.query("SELECT active FROM staff WHERE user_id = ?", (user_id,))
+        if rows:
+            return bool(rows[0]["active"])
+        return user_id in self.config_staff
+
+    def add_staff(self, user_id: int, by: int) -> bool:
+        """Make a user staff; False when they already were."""
+        if self.is_staff(user_id):
+            return False
+        self._record(user_id, True, by)
+        log.info("user %s made %s staff", by, user_id)
+        return True
+
+    def remove_staff(self, user_id: int, by: int) -> bool:
+        """Take staff rights away; False when the user was not staff. Admins cannot be removed here."""
+        if user_id in self.admins:
+            raise RoleChangeError("管理员在 config.yaml 里设置，不能在这里移除。")
+        if not self.is_staff(user_id):
+            return False
+        self._record(user_id, False, by)
+        log.info("user %s removed %s from staff", by, user_id)
+        return True
+
+    def members(self) -> list[StaffMember]:
+        """Everyone with staff rights: admins first, then staff by user id."""
+        overrides = {
+            int(row["user_id"]): bool(row["active"]) for row in self.db.query("SELECT user_id, active FROM staff")
+        }
+        out = [StaffMember(uid, True, "config") for uid in sorted(self.admins)]
+        staff = {uid: "config" for uid in self.config_staff if overrides.get(uid, True)}
+        staff.update({uid: "bot" for uid, active in overrides.items() if active and uid not in self.config_staff})
+        out.extend(StaffMember(uid, False, source) for uid, source in sorted(staff.items()) if uid not in self.admins)
+        return out
+
+    def _record(self, user_id: int, active: bool, by: int) -> None:
+        self.db.execute(
+            "INSERT INTO staff (user_id, active, changed_by, changed_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(user_id) DO UPDATE SET active = excluded.active, "
+            "changed_by = excluded.changed_by, changed_at = excluded.changed_at",
+            (user_id, int(active), by, time.time()),
+        )

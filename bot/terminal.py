@@ -1,0 +1,222 @@
+"""`newsbot chat`: the resident conversation in a terminal, without Telegram or a token.
+
+It reads one question or command a line from standard input (a terminal or a pipe) and prints
+the same answers the bot gives, as plain text with matched words in 【】. Numbers open the
+articles just listed, "更多" shows more results, and the Telegram commands work as far as they
+make sense here. End of input ends the chat with exit status 0.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from bot import replies
+from bot.handlers import latest_for, resolve_street
+from bot.replies import Line, text
+from bot.settings import Settings
+from index.article import Article
+from index.maintenance import open_engine
+from index.search import SearchEngine, SearchResponse
+
+log = logging.getLogger(__name__)
+
+MORE_WORDS = frozenset({"更多", "更多结果", "下一页", "/more", "more", "m"})
+QUIT_WORDS = frozenset({"/quit", "/exit", "退出", "quit", "exit"})
+PROMPT = "> "
+
+
+@dataclass
+class ChatSession:
+    """One terminal conversation: the engine, and what was last listed (for numbers and 更多)."""
+
+    engine: SearchEngine
+    per_page: int = 3
+    question: str = ""
+    offset: int = 0
+    listed: list[Article] = field(default_factory=list)
+    first_number: int = 1
+
+    def handle(self, line: str) -> str:
+        """The reply to one input line (empty when there is nothing to say)."""
+        line = line.strip()
+        if not line:
+            return ""
+        if line.startswith("/"):
+            return self.command(line)
+        if line.lower() in MORE_WORDS:
+            return self.more()
+        if line.isdigit() and self.listed:
+            return self.open(int(line))
+        return self.ask(line)
+
+    def command(self, line: str) -> str:
+        """A /command, with or without an argument."""
+        word, _, argument = line.partition(" ")
+        name = word[1:].split("@", 1)[0].lower()
+        argument = argument.strip()
+        if name == "start":
+            return welcome_text()
+        if name == "help":
+            return help_text()
+        if name == "latest":
+            return self.latest(argument)
+        if name == "ask":
+            return self.ask(argument) if argument else replies.ASK_USAGE
+        if name == "more":
+            return self.more()
+        if name == "subscribe":
+            return self.subscribe(argument)
+        if name in ("unsubscribe", "mysubs"):
+            return replies.NOT_IN_TERMINAL
+        return "没有这个命令。输入 /help 看看我能做什么，或者直接打字提问。"
+
+    def ask(self, question: str) -> str:
+        """A question: its first page of results."""
+        self.question, self.offset = question, 0
+        return self.show(self.engine.search(question, self.per_page, 0))
+
+    def more(self) -> str:
+        """The next page of the last question's results."""
+        if not self.question:
+            return "还没有提问。直接打字提问吧，例如：垃圾分类。"
+        response = self.engine.search(self.question, self.per_page, self.offset + self.per_page)
+        if not response.results:
+            return replies.NO_MORE
+        self.offset = response.offset
+        return self.show(response)
+
+    def show(self, response: SearchResponse) -> str:
+        """Results as text, remembering them for numbers."""
+        if response.problem or not response.results:
+            self.listed = []
+            return replies.answer_reply(response, None, self.per_page).plain.replace("发送 /latest", "输入 /latest")
+        lines: list[Line] = [replies.results_header(response)]
+        for number, result in enumerate(response.results, start=response.offset + 1):
+            headline, *details = replies.result_lines(number, result)
+            lines.extend([replies.BLANK, headline])
+            lines.extend((replies.Span("   "), *line) for line in details)  # indented under the headline
+        self.listed = [r.article for r in response.results]
+        self.first_number = response.offset + 1
+        last = response.offset + len(response.results)
+        hints = [f"输入 {self.first_number}–{last} 看全文" if last > self.first_number else f"输入 {last} 看全文"]
+        if last < response.total:
+            hints.append("输入“更多”看下一页")
+        lines.extend([replies.BLANK, text("（" + "，".join(hints) + "）")])
+        return replies.render_plain(lines)
+
+    def open(self, number: int) -> str:
+        """The full text of a listed article, by the number shown next to it."""
+        index = number - self.first_number
+        if not 0 <= index < len(self.listed):
+            last = self.first_number + len(self.listed) - 1
+            return f"请输入 {self.first_number}–{last} 之间的数字。"
+        return replies.article_text(self.listed[index])
+
+    def latest(self, wanted: str) -> str:
+        """/latest [street]: the newest issue's headlines, numbered for opening."""
+        reply, articles = latest_for(self.engine, wanted, open_hint="输入数字看全文。")
+        if not articles:
+            streets = self.engine.streets()
+            if wanted and streets:
+                return reply.plain.replace("请从下面选一个街道：", "可选街道：") + "\n" + "、".join(streets)
+            return reply.plain
+        self.listed, self.first_number = articles[: replies.MAX_ISSUE_LINES], 1
+        return reply.plain
+
+    def subscribe(self, wanted: str) -> str:
+        """/subscribe: explain that subscriptions live in Telegram, and which streets there are."""
+        streets = self.engine.streets()
+        lines = [replies.NOT_IN_TERMINAL]
+        if wanted:
+            found = resolve_street(streets, wanted)
+            if len(found) == 1:
+                lines.append(f"在 Telegram 里发送 /subscribe {found[0]} 即可订阅。")
+            else:
+                lines.append(f"没有找到“{replies.shorten(wanted, replies.ECHO_CHARS)}”。")
+        if streets:
+            lines.append("可订阅的街道：" + "、".join(streets))
+        return "\n".join(lines)
+
+
+def welcome_text() -> str:
+    """The welcome, with the example questions to type."""
+    lines = [
+        "你好！我是社区报小助手 📰",
+        "直接输入想了解的事，我会在上海各街道的社区报里帮你找相关报道。",
+        "试试这些问题：",
+        *(f"  · {q}" for q in replies.EXAMPLE_QUESTIONS),
+        "输入 /help 查看命令，Ctrl-D 退出。",
+    ]
+    return "\n".join(lines)
+
+
+def help_text() -> str:
+    """What can be typed in the terminal chat."""
+    return "\n".join(
+        [
+            "直接输入问题，例如：垃圾分类检查去了哪些小区？",
+            "数字（如 1）— 看刚列出的文章全文",
+            "更多 — 看下一页结果",
+            "/latest [街道] — 最新一期的标题",
+            "/subscribe [街道] — 可订阅的街道（订阅在 Telegram 里使用）",
+            "/quit — 退出（或 Ctrl-D）",
+        ]
+    )
+
+
+def _lines(stdin: TextIO, interactive: bool, stdout: TextIO) -> Iterator[str]:
+    if not interactive:
+        yield from stdin
+        return
+    while True:
+        try:
+            yield input(PROMPT)
+        except EOFError:
+            print(file=stdout)
+            return
+
+
+def run_terminal_chat(settings: Settings, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Chat on standard input/output until end of input (or /quit); returns the exit status."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    if isinstance(stdin, io.TextIOWrapper):
+        # Undecodable bytes from a pipe become replacement characters instead of a traceback.
+        stdin.reconfigure(errors="replace")
+    interactive = stdin is sys.stdin and stdin.isatty() and stdout.isatty()
+    if interactive:
+        print("正在载入社区报资料库…", file=sys.stderr)
+    engine, report = open_engine(
+        settings.corpus_dir, settings.index_dir, settings.index, settings.search, workers=settings.workers
+    )
+    if report.built:
+        print(f"已建立索引：{engine.index.n_docs} 篇文章（{report.reason}）", file=sys.stderr)
+    session = ChatSession(engine, per_page=settings.search.results_per_page)
+    if interactive:
+        print(welcome_text() + "\n", file=stdout)
+    try:
+        for raw in _lines(stdin, interactive, stdout):
+            line = raw.strip()
+            if line.lower() in QUIT_WORDS:
+                break
+            if not interactive and line:
+                # A transcript reads better when each answer follows its question.
+                print(PROMPT + line, file=stdout)
+            answer = session.handle(line)
+            if answer:
+                print(answer + "\n", file=stdout, flush=True)
+    except KeyboardInterrupt:
+        print(file=stdout)
+    except BrokenPipeError:
+        # The reader went away (`newsbot chat | head`): stop quietly, and keep the interpreter's
+        # final flush of standard output from failing again on exit.
+        if stdout is sys.stdout:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+    return 0
