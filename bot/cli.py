@@ -317,6 +317,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         return cmd_chat(settings, args)
     from bot.app import run_bot
 
+    mode = f"webhook {args.webhook}" if args.webhook else "long polling"
+    print(f"starting the Telegram bot ({mode}) on {settings.corpus_dir}; Ctrl-C stops it", file=sys.stderr)
     return run_bot(settings, token, webhook_url=args.webhook)
 
 
