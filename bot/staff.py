@@ -283,21 +283,13 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
         )
     except PublishError as exc:
         _uploads(services).pop(upload.token, None)
-        return f"❌ 《{name}》不能发布：{html.escape(_for_staff(exc))}\n没有做任何改动。", None
+        return f"❌ 《{name}》不能发布：{html.escape(str(exc))}\n没有做任何改动。", None
     upload.draft = draft
     recipients = await asyncio.to_thread(publishing.recipients_for, services.db, upload.street)
     keyboard = InlineKeyboardMarkup(
         [[_button("✅ 发布", "ok", upload.token), _button("✖️ 取消", "no", upload.token)]]
     )
     return publishing.preview_text(draft, upload.file_name, len(recipients)), keyboard
-
-
-def _for_staff(exc: PublishError) -> str:
-    """The reason a file was refused, in words staff read (index.publish leaves one in English)."""
-    reason = str(exc)
-    if "binary file" in reason:
-        return "文件不是 UTF-8 或 GB18030 编码的文本（像是图片、Word 等二进制文件）。"
-    return reason
 
 
 def _too_big(size: int) -> str:
@@ -328,7 +320,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         if same is not None:
             raise PublishError(f"这份文件已经发布过（{same}），没有重复发布。")
     except PublishError as exc:
-        await message.reply_text(f"❌ 《{file_name}》不能发布：{_for_staff(exc)}\n没有做任何改动。")
+        await message.reply_text(f"❌ 《{file_name}》不能发布：{exc}\n没有做任何改动。")
         return
     uploads = _uploads(services)
     now = time.time()

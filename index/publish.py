@@ -40,6 +40,9 @@ def parse_upload(
         reasons = {
             "empty file": "文件是空的。",
             "not UTF-8 or GB18030 text": "文件不是 UTF-8 或 GB18030 编码的文本。",
+            "binary file (contains NUL bytes), not text": (
+                "文件不是 UTF-8 或 GB18030 编码的文本（像是图片、Word 等二进制文件）。"
+            ),
         }
         raise PublishError(reasons.get(str(exc), f"文件无法读取：{exc}")) from exc
     stem = _SAFE_NAME_RE.sub("_", Path(file_name).stem).strip("_") or "issue"
