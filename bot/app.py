@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dtm
 import importlib.util
 import logging
+import re
 import secrets
 import urllib.parse
 
@@ -205,13 +206,36 @@ async def stop_application(application: Application) -> None:
 
 
 def _check_webhook(webhook_url: str) -> str:
-    """The URL path to serve (raises ValueError on a bad URL or a missing webhooks extra)."""
+    """The URL path to serve (raises ValueError on a bad URL or a missing webhooks extra).
+
+    python-telegram-bot hands the path to tornado as a regular expression, so it is escaped: a
+    path such as `/hook+v1` must match itself, and `/hook[1]` must not stop the server starting.
+    Non-ASCII is percent-encoded, as it arrives in Telegram's requests.
+    """
     if importlib.util.find_spec("tornado") is None:
         raise WebhookUnavailable(f"--webhook needs the webhooks extra: pip install '{WEBHOOK_EXTRA}'")
     parts = urllib.parse.urlsplit(webhook_url)
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise ValueError(f"--webhook needs a full URL such as https://example.org/newsbot, not {webhook_url!r}")
-    return parts.path.strip("/")
+    return re.escape(urllib.parse.quote(parts.path.strip("/"), safe="/%:@!$&'()*+,;=~"))
+
+
+def _cannot_listen(listen: str, port: int) -> str | None:
+    """Why the webhook server could not bind `listen:port` (None when it can).
+
+    python-telegram-bot calls setWebhook (with this run's new secret token) before it binds the
+    port. Checked first, a second instance started by mistake exits without re-pointing Telegram,
+    instead of leaving the running instance rejecting every update for a secret it no longer has.
+    """
+    from tornado.netutil import bind_sockets
+
+    try:
+        sockets = bind_sockets(port, address=listen or None)
+    except (OSError, OverflowError) as exc:  # in use, not permitted, no such address, port out of range
+        return str(exc)
+    for sock in sockets:
+        sock.close()
+    return None
 
 
 def run_bot(settings: Settings, token: str, webhook_url: str | None = None) -> int:
@@ -223,6 +247,10 @@ def run_bot(settings: Settings, token: str, webhook_url: str | None = None) -> i
     tg = settings.telegram
     try:
         if webhook_url:
+            problem = _cannot_listen(tg.webhook_listen, tg.webhook_port)
+            if problem:
+                log.error("cannot serve the webhook on %s:%s: %s", tg.webhook_listen, tg.webhook_port, problem)
+                return EXIT_FAILED
             log.info("serving a webhook on %s:%s for %s", tg.webhook_listen, tg.webhook_port, webhook_url)
             application.run_webhook(
                 listen=tg.webhook_listen,

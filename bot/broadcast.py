@@ -372,6 +372,8 @@ class BroadcastSender:
         self._progress_shown: dict[int, str] = {}
         # Broadcasts whose staff chat refused the progress message: only the final report is tried.
         self._no_progress: set[int] = set()
+        # The reporter task and a finishing run() both report; one at a time, so no report goes twice.
+        self._report_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
     # --- lifecycle --------------------------------------------------------------------
@@ -684,6 +686,10 @@ class BroadcastSender:
 
     async def _report(self) -> None:
         """Create, edit and finish the progress messages of broadcasts that have a staff chat."""
+        async with self._report_lock:
+            await self._report_unlocked()
+
+    async def _report_unlocked(self) -> None:
         for info in await asyncio.to_thread(self._reportable):
             chat = info.report_chat_id
             assert chat is not None

@@ -453,7 +453,10 @@ async def _more_results(p: _Pressed, action: callbacks.MoreResults) -> None:
 async def _subscribe_button(p: _Pressed, ref: callbacks.Ref | None) -> None:
     """Subscribe the chat to the street on the button, replacing the street list."""
     query, chat = p.update.callback_query, p.update.effective_chat
-    assert query is not None and chat is not None
+    assert query is not None
+    if chat is None:  # a press on a message sent via inline mode: there is no chat to subscribe
+        await query.answer(replies.EXPIRED, show_alert=True)
+        return
     if ref is None:
         chosen = [subscriptions.ALL_STREETS]
     else:

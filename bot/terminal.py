@@ -51,8 +51,10 @@ class ChatSession:
             return self.command(line)
         if line.lower() in MORE_WORDS:
             return self.more()
-        if line.isdigit() and self.listed:
-            return self.open(int(line))
+        if line.isdecimal() and self.listed:
+            # isdecimal, not isdigit: int() rejects '²' and '①'; full-width '２' is fine. A number
+            # too long for int() (or any article) gets the "pick a listed number" reply.
+            return self.open(int(line) if len(line) <= 9 else 0)
         return self.ask(line)
 
     def command(self, line: str) -> str:

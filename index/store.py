@@ -169,10 +169,11 @@ class _Segmenter:
         size = max(CHUNK_MIN_DOCS, min(CHUNK_MAX_DOCS, len(articles) // (self.workers * 16) or 1))
         self.ranges = [(start, min(start + size, len(articles))) for start in range(0, len(articles), size)]
         self._pool: Any = None
-        self._results: Iterator[_Chunk] | None = None
 
     def __enter__(self) -> Iterator[_Chunk]:
         global _fork_job
+        if not self.articles:
+            return iter(())
         self.tokenizer.initialize()
         if self.workers <= 1:
             return (_segment_articles(self.tokenizer, self.params, self.articles[a:b]) for a, b in self.ranges)
@@ -182,8 +183,8 @@ class _Segmenter:
                 self._pool = multiprocessing.get_context("fork").Pool(self.workers)
             finally:
                 _fork_job = None
-        self._results = self._pool.imap(_segment_range, self.ranges)
-        return self._results
+        chunks: Iterator[_Chunk] = self._pool.imap(_segment_range, self.ranges)
+        return chunks
 
     def __exit__(self, *exc: object) -> None:
         if self._pool is not None:

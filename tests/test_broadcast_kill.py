@@ -204,7 +204,9 @@ def test_broadcast_survives_a_kill_half_way(tmp_path: Path) -> None:
 
     row = db.query("SELECT state, reported_at, progress_message_id FROM broadcasts WHERE id = ?", (broadcast_id,))[0]
     assert row["state"] == DONE and row["reported_at"] is not None
-    report = [c for c in calls if c.params["chat_id"] == ADMIN][-1].params["text"]
+    reports = [c.params["text"] for c in calls if c.params["chat_id"] == ADMIN and "用时" in c.params["text"]]
+    assert len(reports) == 1
+    report = reports[0]
     assert f"已发送 {SUBSCRIBERS - len(gone) - CONCURRENCY:,}" in report
     assert f"可能已送达 {CONCURRENCY}" in report and f"屏蔽了机器人 {len(gone)}" in report
     db.close()
