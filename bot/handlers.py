@@ -566,7 +566,9 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 def add_resident_handlers(application: Application) -> None:
     """Commands, our buttons and inline mode (group 0, before the staff handlers)."""
-    private = filters.ChatType.PRIVATE
+    # Commands act on new messages only: editing "/subscribe 天山路" must not subscribe again.
+    new_message = filters.UpdateType.MESSAGE
+    private = filters.ChatType.PRIVATE & new_message
     for name, callback in (
         ("start", start),
         ("help", help_command),
@@ -576,7 +578,7 @@ def add_resident_handlers(application: Application) -> None:
         ("mysubs", mysubs),
     ):
         application.add_handler(CommandHandler(name, callback, filters=private), RESIDENT_GROUP)
-    application.add_handler(CommandHandler("ask", ask), RESIDENT_GROUP)
+    application.add_handler(CommandHandler("ask", ask, filters=new_message), RESIDENT_GROUP)
     application.add_handler(CallbackQueryHandler(button, pattern=f"^{callbacks.PREFIX}"), RESIDENT_GROUP)
     application.add_handler(InlineQueryHandler(inline_query), RESIDENT_GROUP)
 

@@ -286,9 +286,7 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
         return f"❌ 《{name}》不能发布：{html.escape(str(exc))}\n没有做任何改动。", None
     upload.draft = draft
     recipients = await asyncio.to_thread(publishing.recipients_for, services.db, upload.street)
-    keyboard = InlineKeyboardMarkup(
-        [[_button("✅ 发布", "ok", upload.token), _button("✖️ 取消", "no", upload.token)]]
-    )
+    keyboard = InlineKeyboardMarkup([[_button("✅ 发布", "ok", upload.token), _button("✖️ 取消", "no", upload.token)]])
     return publishing.preview_text(draft, upload.file_name, len(recipients)), keyboard
 
 
@@ -608,7 +606,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ("reindex", reindex),
         ("stats", show_stats),
     ):
-        application.add_handler(CommandHandler(name, callback), STAFF_GROUP)
+        application.add_handler(CommandHandler(name, callback, filters=filters.UpdateType.MESSAGE), STAFF_GROUP)
 
 
 async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

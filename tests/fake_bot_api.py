@@ -421,8 +421,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _parse_params(self, query: str, body: bytes) -> tuple[JSONDict, list[UploadedFile]]:
         params: JSONDict = {
-            key: decode_form_value(key, val)
-            for key, val in urllib.parse.parse_qsl(query, keep_blank_values=True)
+            key: decode_form_value(key, val) for key, val in urllib.parse.parse_qsl(query, keep_blank_values=True)
         }
         files: list[UploadedFile] = []
         if not body:
@@ -1061,9 +1060,26 @@ class FakeBotApi:
         kind, msg = self._user_message(chat_id, user_id, effective_type, content)
         return self.push_update({kind: msg})
 
-    def callback_update(
-        self, chat_id: Any, message_id: int, data: str, user_id: int | None = None
-    ) -> JSONDict:
+    def edited_message_update(self, chat_id: Any, message_id: int, text: str, user_id: int | None = None) -> JSONDict:
+        """Queue an edit of a user's earlier text message (an ``edited_message`` update)."""
+        key = chat_key(chat_id)
+        if user_id is None:
+            user_id = key if isinstance(key, int) and key > 0 else 1001
+        now = int(time.time())
+        edited: JSONDict = {
+            "message_id": int(message_id),
+            "date": now - 1,
+            "edit_date": now,
+            "chat": self.chat(chat_id),
+            "from": self.user(user_id),
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            edited["entities"] = [{"type": "bot_command", "offset": 0, "length": _utf16_len(command)}]
+        return self.push_update({"edited_message": edited})
+
+    def callback_update(self, chat_id: Any, message_id: int, data: str, user_id: int | None = None) -> JSONDict:
         """Queue a callback query pressed on ``message_id`` (the stored message if known)."""
         key = chat_key(chat_id)
         if user_id is None:
@@ -1254,9 +1270,7 @@ class FakeBotApi:
         if _utf16_len(visible) > limit:
             raise ApiError(
                 400,
-                "Bad Request: message is too long"
-                if what == "text"
-                else "Bad Request: message caption is too long",
+                "Bad Request: message is too long" if what == "text" else "Bad Request: message caption is too long",
             )
 
     def _send_message(self, token: str, params: JSONDict) -> JSONDict:

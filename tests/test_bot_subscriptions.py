@@ -128,3 +128,16 @@ def test_subscription_store(tmp_path: Path) -> None:
         assert subscriptions.logged_question(db, 999) is None
     finally:
         db.close()
+
+
+async def test_an_edited_command_is_not_run_again(settings: Settings, api: FakeBotApi, engine: SearchEngine) -> None:
+    chat = CHAT + 1
+    async with running_bot(settings, api, engine) as bot:
+        reply = await bot.ask(chat, "/subscribe 天山路")
+        assert "已订阅 天山路街道" in reply["text"]
+        command_id = bot.last_message_id(chat) - 1
+        api.edited_message_update(chat, command_id, "/subscribe 外滩")
+        # Updates are handled in order per chat, so the edit is done once this is answered.
+        mine = await bot.ask(chat, "/mysubs")
+    assert "天山路街道" in mine["text"] and "外滩街道" not in mine["text"]
+    assert not any("外滩" in m["text"] for m in api.sent_messages(chat) if m["text"] != mine["text"])
