@@ -198,7 +198,7 @@ def run_terminal_chat(settings: Settings, stdin: TextIO | None = None, stdout: T
         settings.corpus_dir, settings.index_dir, settings.index, settings.search, workers=settings.workers
     )
     if report.built:
-        print(f"已建立索引：{engine.index.n_docs} 篇文章（{report.reason}）", file=sys.stderr)
+        print(f"已建立索引：{engine.index.n_docs} 篇文章", file=sys.stderr)
     session = ChatSession(engine, per_page=settings.search.results_per_page)
     if interactive:
         print(welcome_text() + "\n", file=stdout)
