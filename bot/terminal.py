@@ -199,6 +199,8 @@ def run_terminal_chat(settings: Settings, stdin: TextIO | None = None, stdout: T
     )
     if report.built:
         print(f"已建立索引：{engine.index.n_docs} 篇文章", file=sys.stderr)
+        for problem in report.skipped:
+            print(f"跳过 {problem.path}：{problem.reason}", file=sys.stderr)
     session = ChatSession(engine, per_page=settings.search.results_per_page)
     if interactive:
         print(welcome_text() + "\n", file=stdout)
