@@ -3,7 +3,9 @@
 Documents arrive as bags of term ids (plain arrays). The index is a list of segments, each
 holding its documents' postings by term; a newly published issue is one more small segment,
 so nothing is rebuilt. Scoring walks only the postings of the query's terms
-(term-at-a-time), so a question costs what its terms occur in, not the size of the corpus.
+(term-at-a-time), so a question costs what its terms occur in, not the size of the corpus;
+each posting's contribution is computed once when the index is loaded, so a question only
+gathers and adds them.
 
 Scores equal rank-bm25's: idf = log(N - df + 0.5) - log(df + 0.5), negative idfs replaced by
 epsilon times the mean idf of the vocabulary, tf normalised by k1 and b against the average
@@ -24,6 +26,7 @@ IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
 
+# Postings per step when computing contributions at load (bounds the temporary arrays).
 IMPACT_SLICE = 1 << 20
 SEGMENT_ARRAYS = ("doc_len", "fwd_indptr", "fwd_terms", "fwd_tfs", "terms", "indptr", "docs", "tfs")
 
