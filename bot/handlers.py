@@ -247,7 +247,7 @@ def _find_article(engine: SearchEngine, services: BotServices, ref: callbacks.Re
         return engine.article(ref.value)
     cached = services.extras.get(EXTRA_DIGESTS)
     if not (isinstance(cached, tuple) and cached[0] is engine):
-        cached = (engine, {callbacks.digest(a.id): a.id for a in engine.index.articles()})
+        cached = (engine, {callbacks.digest(article_id): article_id for article_id in engine.index.article_ids()})
         services.extras[EXTRA_DIGESTS] = cached
     article_id = cached[1].get(ref.digest or "")
     return engine.article(article_id) if article_id else None

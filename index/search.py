@@ -16,7 +16,7 @@ from index.article import Article
 from index.corpus import Issue
 from index.normalize import for_matching, has_cjk, strip_symbols
 from index.settings import SearchSettings
-from index.snippet import Snippet, best_snippet, fold
+from index.snippet import Snippet, best_snippet
 from index.store import LoadedIndex
 from index.summary import key_sentence
 
@@ -190,7 +190,8 @@ class SearchEngine:
         ranked = []
         for doc, score in self.index.bm25.top(term_list, k):
             article = self.index.article(doc)
-            text = fold(
+            # Positions do not matter here, so one whole-string normalisation will do.
+            text = for_matching(
                 "\n".join(
                     [
                         article.title,

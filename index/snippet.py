@@ -28,13 +28,24 @@ class Snippet:
         return "".join(out)
 
 
+class _FoldTable(dict[int, str]):
+    """Each character's folded form, worked out the first time it is seen."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        folded = unicodedata.normalize("NFKC", char).lower()
+        if len(folded) != 1:
+            folded = char.lower() if len(char.lower()) == 1 else char
+        self[code] = folded
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def fold(text: str) -> str:
     """Width-folded, lower-cased text of exactly the same length (so positions carry over)."""
-    out = []
-    for ch in text:
-        folded = unicodedata.normalize("NFKC", ch).lower()
-        out.append(folded if len(folded) == 1 else ch.lower())
-    return "".join(out)
+    return text.translate(_FOLD_TABLE)
 
 
 def split_sentences(text: str) -> list[str]:

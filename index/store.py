@@ -393,7 +393,8 @@ def build_index(
         raise ValueError(f"no articles could be read from {corpus_dir}")
     user_words = build_user_words(
         [i.street for i in corpus.issues],
-        (a.title + "\n" + a.body for a in corpus.articles if not a.derived_headline),
+        # The same text a published issue teaches its names from (captions included).
+        ("\n".join([a.title, a.body, *a.captions]) for a in corpus.articles if not a.derived_headline),
     )
     tokenizer = Tokenizer(user_words)
     signature = tokenizer.signature
@@ -538,14 +539,18 @@ class LoadedIndex:
             for local in range(len(article_file)):
                 yield article_file.get(local)
 
-    def doc_number(self, article_id: str) -> int | None:
-        """The document number of an article id (built on first use)."""
+    def article_ids(self) -> dict[str, int]:
+        """Every article id and its document number (read from the segments' id lists once)."""
         if self._ids is None:
             ids: list[str] = []
             for entry in self.meta["segments"]:
                 ids.extend(_read_lines(self.directory / entry["name"] / "ids.txt"))
             self._ids = {article_id: number for number, article_id in enumerate(ids)}
-        return self._ids.get(article_id)
+        return self._ids
+
+    def doc_number(self, article_id: str) -> int | None:
+        """The document number of an article id."""
+        return self.article_ids().get(article_id)
 
     def close(self) -> None:
         """Release open files."""

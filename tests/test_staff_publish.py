@@ -140,9 +140,7 @@ async def test_upload_preview_publish_and_broadcast(api: FakeBotApi, services: B
     assert all(len(api.sent_messages(chat)) == 1 for chat in [*TIANSHAN, EVERYWHERE])
 
 
-async def test_buttons_ask_street_and_month_and_cancel_changes_nothing(
-    api: FakeBotApi, services: BotServices
-) -> None:
+async def test_buttons_ask_street_and_month_and_cancel_changes_nothing(api: FakeBotApi, services: BotServices) -> None:
     before = corpus_files(services)
     async with running_bot(services):
         api.document_update(STAFF, "issue.txt", NEW_ISSUE.encode("gb18030"), user_id=STAFF)
