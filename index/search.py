@@ -6,8 +6,8 @@ whole interface the bot and the command line use.
 
 from __future__ import annotations
 
+import functools
 import logging
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from index.summary import key_sentence
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 4096
+MATCH_TEXT_CACHE_SIZE = 4096
 
 PROBLEM_EMPTY = "empty"
 PROBLEM_NO_WORDS = "no_words"
@@ -110,7 +111,7 @@ class SearchEngine:
     def __init__(self, index: LoadedIndex, settings: SearchSettings | None = None) -> None:
         self.index = index
         self.settings = settings or SearchSettings()
-        self._lock = threading.Lock()
+        self._match_text = functools.lru_cache(maxsize=MATCH_TEXT_CACHE_SIZE)(self._read_match_text)
         index.tokenizer.initialize()
 
     @classmethod
@@ -189,20 +190,7 @@ class SearchEngine:
         total_weight = sum(weights.values()) or 1.0
         ranked = []
         for doc, score in self.index.bm25.top(term_list, k):
-            article = self.index.article(doc)
-            # Positions do not matter here, so one whole-string normalisation will do.
-            text = for_matching(
-                "\n".join(
-                    [
-                        article.title,
-                        article.street,
-                        article.district,
-                        article.newspaper,
-                        article.body,
-                        *article.captions,
-                    ]
-                )
-            )
+            text = self._match_text(doc)
             present = self.index.bm25.doc_terms(doc) if any(len(t) < 2 for t in weights) else set()
             coverage = sum(w for term, w in weights.items() if self._contains(term, text, present)) / total_weight
             if coverage >= self.settings.min_coverage:
@@ -212,6 +200,12 @@ class SearchEngine:
         # several ordinary ones that together say what the resident asks about.
         ranked.sort(key=lambda row: (-row[1], row[0]))
         return ranked
+
+    def _read_match_text(self, doc: int) -> str:
+        """An article's text as questions are matched against it (positions do not matter here)."""
+        article = self.index.article(doc)
+        parts = [article.title, article.street, article.district, article.newspaper, article.body, *article.captions]
+        return for_matching("\n".join(parts))
 
     def _contains(self, term: str, text: str, doc_terms: set[int]) -> bool:
         """Whether an article has a question word: by text, or for one character by token

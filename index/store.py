@@ -18,6 +18,7 @@ and that on every core.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -42,6 +43,7 @@ from index.tokenize import Tokenizer, build_user_words, default_local_names, def
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
+ARTICLE_CACHE_SIZE = 4096
 # Bump when what an article contributes to the index changes (fields, weights, segmentation).
 TEXT_LAYOUT_VERSION = 3
 META = "meta.json"
@@ -520,6 +522,8 @@ class LoadedIndex:
         except (OSError, ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
             raise IndexUnusable(f"damaged index ({exc})") from exc
         self._ids: dict[str, int] | None = None
+        # Every question checks its ~30 candidates' text; popular articles recur across questions.
+        self._cached_article = functools.lru_cache(maxsize=ARTICLE_CACHE_SIZE)(self._read_article)
 
     @property
     def n_docs(self) -> int:
@@ -527,7 +531,10 @@ class LoadedIndex:
         return self.bm25.n_docs
 
     def article(self, doc: int) -> Article:
-        """An article by its document number."""
+        """An article by its document number (recently read ones come from memory; do not modify)."""
+        return self._cached_article(doc)
+
+    def _read_article(self, doc: int) -> Article:
         for number, segment in reversed(list(enumerate(self.bm25.segments))):
             if doc >= segment.doc_start:
                 return self.article_files[number].get(doc - segment.doc_start)
