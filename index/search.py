@@ -16,7 +16,7 @@ from index.article import Article
 from index.corpus import Issue
 from index.normalize import for_matching, has_cjk, strip_symbols
 from index.settings import SearchSettings
-from index.snippet import Snippet, best_snippet
+from index.snippet import Snippet, best_snippet, fold
 from index.store import LoadedIndex
 from index.summary import key_sentence
 
@@ -105,6 +105,26 @@ def street_matches(street: str, wanted: str) -> bool:
     return a == b or (len(b) >= 2 and b in a) or (len(a) >= 2 and a in b)
 
 
+class _ArticleText:
+    """An article's text, folded (width, case) only when a question word needs it."""
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self._folded: str | None = None
+
+    def contains(self, term: str) -> bool:
+        """Whether the folded text contains the (already folded) term."""
+        if term in self.raw:
+            return True
+        # Chinese characters fold to themselves; only Latin letters, digits and symbols can
+        # differ between the question's folded form and the article's own.
+        if all(ord(ch) >= 0x3000 for ch in term):
+            return False
+        if self._folded is None:
+            self._folded = fold(self.raw)
+        return term in self._folded
+
+
 class SearchEngine:
     """Questions in, articles out, over one loaded index."""
 
@@ -190,7 +210,7 @@ class SearchEngine:
         total_weight = sum(weights.values()) or 1.0
         ranked = []
         for doc, score in self.index.bm25.top(term_list, k):
-            text = self._match_text(doc)
+            text = _ArticleText(self._match_text(doc))
             present = self.index.bm25.doc_terms(doc) if any(len(t) < 2 for t in weights) else set()
             coverage = sum(w for term, w in weights.items() if self._contains(term, text, present)) / total_weight
             if coverage >= self.settings.min_coverage:
@@ -202,16 +222,16 @@ class SearchEngine:
         return ranked
 
     def _read_match_text(self, doc: int) -> str:
-        """An article's text as questions are matched against it (positions do not matter here)."""
+        """An article's text as questions are matched against it."""
         article = self.index.article(doc)
         parts = [article.title, article.street, article.district, article.newspaper, article.body, *article.captions]
-        return for_matching("\n".join(parts))
+        return "\n".join(parts)
 
-    def _contains(self, term: str, text: str, doc_terms: set[int]) -> bool:
+    def _contains(self, term: str, text: _ArticleText, doc_terms: set[int]) -> bool:
         """Whether an article has a question word: by text, or for one character by token
         (交 would otherwise be found inside 交流, 外交 ...)."""
         if len(term) >= 2:
-            return term in text
+            return text.contains(term)
         term_id = self.index.term_ids.get(term)
         return term_id is not None and term_id in doc_terms
 

@@ -70,8 +70,7 @@ def find_highlights(text: str, terms: list[str]) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
-def _window_score(sentences: list[str], weights: dict[str, float]) -> float:
-    folded = fold("".join(sentences))
+def _window_score(folded: str, weights: dict[str, float]) -> float:
     return sum(weight for term, weight in weights.items() if term in folded)
 
 
@@ -101,6 +100,8 @@ def best_snippet(
     best_text = ""
     for source_rank, text in enumerate([body, *(captions or [])]):
         sentences = split_sentences(text)
+        # Folding keeps lengths, so a window's folded text is its folded sentences joined.
+        folded = [fold(sentence) for sentence in sentences]
         for i in range(len(sentences)):
             for size in (1, 2, 3):
                 window = sentences[i : i + size]
@@ -109,7 +110,7 @@ def best_snippet(
                 joined = "".join(window)
                 if size > 1 and len(joined) > limit:
                     break
-                score = _window_score(window, weights)
+                score = _window_score("".join(folded[i : i + size]), weights)
                 if score <= 0:
                     continue
                 # Prefer higher coverage, then the body, then shorter and earlier passages.
