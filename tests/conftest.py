@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from fake_bot_api import FakeBotApi
 from telegram.ext import Application
 
 from bot.app import build_application, start_application, stop_application
@@ -21,11 +22,6 @@ from bot.state import Database
 from index.maintenance import EngineHolder, open_engine
 from index.search import SearchEngine
 from index.settings import IndexParams, SearchSettings
-
-try:  # works with and without a tests/__init__.py
-    from tests.fake_bot_api import FakeBotApi
-except ImportError:  # pragma: no cover - depends on pytest's import mode
-    from fake_bot_api import FakeBotApi  # type: ignore[no-redef,unused-ignore]
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"

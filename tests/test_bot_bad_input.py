@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TOKEN, RunningBot, make_services, running_bot, write_settings
+from fake_bot_api import FakeBotApi
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes, MessageHandler, filters
 
@@ -15,11 +16,6 @@ from bot import callbacks, replies, subscriptions
 from bot.app import build_application, start_application, stop_application
 from bot.settings import Settings
 from index.search import SearchEngine
-
-try:
-    from tests.fake_bot_api import FakeBotApi
-except ImportError:  # pragma: no cover - depends on pytest's import mode
-    from fake_bot_api import FakeBotApi  # type: ignore[no-redef,unused-ignore]
 
 
 def all_calls_ok(api: FakeBotApi) -> None:

@@ -7,15 +7,11 @@ import re
 from pathlib import Path
 
 from conftest import RunningBot, buttons, copy_corpus_and_index, running_bot, write_settings
+from fake_bot_api import FakeBotApi
 
 from bot import callbacks
 from bot.replies import EXAMPLE_QUESTIONS
 from index.publish import parse_upload, publish_issue
-
-try:
-    from tests.fake_bot_api import FakeBotApi
-except ImportError:  # pragma: no cover - depends on pytest's import mode
-    from fake_bot_api import FakeBotApi  # type: ignore[no-redef,unused-ignore]
 
 GARBAGE_QUESTION = "芷江西路垃圾分类检查去了哪些小区？"
 GARBAGE_HEADLINE = "市、区人大代表检查芷江西社区垃圾分类情况"

@@ -5,16 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import buttons, running_bot
+from fake_bot_api import FakeBotApi
 
 from bot import subscriptions
 from bot.settings import Settings
 from bot.state import Database
 from index.search import SearchEngine, street_matches
-
-try:
-    from tests.fake_bot_api import FakeBotApi
-except ImportError:  # pragma: no cover - depends on pytest's import mode
-    from fake_bot_api import FakeBotApi  # type: ignore[no-redef,unused-ignore]
 
 CHAT = 201
 

@@ -11,18 +11,13 @@ from pathlib import Path
 
 import pytest
 from conftest import TOKEN, write_settings
+from fake_bot_api import FakeBotApi
 
 from bot import app as bot_app
 from bot import callbacks, replies
 from bot.ratelimit import RateLimiter, Verdict
 from index.article import Article
 from index.snippet import Snippet
-
-try:
-    from tests.fake_bot_api import FakeBotApi
-except ImportError:  # pragma: no cover - depends on pytest's import mode
-    from fake_bot_api import FakeBotApi  # type: ignore[no-redef,unused-ignore]
-
 
 # --- callback data ----------------------------------------------------------------------------
 

@@ -26,13 +26,9 @@ from typing import Any
 
 import pytest
 from conftest import TOKEN, write_settings
+from fake_bot_api import FakeBotApi
 
 from bot.app import _check_webhook
-
-try:
-    from tests.fake_bot_api import FakeBotApi
-except ImportError:  # pragma: no cover - depends on pytest's import mode
-    from fake_bot_api import FakeBotApi  # type: ignore[no-redef,unused-ignore]
 
 log = logging.getLogger(__name__)
 

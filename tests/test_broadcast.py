@@ -11,6 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_bot_api import FakeBotApi
+from staff_helpers import (
+    TOKEN,
+    add_subscribers,
+    make_services,
+    make_settings,
+    running_bot,
+)
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
@@ -34,19 +42,6 @@ from bot.broadcast import (
 from bot.publishing import recipients_for
 from bot.settings import BroadcastSettings
 from bot.state import Database
-
-try:
-    from tests.fake_bot_api import FakeBotApi
-    from tests.staff_helpers import TOKEN, add_subscribers, make_services, make_settings, running_bot
-except ImportError:  # pragma: no cover - depends on pytest's import mode
-    from fake_bot_api import FakeBotApi  # type: ignore[no-redef,unused-ignore]
-    from staff_helpers import (  # type: ignore[no-redef,unused-ignore]
-        TOKEN,
-        add_subscribers,
-        make_services,
-        make_settings,
-        running_bot,
-    )
 
 STREET = "天山路街道"
 REPORT_CHAT = 1001

@@ -23,12 +23,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-try:
-    from tests.fake_bot_api import FakeBotApi
-    from tests.staff_helpers import ADMIN, TOKEN, add_subscribers
-except ImportError:  # pragma: no cover - depends on pytest's import mode
-    from fake_bot_api import FakeBotApi  # type: ignore[no-redef,unused-ignore]
-    from staff_helpers import ADMIN, TOKEN, add_subscribers  # type: ignore[no-redef,unused-ignore]
+from fake_bot_api import FakeBotApi
+from staff_helpers import ADMIN, TOKEN, add_subscribers
 
 from bot.broadcast import BLOCKED, DONE, SENT, UNKNOWN, queue_broadcast
 from bot.publishing import recipients_for

@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
+from fake_bot_api import FakeBotApi, UploadedFile, decode_form_value
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
 from telegram.ext import (
@@ -23,11 +24,6 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
-
-try:  # works with and without a tests/__init__.py
-    from tests.fake_bot_api import FakeBotApi, UploadedFile, decode_form_value
-except ImportError:  # pragma: no cover - depends on pytest's import mode
-    from fake_bot_api import FakeBotApi, UploadedFile, decode_form_value  # type: ignore[no-redef,unused-ignore]
 
 TOKEN = "123456:TEST-fake-token"
 

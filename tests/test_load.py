@@ -28,14 +28,10 @@ from pathlib import Path
 
 import numpy as np
 from conftest import CORPUS, TOKEN, write_settings
+from fake_bot_api import FakeBotApi
 
 from bot import replies
 from bot.settings import TOKEN_ENV
-
-try:
-    from tests.fake_bot_api import FakeBotApi
-except ImportError:  # pragma: no cover - depends on pytest's import mode
-    from fake_bot_api import FakeBotApi  # type: ignore[no-redef,unused-ignore]
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_bot_api import FakeBotApi
+from staff_helpers import (
+    ADMIN,
+    RESIDENT,
+    STAFF,
+    add_subscribers,
+    make_services,
+    make_settings,
+    running_bot,
+)
 
 from bot.broadcast import queue_broadcast
 from bot.roles import RoleChangeError, Roles
@@ -18,21 +28,6 @@ from bot.staff import REFUSAL
 from bot.state import Database
 from bot.stats import SHANGHAI, format_stats, gather, normalize_question, period_starts
 from index.search import SearchEngine
-
-try:
-    from tests.fake_bot_api import FakeBotApi
-    from tests.staff_helpers import ADMIN, RESIDENT, STAFF, add_subscribers, make_services, make_settings, running_bot
-except ImportError:  # pragma: no cover - depends on pytest's import mode
-    from fake_bot_api import FakeBotApi  # type: ignore[no-redef,unused-ignore]
-    from staff_helpers import (  # type: ignore[no-redef,unused-ignore]
-        ADMIN,
-        RESIDENT,
-        STAFF,
-        add_subscribers,
-        make_services,
-        make_settings,
-        running_bot,
-    )
 
 STAFF_COMMANDS = ["/staff", "/staff list", "/staff add 5005", "/staff remove 1002", "/broadcasts", "/reindex", "/stats"]
 LOG_SQL = "INSERT INTO query_log (at, chat_id, question, results) VALUES (?, ?, ?, ?)"

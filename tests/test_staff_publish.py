@@ -9,41 +9,25 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fake_bot_api import FakeBotApi
+from staff_helpers import (
+    NEW_ISSUE,
+    RESIDENT,
+    STAFF,
+    add_subscribers,
+    bot_messages,
+    buttons,
+    make_services,
+    make_settings,
+    running_bot,
+    wait_for_bot_message,
+)
 
 from bot.broadcast import recent_broadcasts
 from bot.cli import main as cli_main
 from bot.services import BotServices
 from bot.staff import REFUSAL, parse_caption, parse_month
 from bot.state import Database
-
-try:
-    from tests.fake_bot_api import FakeBotApi
-    from tests.staff_helpers import (
-        NEW_ISSUE,
-        RESIDENT,
-        STAFF,
-        add_subscribers,
-        bot_messages,
-        buttons,
-        make_services,
-        make_settings,
-        running_bot,
-        wait_for_bot_message,
-    )
-except ImportError:  # pragma: no cover - depends on pytest's import mode
-    from fake_bot_api import FakeBotApi  # type: ignore[no-redef,unused-ignore]
-    from staff_helpers import (  # type: ignore[no-redef,unused-ignore]
-        NEW_ISSUE,
-        RESIDENT,
-        STAFF,
-        add_subscribers,
-        bot_messages,
-        buttons,
-        make_services,
-        make_settings,
-        running_bot,
-        wait_for_bot_message,
-    )
 
 STREET = "天山路街道"
 TIANSHAN = [3001, 3002, 3003]

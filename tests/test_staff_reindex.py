@@ -12,24 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_bot_api import FakeBotApi
+from staff_helpers import (
+    ADMIN,
+    NEW_ISSUE,
+    make_services,
+    make_settings,
+    running_bot,
+    wait_for_bot_message,
+)
 
 import index.maintenance
 from bot.replies import ERROR
 from bot.services import BotServices
-
-try:
-    from tests.fake_bot_api import FakeBotApi
-    from tests.staff_helpers import ADMIN, NEW_ISSUE, make_services, make_settings, running_bot, wait_for_bot_message
-except ImportError:  # pragma: no cover - depends on pytest's import mode
-    from fake_bot_api import FakeBotApi  # type: ignore[no-redef,unused-ignore]
-    from staff_helpers import (  # type: ignore[no-redef,unused-ignore]
-        ADMIN,
-        NEW_ISSUE,
-        make_services,
-        make_settings,
-        running_bot,
-        wait_for_bot_message,
-    )
 
 RESIDENTS = list(range(6001, 6021))
 QUESTIONS = ["垃圾分类", "加装电梯", "义诊", "娄山关路 老年助餐点", "社区图书馆", "天山路街道最新消息"]
