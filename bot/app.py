@@ -21,6 +21,7 @@ from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError,
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot import handlers, replies, staff, subscriptions
+from bot.request import RetryingRequest
 from bot.services import SERVICES_KEY, BotServices
 from bot.settings import Settings
 from bot.state import Database
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # Updates handled at the same time; each mostly waits on the network or a worker thread.
 CONCURRENT_UPDATES = 64
+# Connections for ordinary calls (PTB's default); long polling has its own.
+CONNECTION_POOL_SIZE = 256
 WEBHOOK_EXTRA = "python-telegram-bot[webhooks]"
 
 PRIVATE_COMMANDS = [
@@ -162,6 +165,7 @@ def build_application(services: BotServices, token: str) -> Application:
         .token(token)
         .base_url(tg.base_url)
         .base_file_url(tg.base_file_url)
+        .request(RetryingRequest(connection_pool_size=CONNECTION_POOL_SIZE))
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(on_startup)
         .post_shutdown(on_shutdown)

@@ -92,7 +92,7 @@ class RunningBot:
         """Send a message and wait for `count` new messages to that chat; returns them."""
         before = len(self.api.sent_messages(chat_id))
         self.api.message_update(chat_id, text, **kwargs)
-        sent = await self.api.wait_for_messages_async(chat_id, before + count, timeout=5)
+        sent = await self.api.wait_for_messages_async(chat_id, before + count, timeout=30)
         return sent[before:]
 
     async def ask(self, chat_id: int, text: str, **kwargs: Any) -> JSON:
@@ -103,7 +103,7 @@ class RunningBot:
         """Press a button and wait until the bot answered the press."""
         before = len(self.api.calls("answerCallbackQuery"))
         self.api.callback_update(chat_id, message_id, data)
-        await self.api.wait_for_calls_async("answerCallbackQuery", before + 1, timeout=5)
+        await self.api.wait_for_calls_async("answerCallbackQuery", before + 1, timeout=30)
 
     def last_message_id(self, chat_id: int) -> int:
         """The id of the newest message the bot sent to a chat."""

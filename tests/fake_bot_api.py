@@ -351,6 +351,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     block_on_close = False
+    # socketserver's default listen backlog is 5: a burst of new connections from the bot
+    # (dozens of concurrent replies) then overflows it and connections are refused or reset.
+    request_queue_size = 256
 
     def __init__(self, api: FakeBotApi) -> None:
         self.api = api
@@ -671,7 +674,7 @@ class FakeBotApi:
 
     # ------------------------------------------------------------------ waiting helpers
 
-    def wait_for(self, predicate: Callable[[], T], timeout: float = 2.0, message: str = "") -> T:
+    def wait_for(self, predicate: Callable[[], T], timeout: float = 15.0, message: str = "") -> T:
         """Poll ``predicate()`` until truthy and return its value; AssertionError on timeout.
 
         Blocks the calling thread: inside a coroutine that shares its event loop with a
@@ -686,7 +689,7 @@ class FakeBotApi:
                 raise AssertionError(self._timeout_message(predicate, timeout, message))
             time.sleep(0.01)
 
-    async def wait_for_async(self, predicate: Callable[[], T], timeout: float = 2.0, message: str = "") -> T:
+    async def wait_for_async(self, predicate: Callable[[], T], timeout: float = 15.0, message: str = "") -> T:
         """Like :meth:`wait_for` but yields to the event loop while polling."""
         deadline = time.monotonic() + timeout
         while True:
@@ -697,7 +700,7 @@ class FakeBotApi:
                 raise AssertionError(self._timeout_message(predicate, timeout, message))
             await asyncio.sleep(0.01)
 
-    def wait_for_calls(self, method: str, count: int = 1, timeout: float = 2.0) -> list[Call]:
+    def wait_for_calls(self, method: str, count: int = 1, timeout: float = 15.0) -> list[Call]:
         """Wait until at least ``count`` calls of ``method`` were recorded; return them."""
         return self.wait_for(
             self._calls_predicate(method, count),
@@ -705,7 +708,7 @@ class FakeBotApi:
             f"expected >= {count} {method} call(s)",
         )
 
-    async def wait_for_calls_async(self, method: str, count: int = 1, timeout: float = 2.0) -> list[Call]:
+    async def wait_for_calls_async(self, method: str, count: int = 1, timeout: float = 15.0) -> list[Call]:
         """Async variant of :meth:`wait_for_calls`."""
         return await self.wait_for_async(
             self._calls_predicate(method, count),
@@ -713,7 +716,7 @@ class FakeBotApi:
             f"expected >= {count} {method} call(s)",
         )
 
-    def wait_for_messages(self, chat_id: Any = None, count: int = 1, timeout: float = 2.0) -> list[JSONDict]:
+    def wait_for_messages(self, chat_id: Any = None, count: int = 1, timeout: float = 15.0) -> list[JSONDict]:
         """Wait until ``count`` messages were successfully sent (to ``chat_id``)."""
         return self.wait_for(
             lambda: m if len(m := self.sent_messages(chat_id)) >= count else [],
@@ -722,7 +725,7 @@ class FakeBotApi:
         )
 
     async def wait_for_messages_async(
-        self, chat_id: Any = None, count: int = 1, timeout: float = 2.0
+        self, chat_id: Any = None, count: int = 1, timeout: float = 15.0
     ) -> list[JSONDict]:
         """Async variant of :meth:`wait_for_messages`."""
         return await self.wait_for_async(

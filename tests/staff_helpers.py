@@ -139,7 +139,7 @@ def bot_messages(api: Any, chat_id: int) -> list[tuple[int, dict[str, Any]]]:
 
 
 async def wait_for_bot_message(
-    api: Any, chat_id: int, contains: str, timeout: float = 5.0
+    api: Any, chat_id: int, contains: str, timeout: float = 30.0
 ) -> tuple[int, dict[str, Any]]:
     """The first bot message in the chat whose current text contains `contains` (waits for it)."""
 

@@ -43,7 +43,7 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     real_build = index.maintenance.build_index
 
     def gated_build(*args: Any, **kwargs: Any) -> Any:
-        assert opened.wait(timeout=30), "the test never opened the gate"
+        assert opened.wait(timeout=120), "the test never opened the gate"
         return real_build(*args, **kwargs)
 
     monkeypatch.setattr(index.maintenance, "build_index", gated_build)
@@ -71,7 +71,7 @@ class Residents:
             self.api.message_update(chat, question)
             asked += 1
             # An unanswered question fails the test here.
-            replies = await self.api.wait_for_messages_async(chat, asked, timeout=10)
+            replies = await self.api.wait_for_messages_async(chat, asked, timeout=60)
             self.answers.append((at, chat, question, str(replies[asked - 1]["text"])))
             await asyncio.sleep(0.05)
 
@@ -91,14 +91,14 @@ async def test_residents_are_answered_during_a_reindex_and_then_from_the_new_ind
     async with running_bot(services):
         residents = Residents(api)
         residents.start()
-        await api.wait_for_async(lambda: residents.count() >= 20, timeout=10)
+        await api.wait_for_async(lambda: residents.count() >= 20, timeout=60)
 
         reindex_asked = time.monotonic()
         api.message_update(ADMIN, "/reindex", user_id=ADMIN)
         progress_id, _ = await wait_for_bot_message(api, ADMIN, "开始重建索引")
-        await api.wait_for_async(lambda: services.holder.status.running, timeout=5)
+        await api.wait_for_async(lambda: services.holder.status.running, timeout=60)
         answered_before = residents.count()
-        await api.wait_for_async(lambda: residents.count() >= answered_before + 60, timeout=15)
+        await api.wait_for_async(lambda: residents.count() >= answered_before + 60, timeout=60)
         await wait_for_bot_message(api, ADMIN, "正在重建索引（已")  # the progress message is edited
 
         api.message_update(ADMIN, "/reindex", user_id=ADMIN)
@@ -107,11 +107,11 @@ async def test_residents_are_answered_during_a_reindex_and_then_from_the_new_ind
         assert services.holder.status.running and services.holder.engine is old_engine
 
         gate.set()
-        await wait_for_bot_message(api, ADMIN, "索引重建完成", timeout=30)
+        await wait_for_bot_message(api, ADMIN, "索引重建完成", timeout=60)
         swapped = time.monotonic()
         during = residents.count() - answered_before
         answered_after_swap = residents.count()
-        await api.wait_for_async(lambda: residents.count() >= answered_after_swap + 40, timeout=15)
+        await api.wait_for_async(lambda: residents.count() >= answered_after_swap + 40, timeout=60)
         await residents.finish()
 
         done = api.message(ADMIN, progress_id)
@@ -143,11 +143,11 @@ async def test_failed_reindex_keeps_the_old_index_and_lists_skipped_files(
         residents.start()
         api.message_update(ADMIN, "/reindex", user_id=ADMIN)
         progress_id, _ = await wait_for_bot_message(api, ADMIN, "开始重建索引")
-        await api.wait_for_async(lambda: residents.count() >= 40, timeout=15)
+        await api.wait_for_async(lambda: residents.count() >= 40, timeout=60)
         gate.set()
-        await wait_for_bot_message(api, ADMIN, "索引重建失败", timeout=30)
+        await wait_for_bot_message(api, ADMIN, "索引重建失败", timeout=60)
         failed_at = residents.count()
-        await api.wait_for_async(lambda: residents.count() >= failed_at + 40, timeout=15)
+        await api.wait_for_async(lambda: residents.count() >= failed_at + 40, timeout=60)
         await residents.finish()
         assert services.holder.engine is old_engine
         assert not services.holder.status.running and services.holder.status.error
