@@ -19,12 +19,14 @@ import urllib.parse
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
 from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.request import HTTPXRequest
 
 from bot import handlers, replies, staff, subscriptions
 from bot.request import RetryingRequest
 from bot.services import SERVICES_KEY, BotServices
 from bot.settings import Settings
 from bot.state import Database
+from bot.updates import TolerantBot
 from index.maintenance import EngineHolder, open_engine
 
 log = logging.getLogger(__name__)
@@ -160,12 +162,16 @@ async def on_shutdown(application: Application) -> None:
 def build_application(services: BotServices, token: str) -> Application:
     """The bot's Application: resident handlers, then staff handlers, then the resident catch-alls."""
     tg = services.settings.telegram
+    bot = TolerantBot(
+        token,
+        base_url=tg.base_url,
+        base_file_url=tg.base_file_url,
+        request=RetryingRequest(connection_pool_size=CONNECTION_POOL_SIZE),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+    )
     application = (
         ApplicationBuilder()
-        .token(token)
-        .base_url(tg.base_url)
-        .base_file_url(tg.base_file_url)
-        .request(RetryingRequest(connection_pool_size=CONNECTION_POOL_SIZE))
+        .bot(bot)
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(on_startup)
         .post_shutdown(on_shutdown)

@@ -7,7 +7,8 @@ months later and after any number of restarts. So every button here:
   format makes old buttons say they expired instead of doing something wrong;
 * carries the day it was made; buttons older than `button_days` decode to `Expired`;
 * points only at things that outlive the process: article ids and street names (or a digest
-  of them when they are too long to fit), and query-log rows for "more results".
+  of them when they are too long to fit), and query-log rows for "more results" (random ids,
+  honoured only in the chat that asked).
 
 Clients can send arbitrary callback data, so `decode` never raises and bounds every number.
 """
@@ -25,6 +26,7 @@ MAX_BYTES = 64
 # Larger numbers than these can only come from a forged button.
 MAX_PAGE = 999
 MAX_OFFSET = 10_000
+MAX_QUERY_ID = 2**48  # query-log ids are random 48-bit numbers (bot.subscriptions)
 _DIGEST_CHARS = 12
 _SECONDS_PER_DAY = 86_400
 
@@ -166,7 +168,7 @@ def example(number: int, day: int | None = None) -> str:
 
 
 def _int(text: str, upper: int) -> int | None:
-    if not text.isascii() or not text.isdigit() or len(text) > 9:
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(upper)):
         return None
     value = int(text)
     return value if value <= upper else None
@@ -204,7 +206,7 @@ def decode(data: str | None, max_age_days: int = 30, now_day: int | None = None)
         return TurnPage(ref, page) if ref is not None and page is not None else Expired("malformed")
     if kind == "m":
         id_text, _, offset_text = rest.partition(":")
-        query_id, offset = _int(id_text, 10**9 - 1), _int(offset_text, MAX_OFFSET)
+        query_id, offset = _int(id_text, MAX_QUERY_ID), _int(offset_text, MAX_OFFSET)
         return MoreResults(query_id, offset) if query_id is not None and offset is not None else Expired("malformed")
     if kind in ("s", "l"):
         if rest == "=*":

@@ -437,7 +437,9 @@ async def _more_results(p: _Pressed, action: callbacks.MoreResults) -> None:
     """Show another page of a logged question's results in place."""
     query = p.update.callback_query
     assert query is not None
-    asked = await asyncio.to_thread(subscriptions.logged_question, p.services.db, action.query_id)
+    chat_id = p.update.effective_chat.id if p.update.effective_chat else None
+    # A row of another chat reads as expired: a forged button shows nobody else's question.
+    asked = await asyncio.to_thread(subscriptions.logged_question, p.services.db, action.query_id, chat_id)
     if asked is None:
         await query.answer(replies.EXPIRED, show_alert=True)
         return

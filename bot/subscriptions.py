@@ -9,6 +9,8 @@ These functions block on SQLite; call them from a worker thread inside the bot.
 
 from __future__ import annotations
 
+import secrets
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,6 +20,8 @@ from bot.state import Database
 ALL_STREETS = "*"
 # Longer questions are cut before they are stored (Telegram messages are at most 4096 characters).
 MAX_LOGGED_QUESTION = 4096
+# Query-log ids are drawn at random from this many bits (they fit a button's 64 bytes).
+QUERY_ID_BITS = 48
 
 
 @dataclass(frozen=True)
@@ -130,18 +134,26 @@ def subscribers_for(db: Database, street: str, matches: Callable[[str, str], boo
 
 
 def log_query(db: Database, chat_id: int | None, question: str, results: int, now: float | None = None) -> int:
-    """Record one question and how many results it got; returns the row id (used by paging buttons)."""
+    """Record one question and how many results it got; returns the row id (used by paging buttons).
+
+    Ids are random (48 bits), not sequential: a button's id cannot be guessed from one's own.
+    """
     now = time.time() if now is None else now
-    cursor = db.execute(
-        "INSERT INTO query_log (at, chat_id, question, results) VALUES (?, ?, ?, ?)",
-        (now, chat_id, question[:MAX_LOGGED_QUESTION], int(results)),
-    )
-    row_id = cursor.lastrowid
-    assert row_id is not None
-    return int(row_id)
+    while True:
+        row_id = secrets.randbits(QUERY_ID_BITS) or 1
+        try:
+            db.execute(
+                "INSERT INTO query_log (id, at, chat_id, question, results) VALUES (?, ?, ?, ?, ?)",
+                (row_id, now, chat_id, question[:MAX_LOGGED_QUESTION], int(results)),
+            )
+        except sqlite3.IntegrityError:  # the id is taken: draw another
+            continue
+        return row_id
 
 
-def logged_question(db: Database, query_id: int) -> str | None:
-    """The question of a query-log row, or None when the row is gone."""
-    rows = db.query("SELECT question FROM query_log WHERE id = ?", (query_id,))
-    return str(rows[0][0]) if rows else None
+def logged_question(db: Database, query_id: int, chat_id: int | None = None) -> str | None:
+    """The question of a query-log row asked in `chat_id`, or None when the row is gone or another chat's."""
+    rows = db.query("SELECT question, chat_id FROM query_log WHERE id = ?", (query_id,))
+    if not rows or rows[0][1] != chat_id:
+        return None
+    return str(rows[0][0])
