@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,75 @@ def config_path(explicit: str | None) -> Path:
     return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
 
 
+TOP_LEVEL_KEYS = ("corpus_dir", "data_dir", "workers", "index", "search", "telegram", "roles", "broadcast")
+SECTIONS: dict[str, type[Any]] = {
+    "index": IndexParams,
+    "search": SearchSettings,
+    "telegram": TelegramSettings,
+    "broadcast": BroadcastSettings,
+}
+
+
+def _typed(key: str, value: Any, default: Any) -> Any:
+    """`value` checked against the type of `default` (YAML already gives typed scalars)."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected a whole number, got {value!r}")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        return float(value)
+    if isinstance(default, str) and not isinstance(value, str):
+        raise ConfigError(f"{key}: expected text, got {value!r}")
+    return value
+
+
+def _unknown(keys: Any, known: Any, where: str) -> list[str]:
+    prefix = f"{where}." if where else ""
+    return [f"unknown key {prefix}{key}" for key in keys if key not in known]
+
+
+def validate_config(data: dict[str, Any]) -> list[str]:
+    """Every problem of a parsed configuration (unknown keys, wrong types), each naming its key."""
+    problems = _unknown(data, TOP_LEVEL_KEYS, "")
+    for key in ("corpus_dir", "data_dir"):
+        if key in data and not isinstance(data[key], str):
+            problems.append(f"{key}: expected a path, got {data[key]!r}")
+    if "workers" in data:
+        try:
+            _typed("workers", data["workers"], 0)
+        except ConfigError as exc:
+            problems.append(str(exc))
+    sections: list[tuple[str, type[Any]]] = [*SECTIONS.items(), ("roles", RoleSettings)]
+    for name, cls in sections:
+        section = data.get(name)
+        if section is None:
+            continue
+        if not isinstance(section, dict):
+            problems.append(f"{name}: expected a mapping, got {section!r}")
+            continue
+        names = [f.name for f in fields(cls)]
+        problems += _unknown(section, names, name)
+        for key, value in section.items():
+            if key not in names:
+                continue
+            if name == "roles":
+                ids = value or []
+                if not isinstance(ids, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
+                    problems.append(f"roles.{key}: expected a list of Telegram user ids, got {value!r}")
+                continue
+            try:
+                _typed(f"{name}.{key}", value, getattr(cls, key))
+            except ConfigError as exc:
+                problems.append(str(exc))
+    return problems
+
+
 def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
     value = data.get(name) or {}
     if not isinstance(value, dict):
@@ -112,6 +181,9 @@ def load_settings(path: Path, corpus: str | None = None, index: str | None = Non
         raise ConfigError(f"configuration file {path} does not exist")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
+    problems = validate_config(data)
+    if problems:
+        raise ConfigError(f"{path}: " + "; ".join(problems))
     base = path.resolve().parent
     try:
         roles = _section(data, "roles")

@@ -33,7 +33,9 @@ def from_mapping(cls: type[T], data: dict[str, Any] | None) -> T:
     for name, value in data.items():
         default = getattr(cls, name, None)
         if isinstance(default, bool):
-            values[name] = bool(value)
+            if not isinstance(value, bool):  # bool("no") is True: a string is never a boolean
+                raise ValueError(f"{cls.__name__}.{name}: expected true or false, got {value!r}")
+            values[name] = value
         elif isinstance(default, int):
             values[name] = int(value)
         elif isinstance(default, float):

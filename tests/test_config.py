@@ -1,0 +1,73 @@
+"""config.yaml is checked once at start: unknown keys and wrong types are named with the file and
+key, and `newsbot` exits with a usage error instead of running on a half-read configuration."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ConfigError, _typed, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_shipped_config_is_valid() -> None:
+    settings = load_settings(ROOT / "config.yaml")
+    assert settings.telegram.burst == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("corpus_dri: corpus\n", "unknown key corpus_dri"),
+        ("telegram:\n  brust: 3\n", "unknown key telegram.brust"),
+        ("telegram:\n  burst: three\n", "telegram.burst: expected a whole number, got 'three'"),
+        ("telegram:\n  burst: true\n", "telegram.burst: expected a whole number, got True"),
+        ("search:\n  min_coverage: half\n", "search.min_coverage: expected a number"),
+        ("workers: '2'\n", "workers: expected a whole number, got '2'"),
+        ("roles:\n  admins: [alice]\n", "roles.admins: expected a list of Telegram user ids"),
+        ("roles: [1, 2]\n", "roles: expected a mapping"),
+        ("data_dir: [a]\n", "data_dir: expected a path"),
+    ],
+)
+def test_each_mistake_is_named_with_file_and_key(tmp_path: Path, text: str, named: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert str(path) in str(caught.value) and named in str(caught.value)
+
+
+def test_all_mistakes_are_reported_at_once(tmp_path: Path) -> None:
+    path = write(tmp_path, "corpus_dri: x\ntelegram:\n  burst: many\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert "corpus_dri" in str(caught.value) and "telegram.burst" in str(caught.value)
+
+
+def test_a_string_is_not_a_boolean() -> None:
+    for text in ("no", "false", "0", ""):
+        with pytest.raises(ConfigError):
+            _typed("x.enabled", text, False)
+    assert _typed("x.enabled", False, True) is False
+
+
+def test_newsbot_refuses_a_misspelled_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "corpus_dri: corpus\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "search", "--config", str(path), "垃圾分类"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "corpus_dri" in done.stderr and str(path) in done.stderr
