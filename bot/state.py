@@ -13,15 +13,18 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
-# (name, SQL). Never edit a migration that has shipped; add a new one.
-MIGRATIONS: list[tuple[str, str]] = [
+# A migration's body: SQL statements, or a function given the connection inside the transaction.
+MigrationStep = str | Callable[[sqlite3.Connection], None]
+
+# (name, body). Never edit a migration that has shipped; add a new one.
+MIGRATIONS: list[tuple[str, MigrationStep]] = [
     (
         "001_subscribers",
         """
@@ -105,6 +108,28 @@ MIGRATIONS: list[tuple[str, str]] = [
 ]
 
 
+def sql_statements(script: str) -> list[str]:
+    """The statements of an SQL script, split where SQLite says a statement is complete.
+
+    Unlike splitting on ";", a semicolon inside a string literal, a comment or a trigger body
+    stays in its statement. Raises ValueError on an unfinished last statement.
+    """
+    statements: list[str] = []
+    current = ""
+    *pieces, tail = script.split(";")
+    for piece in pieces:
+        current += piece + ";"
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    current += tail
+    if current.strip():
+        if not sqlite3.complete_statement(current + ";"):
+            raise ValueError(f"unfinished SQL statement: {current.strip()[:80]!r}")
+        statements.append(current.strip())
+    return statements
+
+
 class Database:
     """A SQLite database with our schema, usable from several threads."""
 
@@ -136,8 +161,10 @@ class Database:
             for name, sql in MIGRATIONS:
                 if name in done:
                     continue
-                for statement in sql.split(";"):
-                    if statement.strip():
+                if callable(sql):
+                    sql(conn)
+                else:
+                    for statement in sql_statements(sql):
                         conn.execute(statement)
                 conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, time.time()))
                 applied.append(name)
