@@ -27,6 +27,18 @@ class RoleChangeError(ValueError):
     """An admin's /staff change that cannot be made; the message says why, for the admin."""
 
 
+# Telegram user ids are positive and fit in 52 bits; a negative id is a group or channel.
+MAX_USER_ID = 2**52
+
+
+def check_user_id(user_id: int) -> None:
+    """Raise RoleChangeError unless `user_id` can be a Telegram user's id."""
+    if user_id < 0:
+        raise RoleChangeError(f"{user_id} 是群组或频道的 ID，只有个人用户可以成为工作人员。")
+    if user_id == 0 or user_id >= MAX_USER_ID:
+        raise RoleChangeError(f"{user_id} 不是有效的 Telegram 用户 ID。")
+
+
 class Roles:
     """Answers "is this user staff / admin?" and records admins' staff changes."""
 
@@ -34,6 +46,11 @@ class Roles:
         self.admins = frozenset(settings.admins)
         self.config_staff = frozenset(settings.staff)
         self.db = db
+        # The staff table in memory: role checks run on the event loop and must not wait on
+        # SQLite. Only this process's admins change it (through `_record`).
+        self._overrides = {
+            int(row["user_id"]): bool(row["active"]) for row in db.query("SELECT user_id, active FROM staff")
+        }
 
     def is_admin(self, user_id: int | None) -> bool:
         """Whether the user may manage staff and rebuild the index."""
@@ -45,13 +62,13 @@ class Roles:
             return False
         if user_id in self.admins:
             return True
-        rows = self.db.query("SELECT active FROM staff WHERE user_id = ?", (user_id,))
-        if rows:
-            return bool(rows[0]["active"])
+        if user_id in self._overrides:
+            return self._overrides[user_id]
         return user_id in self.config_staff
 
     def add_staff(self, user_id: int, by: int) -> bool:
         """Make a user staff; False when they already were."""
+        check_user_id(user_id)
         if self.is_staff(user_id):
             return False
         self._record(user_id, True, by)
@@ -60,6 +77,7 @@ class Roles:
 
     def remove_staff(self, user_id: int, by: int) -> bool:
         """Take staff rights away; False when the user was not staff. Admins cannot be removed here."""
+        check_user_id(user_id)
         if user_id in self.admins:
             raise RoleChangeError("管理员在 config.yaml 里设置，不能在这里移除。")
         if not self.is_staff(user_id):
@@ -70,14 +88,17 @@ class Roles:
 
     def members(self) -> list[StaffMember]:
         """Everyone with staff rights: admins first, then staff by user id."""
-        overrides = {
-            int(row["user_id"]): bool(row["active"]) for row in self.db.query("SELECT user_id, active FROM staff")
-        }
+        overrides = dict(self._overrides)
         out = [StaffMember(uid, True, "config") for uid in sorted(self.admins)]
         staff = {uid: "config" for uid in self.config_staff if overrides.get(uid, True)}
         staff.update({uid: "bot" for uid, active in overrides.items() if active and uid not in self.config_staff})
         out.extend(StaffMember(uid, False, source) for uid, source in sorted(staff.items()) if uid not in self.admins)
         return out
+
+    def removed_config_staff(self) -> list[int]:
+        """Staff that config.yaml still lists but an admin removed from the bot."""
+        removed = {uid for uid, active in self._overrides.items() if not active}
+        return sorted((removed & self.config_staff) - self.admins)
 
     def _record(self, user_id: int, active: bool, by: int) -> None:
         self.db.execute(
@@ -86,3 +107,4 @@ class Roles:
             "changed_by = excluded.changed_by, changed_at = excluded.changed_at",
             (user_id, int(active), by, time.time()),
         )
+        self._overrides[user_id] = active

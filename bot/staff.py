@@ -456,6 +456,8 @@ async def manage_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         else:
             changed = await asyncio.to_thread(roles.remove_staff, target, user.id)
             reply = f"已移除工作人员 {target}。" if changed else f"{target} 不是工作人员。"
+            if changed and target in roles.config_staff:
+                reply += "\n注意：config.yaml 仍列出此人；已在机器人里停用，请也从 config.yaml 删除。"
     except RoleChangeError as exc:
         reply = str(exc)
     await message.reply_text(reply)
@@ -471,6 +473,11 @@ def _staff_list(roles: Roles) -> str:
             "👥 工作人员",
             "管理员：" + ("、".join(admins) or "无"),
             "工作人员：" + ("、".join(staff) or "无"),
+            *(
+                ["config.yaml 仍列出、但已在机器人里停用：" + "、".join(str(u) for u in removed)]
+                if (removed := roles.removed_config_staff())
+                else []
+            ),
             STAFF_USAGE,
         ]
     )

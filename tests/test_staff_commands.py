@@ -43,7 +43,7 @@ async def say(api: FakeBotApi, chat: int, text: str) -> str:
     """Send a message from `chat` (as that user) and return the bot's one reply."""
     before = len(api.sent_messages(chat))
     api.message_update(chat, text, user_id=chat)
-    return str((await api.wait_for_messages_async(chat, before + 1, timeout=5))[before]["text"])
+    return str((await api.wait_for_messages_async(chat, before + 1, timeout=30))[before]["text"])
 
 
 def test_roles_come_from_config_and_admins_changes_persist(tmp_path: Path) -> None:
@@ -96,12 +96,13 @@ async def test_admin_adds_and_removes_staff(api: FakeBotApi, services: BotServic
         assert await say(api, 7007, "/stats") == REFUSAL
         assert await say(api, ADMIN, "/staff add 7007") == "已把 7007 加为工作人员。"
         assert (await say(api, 7007, "/stats")).startswith("📊 统计")
-        assert await say(api, ADMIN, "/staff remove 1002") == "已移除工作人员 1002。"
+        assert (await say(api, ADMIN, "/staff remove 1002")).startswith("已移除工作人员 1002。")
         assert await say(api, STAFF, "/stats") == REFUSAL
         assert "不能在这里移除" in await say(api, ADMIN, "/staff remove 1001")
         assert (await say(api, ADMIN, "/staff add seven")).startswith("用法")
         listing = await say(api, ADMIN, "/staff list")
-        assert "管理员：1001" in listing and "7007（管理员添加）" in listing and "1002" not in listing
+        assert "管理员：1001" in listing and "7007（管理员添加）" in listing
+        assert "1002（" not in listing and "停用：1002" in listing  # not staff, but config still lists them
 
 
 def test_stats_numbers(tmp_path: Path, services: BotServices) -> None:
@@ -154,3 +155,17 @@ async def test_stats_and_broadcasts_through_the_bot(api: FakeBotApi, services: B
         listing = await say(api, STAFF, "/broadcasts")
     assert listing.startswith("📣 最近的广播\n#1 ")
     assert "天山社区晨报 2020年7月 · 已完成" in listing and "已发送 1/1" in listing
+
+
+async def test_staff_ids_are_validated_and_config_removals_explained(api: FakeBotApi, services: BotServices) -> None:
+    async with running_bot(services):
+        assert "不是有效的 Telegram 用户 ID" in await say(api, ADMIN, "/staff add 99999999999999999999999")
+        assert "群组或频道" in await say(api, ADMIN, "/staff add -5")
+        assert "不是有效" in await say(api, ADMIN, "/staff add 0")
+        removed = await say(api, ADMIN, f"/staff remove {STAFF}")
+        assert "已移除" in removed and "config.yaml 仍列出" in removed
+        listing = await say(api, ADMIN, "/staff list")
+        assert f"已在机器人里停用：{STAFF}" in listing
+        assert "已把" in await say(api, ADMIN, f"/staff add {STAFF}")
+        assert "停用" not in await say(api, ADMIN, "/staff list")
+    assert not [c for c in api.calls() if c.method == "sendMessage" and not c.ok]
