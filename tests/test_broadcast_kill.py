@@ -23,6 +23,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fake_bot_api import FakeBotApi
 from staff_helpers import ADMIN, TOKEN, add_subscribers
 
@@ -102,6 +103,7 @@ def max_in_one_second(times: list[float]) -> int:
     return best
 
 
+@pytest.mark.slow
 def test_broadcast_survives_a_kill_half_way(tmp_path: Path) -> None:
     db_path = tmp_path / "state.sqlite3"
     db = Database(db_path)

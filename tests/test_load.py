@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import CORPUS, TOKEN, write_settings
 from fake_bot_api import FakeBotApi
 
@@ -163,6 +164,7 @@ async def first_answer(api: FakeBotApi, process: subprocess.Popen[bytes], starte
     return api.calls("sendMessage")[-1].time - started
 
 
+@pytest.mark.slow
 async def test_fifty_residents_are_all_answered(
     tmp_path: Path,
     api: FakeBotApi,
