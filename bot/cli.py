@@ -294,7 +294,15 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
             print("cancelled")
             return EXIT_OK
     try:
-        publish_issue(settings.corpus_dir, settings.index_dir, issue, articles, text)
+        publish_issue(
+            settings.corpus_dir,
+            settings.index_dir,
+            issue,
+            articles,
+            text,
+            original_pdf=data if path.name.lower().endswith(".pdf") else None,
+            on_wait=lambda who: print(f"waiting for the index lock held by {who} …", file=sys.stderr),
+        )
     except (PublishError, ValueError) as exc:
         print(f"not published: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -38,7 +38,7 @@ from bot.services import SERVICES_KEY, BotServices, services_of
 from bot.stats import SHANGHAI, format_stats, gather
 from index.corpus import load_corpus
 from index.maintenance import ReindexStatus
-from index.publish import MAX_ISSUE_BYTES, PublishError, parse_upload
+from index.publish import MAX_ISSUE_BYTES, MAX_PDF_BYTES, PublishError, parse_upload
 from index.search import SearchEngine, street_matches
 
 log = logging.getLogger(__name__)
@@ -290,8 +290,8 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
     return publishing.preview_text(draft, upload.file_name, len(recipients)), keyboard
 
 
-def _too_big(size: int) -> str:
-    return f"文件太大（{size // 1024} KB），上限 {MAX_ISSUE_BYTES // 1024} KB。"
+def _too_big(size: int, limit: int = MAX_ISSUE_BYTES) -> str:
+    return f"文件太大（{size // 1024} KB），上限 {limit // 1024} KB。"
 
 
 @_guarded(admin=False, what="document upload")
@@ -304,11 +304,14 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     document = message.document
     file_name = document.file_name or "upload"
     # Refuse before downloading: a wrong kind or size is known from the message alone.
-    if not file_name.lower().endswith(".txt"):
-        await message.reply_text(f"❌ 《{file_name}》不能发布：只接受 .txt 纯文本文件。\n没有做任何改动。")
+    if not file_name.lower().endswith((".txt", ".pdf")):
+        await message.reply_text(
+            f"❌ 《{file_name}》不能发布：只接受 .txt 纯文本文件或带文字的 .pdf 文件。\n没有做任何改动。"
+        )
         return
-    if document.file_size is not None and document.file_size > MAX_ISSUE_BYTES:
-        await message.reply_text(f"❌ 《{file_name}》不能发布：{_too_big(document.file_size)}\n没有做任何改动。")
+    limit = MAX_PDF_BYTES if file_name.lower().endswith(".pdf") else MAX_ISSUE_BYTES
+    if document.file_size is not None and document.file_size > limit:
+        await message.reply_text(f"❌ 《{file_name}》不能发布：{_too_big(document.file_size, limit)}\n没有做任何改动。")
         return
     telegram_file = await document.get_file()
     data = bytes(await telegram_file.download_as_bytearray())
@@ -316,7 +319,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         _, _, text = await asyncio.to_thread(parse_upload, data, file_name, "")
         same = await asyncio.to_thread(publishing.duplicate_of, services.holder.corpus_dir, text)
         if same is not None:
-            raise PublishError(f"这份文件已经发布过（{same}），没有重复发布。")
+            raise PublishError(publishing.duplicate_reason(services.holder.corpus_dir, same))
     except PublishError as exc:
         await message.reply_text(f"❌ 《{file_name}》不能发布：{exc}\n没有做任何改动。")
         return
