@@ -107,9 +107,7 @@ def decode_text(data: bytes) -> str:
 def _looks_like_text(text: str) -> bool:
     """Mostly Chinese, ASCII or CJK punctuation: what a byte-order mark followed by garbage is not."""
     good = sum(
-        1
-        for ch in text
-        if ch.isspace() or " " <= ch <= "~" or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef"
+        1 for ch in text if ch.isspace() or " " <= ch <= "~" or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef"
     )
     return good >= len(text) * 0.9
 
@@ -156,6 +154,28 @@ def write_manifest_entry(directory: Path, file_name: str, facts: dict[str, str])
     if updated is None or data != expected:
         log.warning("manifest layout not editable line by line; rewriting %s without its comments", path)
         updated = yaml.safe_dump(expected, allow_unicode=True, sort_keys=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_text(updated, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def remove_manifest_entry(directory: Path, file_name: str) -> None:
+    """Drop one file's entry from the manifest (its line only; comments stay). Callers hold the lock."""
+    path = directory / MANIFEST_NAME
+    if not path.exists():
+        return
+    original = path.read_text(encoding="utf-8")
+    key = yaml.safe_dump(file_name, allow_unicode=True).split("\n")[0]
+    kept = [ln for ln in original.splitlines() if not ln.strip().startswith((f"{key}:", f"{file_name}:"))]
+    updated = "\n".join(kept) + "\n"
+    data = yaml.safe_load(updated) or {}
+    if not isinstance(data, dict) or file_name in (data.get("issues") or {}):
+        data = yaml.safe_load(original) or {}
+        (data.get("issues") or {}).pop(file_name, None)
+        updated = yaml.safe_dump(data, allow_unicode=True, sort_keys=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         tmp.write_text(updated, encoding="utf-8")

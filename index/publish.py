@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -11,12 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from index.article import Article
-from index.corpus import Issue, decode_text, issue_id_for, write_manifest_entry
+from index.corpus import Issue, decode_text, issue_id_for, remove_manifest_entry, write_manifest_entry
 from index.dedupe import duplicate_in
 from index.issue_parser import parse_issue
 from index.lock import writer_lock
 from index.pdf import PdfError, pdf_to_text
-from index.store import add_articles
+from index.store import META, IndexParams, add_articles, build_index
 from index.tokenize import names_from_street, names_from_text
 
 log = logging.getLogger(__name__)
@@ -44,16 +45,21 @@ def parse_upload(
     data: bytes, file_name: str, street: str, month: str = "", district: str = "", newspaper: str = ""
 ) -> tuple[Issue, list[Article], str]:
     """Check and parse an uploaded issue (.txt or .pdf): (issue, articles, text). Raises PublishError."""
+    if month and not _MONTH_RE.match(month):
+        raise PublishError("月份格式应为 YYYY-MM，例如 2020-06。")
+    text = issue_text(data, file_name)
+    return _parsed(text, file_name, street, month, district, newspaper)
+
+
+def issue_text(data: bytes, file_name: str) -> str:
+    """The text of an issue file (.txt decoded, .pdf extracted); raises PublishError."""
     is_pdf = file_name.lower().endswith(".pdf")
     if not file_name.lower().endswith(".txt") and not is_pdf:
         raise PublishError("只接受 .txt 纯文本文件或带文字的 .pdf 文件。")
     limit = MAX_PDF_BYTES if is_pdf else MAX_ISSUE_BYTES
     if len(data) > limit:
         raise PublishError(f"文件太大（{len(data) // 1024} KB），上限 {limit // 1024} KB。")
-    if month and not _MONTH_RE.match(month):
-        raise PublishError("月份格式应为 YYYY-MM，例如 2020-06。")
-    text = _pdf_text(data) if is_pdf else _decoded(data)
-    return _parsed(text, file_name, street, month, district, newspaper)
+    return _pdf_text(data) if is_pdf else _decoded(data)
 
 
 def _pdf_text(data: bytes) -> str:
@@ -136,13 +142,52 @@ def publish_issue(
         write_manifest_entry(
             corpus_dir,
             path.name,
-            {
-                "street": issue.street,
-                "district": issue.district,
-                "newspaper": issue.newspaper,
-                "month": issue.month,
-            },
+            _facts(issue),
         )
         words = names_from_street(issue.street) | names_from_text(text)
         add_articles(index_dir, issue, articles, corpus_dir, words)
     log.info("published %s: %d articles", issue.id, len(articles))
+
+
+def replace_issue(
+    corpus_dir: Path,
+    index_dir: Path,
+    old_file: str,
+    issue: Issue,
+    articles: list[Article],
+    text: str,
+    original_pdf: bytes | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> None:
+    """Publish `issue` as a correction of the corpus file `old_file`: the old issue's articles
+    leave the index and the new ones take their place (one rebuild, reusing unchanged segments).
+
+    The new file is written before the old one goes, so a crash in between leaves both issues in
+    the corpus (the next start indexes them and staff see two issues of one month), never none.
+    """
+    with writer_lock(index_dir, f"correcting {old_file} with {issue.file}", on_wait=on_wait):
+        same = duplicate_in(corpus_dir, text)
+        if same is not None:
+            raise DuplicateIssue(same)
+        old = corpus_dir / old_file
+        if not old.exists():
+            raise PublishError(f"要更正的 {old_file} 已不在语料库中。")
+        path = corpus_dir / issue.file
+        if path.exists():
+            raise PublishError(f"{issue.file} 已存在。")
+        if original_pdf is not None:
+            _write_atomically(path.with_suffix(".pdf"), original_pdf)
+        _write_atomically(path, text.encode("utf-8"))
+        write_manifest_entry(corpus_dir, path.name, _facts(issue))
+        old.unlink()
+        old_pdf = old.with_suffix(".pdf")
+        if old.suffix == ".txt" and old_pdf.exists():
+            old_pdf.unlink()
+        remove_manifest_entry(corpus_dir, old_file)
+        meta = json.loads((index_dir / META).read_text(encoding="utf-8"))
+        build_index(corpus_dir, index_dir, IndexParams(**meta["params"]), workers=1)
+    log.info("corrected %s with %s: %d articles", old_file, issue.id, len(articles))
+
+
+def _facts(issue: Issue) -> dict[str, str]:
+    return {"street": issue.street, "district": issue.district, "newspaper": issue.newspaper, "month": issue.month}
