@@ -260,53 +260,10 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
-    """Add a new issue to the corpus and the index (no rebuild)."""
-    from index.publish import PublishError, parse_upload, publish_issue
+    """Add a new issue (.txt or .pdf) to the corpus and the index (no rebuild), and queue its broadcast."""
+    from bot.publish_cli import run
 
-    path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        issue, articles, text = parse_upload(
-            data, path.name, args.street, args.month or "", args.district or "", args.newspaper or ""
-        )
-    except PublishError as exc:
-        print(f"{path}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    engine, _ = _engine(settings)
-    print(f"{issue.street} {issue.month}: {len(articles)} 篇文章")
-    from index.summary import summary_lines
-
-    weights = engine.term_weights
-    for article, sentence in summary_lines(
-        articles, engine.index.tokenizer.document_tokens, lambda t: weights([t]).get(t, 0.0)
-    ):
-        print(f"■ {article.title}\n  {sentence}")
-    if not args.yes:
-        if not sys.stdin.isatty():
-            print("not published: confirm with --yes when not at a terminal", file=sys.stderr)
-            return EXIT_USAGE
-        answer = input("发布？[y/N] ").strip().lower()
-        if answer not in ("y", "yes", "是"):
-            print("cancelled")
-            return EXIT_OK
-    try:
-        publish_issue(settings.corpus_dir, settings.index_dir, issue, articles, text)
-    except (PublishError, ValueError) as exc:
-        print(f"not published: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    print(f"published {issue.id} ({len(articles)} articles)")
-    try:
-        from bot.publishing import queue_broadcast_from_cli
-    except ImportError:
-        return EXIT_OK
-    queued = queue_broadcast_from_cli(settings, issue.id)
-    if queued is not None:
-        print(f"broadcast queued for {queued} subscribers (sent by the running bot)")
-    return EXIT_OK
+    return run(settings, args, lambda s: _engine(s)[0])
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -390,12 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("publish", help="add a new issue and broadcast it", description=cmd_publish.__doc__)
     _common(p)
-    p.add_argument("file", help="the issue's .txt file")
-    p.add_argument("--street", required=True, help="the street whose newspaper this is, e.g. 天山路街道")
-    p.add_argument("--month", help="YYYY-MM")
-    p.add_argument("--district", help="e.g. 长宁区")
-    p.add_argument("--newspaper", help="the newspaper's name, e.g. 天山社区晨报")
-    p.add_argument("--yes", action="store_true", help="publish without asking")
+    from bot.publish_cli import add_arguments
+
+    add_arguments(p)
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser(

@@ -17,7 +17,8 @@ from bot.settings import Settings
 from bot.state import Database
 from bot.subscriptions import subscribers_for
 from index.article import Article
-from index.corpus import Issue
+from index.corpus import Issue, read_manifest
+from index.dedupe import duplicate_in
 from index.maintenance import EngineHolder
 from index.publish import PublishError, parse_upload, publish_issue
 from index.search import SearchEngine, street_matches
@@ -37,6 +38,8 @@ class Draft:
     articles: list[Article]
     text: str
     lines: list[tuple[Article, str]]
+    # The uploaded PDF, kept beside the extracted text in the corpus.
+    original_pdf: bytes | None = None
 
 
 def month_label(month: str) -> str:
@@ -59,18 +62,21 @@ def summarize(engine: SearchEngine, articles: list[Article]) -> list[tuple[Artic
 
 
 def duplicate_of(corpus_dir: Path, text: str) -> str | None:
-    """The corpus file that already holds exactly this text, if any."""
-    encoded = text.encode("utf-8")
-    if not corpus_dir.is_dir():
-        return None
-    for path in sorted(corpus_dir.glob("*.txt")):
-        try:
-            # Comparing sizes first keeps this cheap on a large corpus.
-            if path.stat().st_size == len(encoded) and path.read_bytes() == encoded:
-                return path.name
-        except OSError:
-            continue
-    return None
+    """The corpus file that already holds this issue (same text up to whitespace and widths), if any."""
+    return duplicate_in(corpus_dir, text)
+
+
+def duplicate_reason(corpus_dir: Path, same: str) -> str:
+    """Why a duplicate is refused, naming the issue it duplicates (for staff)."""
+    facts, _ = read_manifest(corpus_dir)
+    entry = facts.get(same, {})
+    title = " ".join(
+        p
+        for p in (str(entry.get("newspaper") or entry.get("street") or ""), month_label(str(entry.get("month", ""))))
+        if p
+    )
+    named = f"{title}（{same}）" if title else same
+    return f"这一期已经发布过：{named}。内容相同（不计空白、换行和全角半角），没有重复发布。"
 
 
 def prepare(
@@ -87,8 +93,9 @@ def prepare(
     issue, articles, text = parse_upload(data, file_name, street, month, district, newspaper)
     same = duplicate_of(corpus_dir, text)
     if same is not None:
-        raise PublishError(f"这份文件已经发布过（{same}），没有重复发布。")
-    return Draft(issue, articles, text, summarize(engine, articles))
+        raise PublishError(duplicate_reason(corpus_dir, same))
+    original = data if file_name.lower().endswith(".pdf") else None
+    return Draft(issue, articles, text, summarize(engine, articles), original)
 
 
 def broadcast_text(issue: Issue, lines: list[tuple[Article, str]]) -> str:
@@ -138,7 +145,7 @@ def recipients_for(db: Database, street: str) -> list[int]:
 
 def publish(holder: EngineHolder, draft: Draft) -> None:
     """Add the draft to the corpus and the index (no rebuild) and start answering from it."""
-    publish_issue(holder.corpus_dir, holder.index_dir, draft.issue, draft.articles, draft.text)
+    publish_issue(holder.corpus_dir, holder.index_dir, draft.issue, draft.articles, draft.text, draft.original_pdf)
     holder.reload()
 
 

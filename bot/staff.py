@@ -33,12 +33,13 @@ from telegram.request import HTTPXRequest
 
 from bot import publishing
 from bot.broadcast import AlreadyBroadcast, BroadcastSender, broadcast_line, recent_broadcasts
+from bot.issue_facts import MONTH_RE, looks_like_street, parse_month, resolve_street
 from bot.roles import RoleChangeError, Roles
 from bot.services import SERVICES_KEY, BotServices, services_of
 from bot.stats import SHANGHAI, format_stats, gather
 from index.corpus import load_corpus
 from index.maintenance import ReindexStatus
-from index.publish import MAX_ISSUE_BYTES, PublishError, parse_upload
+from index.publish import MAX_ISSUE_BYTES, MAX_PDF_BYTES, PublishError, parse_upload
 from index.search import SearchEngine, street_matches
 
 log = logging.getLogger(__name__)
@@ -59,10 +60,8 @@ UPLOAD_TTL = 24 * 3600
 MAX_STREET_BUTTONS = 24
 MAX_SKIPPED_LISTED = 20
 RECENT_BROADCASTS = 10
-STREET_SUFFIXES = ("街道", "镇", "乡", "街", "路", "村", "社区")
 STAGE_NAMES = {"starting": "准备中", "segmenting": "分词", "done": "完成", "failed": "失败"}
 
-_MONTH_RE = re.compile(r"(?<!\d)(\d{4})\s*(?:[-/.年]\s*(\d{1,2})\s*月?|(\d{2})(?!\d))")
 _LABEL_RE = re.compile(r"(街道|月份|月|street|month)\s*[:：=]", re.IGNORECASE)
 _SPLIT_RE = re.compile(r"[\s,，、;；/|]+")
 
@@ -158,17 +157,6 @@ def _guarded(admin: bool, what: str) -> Callable[[Handler], Handler]:
 # --- captions, streets and months -----------------------------------------------------
 
 
-def parse_month(text: str) -> str | None:
-    """'2020-06', '2020-6', '2020年6月', '2020.06', '202006' -> '2020-06' (None if none or invalid)."""
-    match = _MONTH_RE.search(text)
-    if not match:
-        return None
-    year, month = int(match.group(1)), int(match.group(2) or match.group(3))
-    if not 1 <= month <= 12 or not 1900 <= year <= 2100:
-        return None
-    return f"{year:04d}-{month:02d}"
-
-
 def parse_caption(
     caption: str, known_streets: list[str], newspapers: dict[str, str] | None = None
 ) -> tuple[str | None, list[str], str | None]:
@@ -179,23 +167,16 @@ def parse_caption(
     """
     text = _LABEL_RE.sub(" ", caption or "")
     month = parse_month(text)
-    text = _MONTH_RE.sub(" ", text)
+    text = MONTH_RE.sub(" ", text)
     choices: list[str] = []
     for word in _SPLIT_RE.split(text):
         word = word.strip()
         if len(word) < 2:
             continue
-        if word in known_streets:
-            return word, [], month
-        if newspapers and word in newspapers:
-            return newspapers[word], [], month
-        matching = [s for s in known_streets if street_matches(s, word)]
-        if len(matching) == 1:
-            return matching[0], [], month
-        if matching:
-            choices = matching
-        elif not choices and any(word.endswith(x) and len(word) > len(x) for x in STREET_SUFFIXES):
-            return word, [], month
+        found = resolve_street(word, known_streets, newspapers, allow_new=looks_like_street(word))
+        if found.street is not None and (not found.new or not choices):
+            return found.street, [], month
+        choices = choices or found.choices
     return None, choices, month
 
 
@@ -290,8 +271,8 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
     return publishing.preview_text(draft, upload.file_name, len(recipients)), keyboard
 
 
-def _too_big(size: int) -> str:
-    return f"文件太大（{size // 1024} KB），上限 {MAX_ISSUE_BYTES // 1024} KB。"
+def _too_big(size: int, limit: int = MAX_ISSUE_BYTES) -> str:
+    return f"文件太大（{size // 1024} KB），上限 {limit // 1024} KB。"
 
 
 @_guarded(admin=False, what="document upload")
@@ -304,11 +285,14 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     document = message.document
     file_name = document.file_name or "upload"
     # Refuse before downloading: a wrong kind or size is known from the message alone.
-    if not file_name.lower().endswith(".txt"):
-        await message.reply_text(f"❌ 《{file_name}》不能发布：只接受 .txt 纯文本文件。\n没有做任何改动。")
+    if not file_name.lower().endswith((".txt", ".pdf")):
+        await message.reply_text(
+            f"❌ 《{file_name}》不能发布：只接受 .txt 纯文本文件或带文字的 .pdf 文件。\n没有做任何改动。"
+        )
         return
-    if document.file_size is not None and document.file_size > MAX_ISSUE_BYTES:
-        await message.reply_text(f"❌ 《{file_name}》不能发布：{_too_big(document.file_size)}\n没有做任何改动。")
+    limit = MAX_PDF_BYTES if file_name.lower().endswith(".pdf") else MAX_ISSUE_BYTES
+    if document.file_size is not None and document.file_size > limit:
+        await message.reply_text(f"❌ 《{file_name}》不能发布：{_too_big(document.file_size, limit)}\n没有做任何改动。")
         return
     telegram_file = await document.get_file()
     data = bytes(await telegram_file.download_as_bytearray())
@@ -316,7 +300,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         _, _, text = await asyncio.to_thread(parse_upload, data, file_name, "")
         same = await asyncio.to_thread(publishing.duplicate_of, services.holder.corpus_dir, text)
         if same is not None:
-            raise PublishError(f"这份文件已经发布过（{same}），没有重复发布。")
+            raise PublishError(publishing.duplicate_reason(services.holder.corpus_dir, same))
     except PublishError as exc:
         await message.reply_text(f"❌ 《{file_name}》不能发布：{exc}\n没有做任何改动。")
         return

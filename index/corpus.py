@@ -11,6 +11,8 @@ import hashlib
 import json
 import logging
 import lzma
+import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.yaml"
 TEXT_SUFFIXES = (".txt",)
+PDF_SUFFIX = ".pdf"
 JSONL_SUFFIXES = (".jsonl", ".jsonl.xz", ".jsonl.gz")
 MAX_TEXT_BYTES = 5 * 1024 * 1024
 
@@ -75,6 +78,15 @@ def decode_text(data: bytes) -> str:
     """Bytes of an issue file as text: UTF-8 (with or without BOM), else GB18030."""
     if not data.strip():
         raise DecodeError("empty file")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Windows Notepad saves "Unicode" as UTF-16 with a byte-order mark: text, not binary.
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DecodeError("not UTF-8 or GB18030 text") from exc
+        if _looks_like_text(text):
+            return text.lstrip("\ufeff")
+        raise DecodeError("not UTF-8 or GB18030 text")
     if b"\x00" in data[:8192]:
         raise DecodeError("binary file (contains NUL bytes), not text")
     try:
@@ -90,6 +102,14 @@ def decode_text(data: bytes) -> str:
     if cjk < max(1, len(text) // 10):
         raise DecodeError("not UTF-8 or GB18030 text")
     return text
+
+
+def _looks_like_text(text: str) -> bool:
+    """Mostly Chinese, ASCII or CJK punctuation: what a byte-order mark followed by garbage is not."""
+    good = sum(
+        1 for ch in text if ch.isspace() or " " <= ch <= "~" or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef"
+    )
+    return good >= len(text) * 0.9
 
 
 def read_manifest(directory: Path) -> tuple[dict[str, dict[str, Any]], list[Skipped]]:
@@ -108,15 +128,88 @@ def read_manifest(directory: Path) -> tuple[dict[str, dict[str, Any]], list[Skip
 
 
 def write_manifest_entry(directory: Path, file_name: str, facts: dict[str, str]) -> None:
-    """Add or replace one file's entry in the manifest, keeping the others."""
+    """Add or replace one file's entry in the manifest, keeping the others and every comment.
+
+    The entry is written as one flow-style line under `issues:` (the manifest's own style); only
+    when the file's layout does not allow that is the whole manifest written out again.
+    Callers hold the writer lock (index.lock), so read-modify-write is safe.
+    """
     path = directory / MANIFEST_NAME
-    data: dict[str, Any] = {}
-    if path.exists():
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    data.setdefault("issues", {})[file_name] = {k: v for k, v in facts.items() if v}
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=True), encoding="utf-8")
-    tmp.replace(path)
+    entry = {k: v for k, v in facts.items() if v}
+    original = path.read_text(encoding="utf-8") if path.exists() else ""
+    updated = _edited_manifest(original, file_name, entry)
+    data: Any = None
+    if updated is not None:
+        try:
+            data = yaml.safe_load(updated)
+        except yaml.YAMLError:
+            data = None
+    expected = (yaml.safe_load(original) or {}) if original else {}
+    if not isinstance(expected, dict):
+        expected = {}
+    issues = expected.setdefault("issues", {})
+    if not isinstance(issues, dict):
+        expected["issues"] = issues = {}
+    issues[file_name] = entry
+    if updated is None or data != expected:
+        log.warning("manifest layout not editable line by line; rewriting %s without its comments", path)
+        updated = yaml.safe_dump(expected, allow_unicode=True, sort_keys=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_text(updated, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def remove_manifest_entry(directory: Path, file_name: str) -> None:
+    """Drop one file's entry from the manifest (its line only; comments stay). Callers hold the lock."""
+    path = directory / MANIFEST_NAME
+    if not path.exists():
+        return
+    original = path.read_text(encoding="utf-8")
+    key = yaml.safe_dump(file_name, allow_unicode=True).split("\n")[0]
+    kept = [ln for ln in original.splitlines() if not ln.strip().startswith((f"{key}:", f"{file_name}:"))]
+    updated = "\n".join(kept) + "\n"
+    data = yaml.safe_load(updated) or {}
+    if not isinstance(data, dict) or file_name in (data.get("issues") or {}):
+        data = yaml.safe_load(original) or {}
+        (data.get("issues") or {}).pop(file_name, None)
+        updated = yaml.safe_dump(data, allow_unicode=True, sort_keys=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_text(updated, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _edited_manifest(text: str, file_name: str, entry: dict[str, str]) -> str | None:
+    """The manifest text with the entry's line replaced or appended under `issues:`; None if unsure."""
+    flow = yaml.safe_dump({file_name: entry}, allow_unicode=True, default_flow_style=True, width=10**6).strip()
+    # safe_dump wraps the mapping in braces: '{name: {street: ...}}' -> 'name: {street: ...}'.
+    line = flow[1:-1] if flow.startswith("{") and flow.endswith("}") else flow
+    if not text.strip():
+        return f"issues:\n  {line}\n"
+    lines = text.splitlines()
+    try:
+        start = next(i for i, ln in enumerate(lines) if ln.rstrip() == "issues:")
+    except StopIteration:
+        return text.rstrip("\n") + f"\nissues:\n  {line}\n"
+    end = start + 1
+    key = yaml.safe_dump(file_name, allow_unicode=True).split("\n")[0]
+    while end < len(lines) and (not lines[end].strip() or lines[end][:1] in (" ", "#")):
+        stripped = lines[end].strip()
+        if stripped.startswith((f"{key}:", f"{file_name}:")):
+            indent = lines[end][: len(lines[end]) - len(lines[end].lstrip())]
+            lines[end] = indent + line
+            return "\n".join(lines) + "\n"
+        end += 1
+    last = end
+    while last > start + 1 and not lines[last - 1].strip():
+        last -= 1
+    lines.insert(last, "  " + line)
+    return "\n".join(lines) + "\n"
 
 
 def corpus_files(directory: Path) -> list[Path]:
@@ -138,7 +231,7 @@ def file_digest(path: Path) -> str:
 def issue_id_for(path: Path) -> str:
     """The issue id of a file: its name without the suffixes we read."""
     name = path.name
-    for suffix in JSONL_SUFFIXES + TEXT_SUFFIXES:
+    for suffix in (*JSONL_SUFFIXES, *TEXT_SUFFIXES, PDF_SUFFIX):
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return path.stem
@@ -161,9 +254,14 @@ def load_issue_file(
 ) -> tuple[Issue, list[Article]]:
     """Parse one issue text file; raises DecodeError or ValueError with a reason."""
     size = path.stat().st_size
-    if size > MAX_TEXT_BYTES:
+    if size > MAX_TEXT_BYTES and not path.name.lower().endswith(PDF_SUFFIX):
         raise DecodeError(f"too large ({size} bytes; the limit is {MAX_TEXT_BYTES})")
-    text = decode_text(path.read_bytes())
+    if path.name.lower().endswith(PDF_SUFFIX):
+        from index.pdf import pdf_to_text
+
+        text = pdf_to_text(path.read_bytes())
+    else:
+        text = decode_text(path.read_bytes())
     issue = issue_for(path, facts)
     articles = parse_issue(
         text,
@@ -269,9 +367,13 @@ def load_corpus(directory: Path, section_labels: frozenset[str] = DEFAULT_SECTIO
         return result
     result.skipped.extend(problems)
     seen_ids: set[str] = set()
+    names = {p.name for p in paths}
     for path in paths:
-        if not path.name.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES):
-            result.skipped.append(Skipped(str(path), "not a .txt issue or .jsonl archive"))
+        if path.name.lower().endswith(PDF_SUFFIX) and f"{path.name[:-4]}.txt" in names:
+            # The original PDF kept beside the text extracted (and previewed) at publishing.
+            continue
+        if not path.name.lower().endswith((*TEXT_SUFFIXES, *JSONL_SUFFIXES, PDF_SUFFIX)):
+            result.skipped.append(Skipped(str(path), "not a .txt or .pdf issue or .jsonl archive"))
             continue
         try:
             issue, articles, line_problems = load_file(path, manifest.get(path.name, {}), section_labels)

@@ -252,6 +252,17 @@ def segment_articles(blocks: list[Block], labels: frozenset[str]) -> list[_Draft
                 current.byline = text.lstrip("□■◇◆ ")
             i += 1
             continue
+        if (
+            _is_isolated_caption(block)
+            and current is not None
+            and current.paragraphs
+            and is_terminated(current.paragraphs[-1])
+            and not text.startswith("——")
+        ):
+            # Set off on both sides right after a finished article: its photo caption, not the next kicker.
+            current.captions.append(text)
+            i += 1
+            continue
         if is_title_like(text) or text.startswith("——"):
             j = i
             run: list[Block] = []

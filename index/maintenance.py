@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.corpus import Skipped
+from index.lock import writer_lock
 from index.search import SearchEngine
 from index.settings import SearchSettings
 from index.store import META, BuildReport, IndexParams, IndexUnusable, Progress, build_index, index_is_current
@@ -41,20 +42,26 @@ def open_engine(
     workers: int = 0,
     progress: Progress | None = None,
     force: bool = False,
+    on_wait: Callable[[str], None] | None = None,
 ) -> tuple[SearchEngine, OpenReport]:
     """A search engine over the corpus, building (or rebuilding) its index when needed."""
     report = OpenReport()
     current, why = index_is_current(index_dir, corpus_dir, params)
     if force or not current:
-        report.built, report.reason = True, ("rebuild requested" if force else why)
-        log.info("building the index: %s", report.reason)
-        report.build = build_index(corpus_dir, index_dir, params, workers=workers, progress=progress)
+        with writer_lock(index_dir, "building the index", on_wait=on_wait):
+            # Another writer may have brought the index up to date while this one waited.
+            current, why = index_is_current(index_dir, corpus_dir, params)
+            if force or not current:
+                report.built, report.reason = True, ("rebuild requested" if force else why)
+                log.info("building the index: %s", report.reason)
+                report.build = build_index(corpus_dir, index_dir, params, workers=workers, progress=progress)
     try:
         return SearchEngine.open(index_dir, search), report
     except IndexUnusable as exc:
         log.warning("index unusable (%s); rebuilding", exc)
-        report.built, report.reason = True, str(exc)
-        report.build = build_index(corpus_dir, index_dir, params, workers=workers, progress=progress)
+        with writer_lock(index_dir, "rebuilding a damaged index", on_wait=on_wait):
+            report.built, report.reason = True, str(exc)
+            report.build = build_index(corpus_dir, index_dir, params, workers=workers, progress=progress)
         return SearchEngine.open(index_dir, search), report
 
 
@@ -145,15 +152,19 @@ class EngineHolder:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def _waiting(self, who: str) -> None:
+        self.status.stage = f"waiting for {who}"
+
     def _progress(self, stage: str, done: int, total: int) -> None:
         self.status.stage, self.status.done, self.status.total = stage, done, total
 
     def _reindex(self, on_done: Callable[[ReindexStatus], None] | None) -> None:
         status = self.status
         try:
-            report = build_index(
-                self.corpus_dir, self.index_dir, self.params, workers=self.workers, progress=self._progress
-            )
+            with writer_lock(self.index_dir, "reindex (bot)", on_wait=self._waiting):
+                report = build_index(
+                    self.corpus_dir, self.index_dir, self.params, workers=self.workers, progress=self._progress
+                )
             engine = SearchEngine.open(self.index_dir, self.search_settings)
             with self._lock:
                 self._engine = engine

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from index.article import Article
-from index.corpus import Issue, decode_text, issue_id_for, write_manifest_entry
+from index.corpus import Issue, decode_text, issue_id_for, remove_manifest_entry, write_manifest_entry
+from index.dedupe import duplicate_in
 from index.issue_parser import parse_issue
-from index.store import add_articles
+from index.lock import writer_lock
+from index.pdf import PdfError, pdf_to_text
+from index.store import META, IndexParams, add_articles, build_index
 from index.tokenize import names_from_street, names_from_text
 
 log = logging.getLogger(__name__)
 
 MAX_ISSUE_BYTES = 2 * 1024 * 1024
+# PDFs carry fonts and pictures: the same issue is many times its text.
+MAX_PDF_BYTES = 40 * 1024 * 1024
 _SAFE_NAME_RE = re.compile(r"[^\w\u4e00-\u9fff.-]+")
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -24,18 +33,45 @@ class PublishError(ValueError):
     """The file cannot be published; the message says why, for staff to read."""
 
 
+class DuplicateIssue(PublishError):
+    """The issue is already in the corpus, as `file`."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__(f"这一期已经发布过（{file}），内容相同（不计空白、换行和全角半角），没有重复发布。")
+        self.file = file
+
+
 def parse_upload(
     data: bytes, file_name: str, street: str, month: str = "", district: str = "", newspaper: str = ""
 ) -> tuple[Issue, list[Article], str]:
-    """Check and parse an uploaded issue: (issue, articles, decoded text). Raises PublishError."""
-    if not file_name.lower().endswith(".txt"):
-        raise PublishError("只接受 .txt 纯文本文件。")
-    if len(data) > MAX_ISSUE_BYTES:
-        raise PublishError(f"文件太大（{len(data) // 1024} KB），上限 {MAX_ISSUE_BYTES // 1024} KB。")
+    """Check and parse an uploaded issue (.txt or .pdf): (issue, articles, text). Raises PublishError."""
     if month and not _MONTH_RE.match(month):
         raise PublishError("月份格式应为 YYYY-MM，例如 2020-06。")
+    text = issue_text(data, file_name)
+    return _parsed(text, file_name, street, month, district, newspaper)
+
+
+def issue_text(data: bytes, file_name: str) -> str:
+    """The text of an issue file (.txt decoded, .pdf extracted); raises PublishError."""
+    is_pdf = file_name.lower().endswith(".pdf")
+    if not file_name.lower().endswith(".txt") and not is_pdf:
+        raise PublishError("只接受 .txt 纯文本文件或带文字的 .pdf 文件。")
+    limit = MAX_PDF_BYTES if is_pdf else MAX_ISSUE_BYTES
+    if len(data) > limit:
+        raise PublishError(f"文件太大（{len(data) // 1024} KB），上限 {limit // 1024} KB。")
+    return _pdf_text(data) if is_pdf else _decoded(data)
+
+
+def _pdf_text(data: bytes) -> str:
     try:
-        text = decode_text(data)
+        return pdf_to_text(data)
+    except PdfError as exc:
+        raise PublishError(str(exc)) from exc
+
+
+def _decoded(data: bytes) -> str:
+    try:
+        return decode_text(data)
     except ValueError as exc:
         reasons = {
             "empty file": "文件是空的。",
@@ -45,6 +81,11 @@ def parse_upload(
             ),
         }
         raise PublishError(reasons.get(str(exc), f"文件无法读取：{exc}")) from exc
+
+
+def _parsed(
+    text: str, file_name: str, street: str, month: str, district: str, newspaper: str
+) -> tuple[Issue, list[Article], str]:
     stem = _SAFE_NAME_RE.sub("_", Path(file_name).stem).strip("_") or "issue"
     issue_id = f"{time.strftime('%Y%m%d%H%M%S')}_{stem}"[:48]
     articles = parse_issue(text, issue_id, street=street, district=district, newspaper=newspaper, date=month)
@@ -62,25 +103,91 @@ def parse_upload(
     return issue, articles, text
 
 
-def publish_issue(corpus_dir: Path, index_dir: Path, issue: Issue, articles: list[Article], text: str) -> None:
-    """Write the issue into the corpus (file and manifest) and append it to the index."""
-    corpus_dir.mkdir(parents=True, exist_ok=True)
-    path = corpus_dir / issue.file
-    if path.exists() or issue_id_for(path) != issue.id:
-        raise PublishError(f"{issue.file} 已存在。")
-    tmp = path.with_name("." + path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    write_manifest_entry(
-        corpus_dir,
-        path.name,
-        {
-            "street": issue.street,
-            "district": issue.district,
-            "newspaper": issue.newspaper,
-            "month": issue.month,
-        },
-    )
-    words = names_from_street(issue.street) | names_from_text(text)
-    add_articles(index_dir, issue, articles, corpus_dir, words)
+def _write_atomically(path: Path, data: bytes) -> None:
+    # A unique temporary name: two writers never share one, and a crash leaves only a dot-file.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def publish_issue(
+    corpus_dir: Path,
+    index_dir: Path,
+    issue: Issue,
+    articles: list[Article],
+    text: str,
+    original_pdf: bytes | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> None:
+    """Write the issue into the corpus (file and manifest) and append it to the index.
+
+    An issue read from a PDF keeps the PDF beside its extracted text (same name, .pdf); the corpus
+    reads the text, so what staff previewed is what residents search.
+    """
+    with writer_lock(index_dir, f"publishing {issue.file}", on_wait=on_wait):
+        # Checked again under the lock: two writers may have been handed the same issue at once.
+        same = duplicate_in(corpus_dir, text)
+        if same is not None:
+            raise DuplicateIssue(same)
+        corpus_dir.mkdir(parents=True, exist_ok=True)
+        path = corpus_dir / issue.file
+        if path.exists() or issue_id_for(path) != issue.id:
+            raise PublishError(f"{issue.file} 已存在。")
+        if original_pdf is not None:
+            _write_atomically(path.with_suffix(".pdf"), original_pdf)
+        _write_atomically(path, text.encode("utf-8"))
+        write_manifest_entry(
+            corpus_dir,
+            path.name,
+            _facts(issue),
+        )
+        words = names_from_street(issue.street) | names_from_text(text)
+        add_articles(index_dir, issue, articles, corpus_dir, words)
     log.info("published %s: %d articles", issue.id, len(articles))
+
+
+def replace_issue(
+    corpus_dir: Path,
+    index_dir: Path,
+    old_file: str,
+    issue: Issue,
+    articles: list[Article],
+    text: str,
+    original_pdf: bytes | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> None:
+    """Publish `issue` as a correction of the corpus file `old_file`: the old issue's articles
+    leave the index and the new ones take their place (one rebuild, reusing unchanged segments).
+
+    The new file is written before the old one goes, so a crash in between leaves both issues in
+    the corpus (the next start indexes them and staff see two issues of one month), never none.
+    """
+    with writer_lock(index_dir, f"correcting {old_file} with {issue.file}", on_wait=on_wait):
+        same = duplicate_in(corpus_dir, text)
+        if same is not None:
+            raise DuplicateIssue(same)
+        old = corpus_dir / old_file
+        if not old.exists():
+            raise PublishError(f"要更正的 {old_file} 已不在语料库中。")
+        path = corpus_dir / issue.file
+        if path.exists():
+            raise PublishError(f"{issue.file} 已存在。")
+        if original_pdf is not None:
+            _write_atomically(path.with_suffix(".pdf"), original_pdf)
+        _write_atomically(path, text.encode("utf-8"))
+        write_manifest_entry(corpus_dir, path.name, _facts(issue))
+        old.unlink()
+        old_pdf = old.with_suffix(".pdf")
+        if old.suffix == ".txt" and old_pdf.exists():
+            old_pdf.unlink()
+        remove_manifest_entry(corpus_dir, old_file)
+        meta = json.loads((index_dir / META).read_text(encoding="utf-8"))
+        build_index(corpus_dir, index_dir, IndexParams(**meta["params"]), workers=1)
+    log.info("corrected %s with %s: %d articles", old_file, issue.id, len(articles))
+
+
+def _facts(issue: Issue) -> dict[str, str]:
+    return {"street": issue.street, "district": issue.district, "newspaper": issue.newspaper, "month": issue.month}

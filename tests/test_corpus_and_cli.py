@@ -46,6 +46,9 @@ def messy_corpus(tmp_path: Path) -> Path:
 def test_decode_text_accepts_utf8_bom_and_gb18030() -> None:
     assert decode_text("\ufeff社区".encode()) == "社区"
     assert decode_text("社区晨报".encode("gb18030")) == "社区晨报"
+    # Notepad's "Unicode" (UTF-16 with a byte-order mark, either byte order) is text, not binary.
+    assert decode_text("社区晨报\r\n第一版".encode("utf-16")) == "社区晨报\r\n第一版"
+    assert decode_text("\ufeff社区晨报".encode("utf-16-be")) == "社区晨报"
     for bad in (b"", b"   ", b"\x00\x01binary", bytes([0xFF, 0xFE, 0xFA]) * 10):
         with pytest.raises(ValueError):
             decode_text(bad)
