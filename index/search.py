@@ -12,13 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from index.article import Article
 from index.corpus import Issue
 from index.normalize import for_matching, has_cjk, strip_symbols
+from index.scope import Scope, parse_scope, street_aliases
 from index.settings import SearchSettings
 from index.snippet import Snippet, best_snippet, fold
 from index.store import LoadedIndex
 from index.summary import key_sentence
+from index.tokenize import default_query_fillers
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +80,9 @@ class SearchResponse:
     total: int = 0
     offset: int = 0
     problem: str | None = None
+    scope: Scope | None = None
+    # True when the question only named a street and/or a time: the results are an issue's articles.
+    listing: bool = False
 
     @property
     def message(self) -> str:
@@ -92,6 +99,15 @@ class SearchResponse:
         if self.problem:
             data["error"] = self.problem
             data["message"] = self.message
+        if self.scope is not None and self.scope.active:
+            data["scope"] = {
+                "street": self.scope.street,
+                "months": sorted(self.scope.months),
+                "years": sorted(self.scope.years),
+                "latest": self.scope.latest,
+            }
+        if self.listing:
+            data["listing"] = True
         return data
 
 
@@ -147,9 +163,12 @@ class SearchEngine:
         if not strip_symbols(question).strip():
             return [], PROBLEM_EMPTY
         ids = self.index.term_ids
+        fillers = default_query_fillers()
         tokens: list[str] = []
         for word, pieces in self.index.tokenizer.query_words(question):
-            known = [p for p in pieces if p in ids]
+            if word in fillers:
+                continue
+            known = [p for p in pieces if p in ids and p not in fillers]
             tokens.extend([word] if word in ids or not known else known)
         if not tokens:
             visible = strip_symbols(question).strip()
@@ -158,20 +177,87 @@ class SearchEngine:
             return [], PROBLEM_NO_WORDS
         return tokens, None
 
+    # --- street and time ---------------------------------------------------------------
+
+    def scope_of(self, question: str) -> Scope:
+        """The street and issue month a question names (times only for dated issues)."""
+        issues = self.index.issues
+        streets: dict[str, set[str]] = {}
+        for issue in issues:
+            if issue.street:
+                streets.setdefault(issue.street, set()).update(street_aliases(issue.street, [issue.newspaper]))
+        months = [i.month for i in issues if i.month]
+        newest = max(months) if months else ""
+        # Without issue months (news at scale) a date in the question is content, not scope.
+        return parse_scope(question[:MAX_QUESTION_CHARS], streets, newest)
+
+    def scope_issues(self, scope: Scope) -> list[Issue]:
+        """The issues within a question's street and time, newest first (the newest one for 最新一期)."""
+        chosen = [
+            i
+            for i in self.index.issues
+            if (not scope.street or i.street == scope.street) and (not i.month or scope.month_matches(i.month))
+        ]
+        if scope.has_time:
+            chosen = [i for i in chosen if i.month]
+        chosen.sort(key=lambda i: i.month, reverse=True)
+        if scope.latest and chosen:
+            newest = chosen[0].month
+            chosen = [i for i in chosen if i.month == newest]
+        return chosen
+
+    def _allowed_docs(self, issues: list[Issue]) -> np.ndarray:
+        mask = np.zeros(self.index.bm25.n_docs, dtype=bool)
+        for issue in issues:
+            for article_id in issue.article_ids:
+                doc = self.index.doc_number(article_id)
+                if doc is not None and doc < mask.shape[0]:
+                    mask[doc] = True
+        return mask
+
+    def _listing(self, response: SearchResponse, issues: list[Issue], limit: int, offset: int) -> SearchResponse:
+        """An issue's articles, for a question that only names a street and/or a time."""
+        if response.scope is not None and not response.scope.has_time and issues:
+            issues = issues[:1]  # a street alone: its newest issue
+        docs = [
+            doc for issue in issues for doc in (self.index.doc_number(a) for a in issue.article_ids) if doc is not None
+        ]
+        response.listing = True
+        response.total = len(docs)
+        for doc in docs[offset : offset + limit]:
+            article = self.index.article(doc)
+            snippet = best_snippet(article.body, {}, article.captions, self.settings.snippet_chars)
+            response.results.append(SearchResult(article, doc, 0.0, 1.0, snippet))
+        return response
+
     def search(self, question: str, limit: int | None = None, offset: int = 0) -> SearchResponse:
         """The articles that answer `question`, best first, `limit` of them from `offset`."""
         limit = self.settings.results_per_page if limit is None else max(0, limit)
         offset = max(0, offset)
         response = SearchResponse(query=question, offset=offset)
-        tokens, problem = self.analyze(question)
+        scope = self.scope_of(question)
+        response.scope = scope
+        allowed: np.ndarray | None = None
+        issues: list[Issue] = []
+        if scope.active:
+            issues = self.scope_issues(scope)
+            if not issues and scope.has_time:
+                # No issue of that time (of that street): look in the street's issues.
+                issues = self.scope_issues(Scope(street=scope.street))
+            allowed = self._allowed_docs(issues) if issues else None
+        tokens, problem = self.analyze(scope.rest if scope.active else question)
         response.tokens = tokens
+        if problem == PROBLEM_NO_WORDS and scope.active and issues:
+            return self._listing(response, issues, limit, offset)
         if problem:
             response.problem = problem
             return response
         if self.is_vague(tokens):
+            if scope.active and issues:
+                return self._listing(response, issues, limit, offset)
             response.problem = PROBLEM_VAGUE
             return response
-        ranked = self.rank(tokens, max(self.settings.candidates, offset + limit))
+        ranked = self.rank(tokens, max(self.settings.candidates, offset + limit), allowed)
         response.total = len(ranked)
         weights = self.term_weights(tokens)
         for doc, score, coverage in ranked[offset : offset + limit]:
@@ -195,7 +281,37 @@ class SearchEngine:
         bm25 = self.index.bm25
         return {t: bm25.coverage_idf(ids.get(t)) for t in dict.fromkeys(tokens)}
 
-    def rank(self, tokens: list[str], k: int) -> list[tuple[int, float, float]]:
+    def coverage_weights(self, tokens: list[str]) -> dict[str, float]:
+        """How much each question word counts in the no-answer check.
+
+        Words the index knows weigh their idf. A word no article was ever segmented into is
+        judged by what it is: Latin letters or digits (English, "thanks", model numbers) and
+        single characters count nothing, since a resident's filler must not sink a clear
+        match; words in most articles (社区, 街道) count nothing either, or a question would
+        be half answered by every article; a Chinese word counts as much as an average known word of the question, so a
+        question about something the papers never mention (游泳馆, 招生) still gets nothing,
+        while one odd word among several that match does not outweigh them all.
+        """
+        weights = self.term_weights(tokens)
+        ids = self.index.term_ids
+        bm25 = self.index.bm25
+        common = VAGUE_DF_SHARE * bm25.n_docs if bm25.n_docs >= 10 else float("inf")
+        vague = {t for t in weights if t in ids and bm25.df[ids[t]] > common}
+        known = [w for t, w in weights.items() if t in ids and t not in vague]
+        mean_known = sum(known) / len(known) if known else 0.0
+        out: dict[str, float] = {}
+        for term, weight in weights.items():
+            if term in vague:
+                out[term] = 0.0
+            elif term in ids:
+                out[term] = weight
+            elif len(term) >= 2 and has_cjk(term):
+                out[term] = mean_known or weight
+            else:
+                out[term] = 0.0
+        return out
+
+    def rank(self, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float, float]]:
         """(document, score, coverage) of the top-k BM25 documents that cover the question enough.
 
         The score is the BM25 score times the coverage.
@@ -206,20 +322,34 @@ class SearchEngine:
         """
         ids = self.index.term_ids
         term_list = [ids[t] for t in tokens if t in ids]
-        weights = self.term_weights(tokens)
+        weights = self.coverage_weights(tokens)
         total_weight = sum(weights.values()) or 1.0
         ranked = []
-        for doc, score in self.index.bm25.top(term_list, k):
+        for doc, score in self._top(term_list, k, allowed):
             text = _ArticleText(self._match_text(doc))
             present = self.index.bm25.doc_terms(doc) if any(len(t) < 2 for t in weights) else set()
             coverage = sum(w for term, w in weights.items() if self._contains(term, text, present)) / total_weight
-            if coverage >= self.settings.min_coverage:
+            if coverage > self.settings.min_coverage:
                 ranked.append((doc, score * coverage, coverage))
         # Among the BM25 candidates, articles that contain more of the question come first
         # (Lucene's classic "coordination" factor): BM25 alone lets one rare word outweigh
         # several ordinary ones that together say what the resident asks about.
         ranked.sort(key=lambda row: (-row[1], row[0]))
         return ranked
+
+    def _top(self, term_list: list[int], k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+        """BM25's top k, only among the `allowed` documents when given."""
+        bm25 = self.index.bm25
+        if allowed is None:
+            return bm25.top(term_list, k)
+        scores = bm25.scores(term_list)
+        scores[~allowed[: scores.shape[0]]] = 0.0
+        k = min(k, scores.shape[0])
+        if k <= 0:
+            return []
+        candidates = np.argpartition(-scores, k - 1)[:k]
+        ranked = sorted(candidates.tolist(), key=lambda d: (-scores[d], d))
+        return [(int(d), float(scores[d])) for d in ranked if scores[d] > 0.0]
 
     def _read_match_text(self, doc: int) -> str:
         """An article's text as questions are matched against it."""

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -45,6 +46,12 @@ def _read_word_file(name: str) -> list[str]:
 def default_stopwords() -> frozenset[str]:
     """The shipped list of function words and question words."""
     return frozenset(_read_word_file("stopwords.txt"))
+
+
+@lru_cache(maxsize=1)
+def default_query_fillers() -> frozenset[str]:
+    """The shipped list of words dropped from questions only (asking, greetings, chit-chat)."""
+    return frozenset(_read_word_file("query_fillers.txt"))
 
 
 def default_local_names() -> list[str]:
