@@ -276,14 +276,10 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
     except PublishError as exc:
         print(f"{path}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    engine, _ = _engine(settings)
     print(f"{issue.street} {issue.month}: {len(articles)} 篇文章")
     from index.summary import summary_lines
 
-    weights = engine.term_weights
-    for article, sentence in summary_lines(
-        articles, engine.index.tokenizer.document_tokens, lambda t: weights([t]).get(t, 0.0)
-    ):
+    for article, sentence in summary_lines(articles):
         print(f"■ {article.title}\n  {sentence}")
     if not args.yes:
         if not sys.stdin.isatty():
