@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import lzma
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from index import clauses as cl
 from index.article import Article, lead_headline
@@ -82,9 +83,11 @@ def bench_sample(archive: Path, size: int = 200, min_chars: int = 200) -> list[A
 
 
 def _records(archive: Path) -> Iterator[tuple[str, str]]:
-    opener: Callable[..., object] = lzma.open if archive.name.endswith(".xz") else open
-    with opener(archive, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
-        for number, raw in enumerate(handle):  # type: ignore[attr-defined]
+    handle: IO[str] = (
+        lzma.open(archive, "rt", encoding="utf-8") if archive.name.endswith(".xz") else archive.open(encoding="utf-8")
+    )
+    with handle:
+        for number, raw in enumerate(handle):
             try:
                 record = json.loads(raw)
             except json.JSONDecodeError:
