@@ -9,7 +9,6 @@ import lzma
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from index import clauses as cl
 from index.article import Article, lead_headline
@@ -83,10 +82,8 @@ def bench_sample(archive: Path, size: int = 200, min_chars: int = 200) -> list[A
 
 
 def _records(archive: Path) -> Iterator[tuple[str, str]]:
-    handle: IO[str] = (
-        lzma.open(archive, "rt", encoding="utf-8") if archive.name.endswith(".xz") else archive.open(encoding="utf-8")
-    )
-    with handle:
+    xz = archive.name.endswith(".xz")
+    with lzma.open(archive, "rt", encoding="utf-8") if xz else archive.open(encoding="utf-8") as handle:
         for number, raw in enumerate(handle):
             try:
                 record = json.loads(raw)
