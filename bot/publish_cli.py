@@ -119,10 +119,7 @@ def run(
     )
     if existing is not None and args.correction:
         print(f"correction of {existing.file}: its articles are replaced; subscribers are not sent it again")
-    weights = engine.term_weights
-    for article, sentence in summary_lines(
-        articles, engine.index.tokenizer.document_tokens, lambda t: weights([t]).get(t, 0.0)
-    ):
+    for article, sentence in summary_lines(articles):
         print(f"■ {article.title}\n  {sentence}")
     if not args.yes:
         if not sys.stdin.isatty():

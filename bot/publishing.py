@@ -57,8 +57,7 @@ def issue_title(issue: Issue) -> str:
 
 def summarize(engine: SearchEngine, articles: list[Article]) -> list[tuple[Article, str]]:
     """Each article's headline and key sentence, weighted by the serving index."""
-    weights = engine.term_weights
-    return summary_lines(articles, engine.index.tokenizer.document_tokens, lambda t: weights([t]).get(t, 0.0))
+    return summary_lines(articles)
 
 
 def duplicate_of(corpus_dir: Path, text: str) -> str | None:

@@ -21,7 +21,7 @@ from index.scope import Scope, parse_scope, street_aliases
 from index.settings import SearchSettings
 from index.snippet import Snippet, best_snippet, fold
 from index.store import LoadedIndex
-from index.summary import key_sentence
+from index.summary import lead_line
 from index.tokenize import default_query_fillers
 
 log = logging.getLogger(__name__)
@@ -420,9 +420,4 @@ class SearchEngine:
 
     def summary(self, issue: Issue) -> list[tuple[Article, str]]:
         """(article, key sentence) for each article of the issue."""
-        tokenizer = self.index.tokenizer
-        weights = self.term_weights
-        return [
-            (a, key_sentence(a, tokenizer.document_tokens, lambda t: weights([t]).get(t, 0.0)))
-            for a in self.issue_articles(issue)
-        ]
+        return [(a, lead_line(a)) for a in self.issue_articles(issue)]

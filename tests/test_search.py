@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from index.article import Article
 from index.maintenance import open_engine
 from index.search import PROBLEM_EMPTY, PROBLEM_NO_WORDS, PROBLEM_VAGUE, SearchEngine, street_matches
 from index.settings import IndexParams, SearchSettings
 from index.snippet import best_snippet, find_highlights, split_sentences
+from index.summary import lead_line
+from index.summary_check import article_lead, check_line
 from index.tokenize import Tokenizer
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -104,7 +107,31 @@ def test_summary_gives_each_article_a_key_sentence(engine: SearchEngine) -> None
     lines = engine.summary(issue)
     assert len(lines) == 7
     for article, sentence in lines:
-        assert sentence and len(sentence) <= 120 and sentence.rstrip("…")[:20] in article.body
+        check = check_line(sentence, article_lead(article))
+        assert check.length and check.whole and check.opener, sentence
+
+
+def test_bundled_issues_summary_lines_pass_the_checks(engine: SearchEngine) -> None:
+    checks = [check_line(line, article_lead(a)) for issue in engine.issues for a, line in engine.summary(issue)]
+    assert len(checks) == 23
+    assert sum(c.passed for c in checks) >= 21, [c.line for c in checks if not c.passed]
+    assert all(c.length for c in checks)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kept", "dropped"),
+    [
+        ("为了感谢居民的支持，近日，中心举办了一场义诊活动。", "近日，中心举办了一场义诊活动。", "感谢"),
+        ("根据区里的相关要求，5月7日，街道召开大会。", "5月7日，街道召开大会。", "根据"),
+        ("11月6日，在区委外事办的带领下，参访团来到社区参观学习。", "11月6日，参访团来到社区参观学习。", "带领"),
+        ("为加强安全管理，巩固整治成果，10月24日，街道召开推进会。", "10月24日，街道召开推进会。", "巩固"),
+        ("IT之家 8 月 16 日消息，京东集团今日发布财报。", "8月16日，京东集团今日发布财报。", "IT之家"),
+    ],
+)
+def test_clause_compressor(sentence: str, kept: str, dropped: str) -> None:
+    article = Article(id="x", headline="标题", body=sentence)
+    line = lead_line(article)
+    assert line == kept and dropped not in line
 
 
 def test_latest_issue_and_streets(engine: SearchEngine) -> None:
