@@ -217,7 +217,10 @@ async def test_overall_rate_is_paced(api: FakeBotApi, bot: Bot, db: Database) ->
     await run_until_idle(BroadcastSender(db, bot, settings(rate=40.0)))
     assert time.monotonic() - started >= 59 / 40
     times = sorted(c.time for c in api.calls("sendMessage"))
-    assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= 41
+    # Slots leave the sender evenly spaced (at most rate + 1 in a second); on a loaded machine the
+    # requests in flight (at most `concurrency` of them) can reach the server bunched together.
+    in_flight = BroadcastSender(db, bot, settings(rate=40.0)).concurrency
+    assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= 41 + in_flight
 
 
 async def test_crash_leftovers_are_reported_not_resent(api: FakeBotApi, bot: Bot, db: Database) -> None:
