@@ -154,9 +154,15 @@ def write_manifest_entry(directory: Path, file_name: str, facts: dict[str, str])
     if updated is None or data != expected:
         log.warning("manifest layout not editable line by line; rewriting %s without its comments", path)
         updated = yaml.safe_dump(expected, allow_unicode=True, sort_keys=True)
+    write_atomically(path, updated.encode("utf-8"))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `path` whole or not at all, through a temporary file no other writer uses."""
+    # A unique temporary name: two writers never share one, and a crash leaves only a dot-file.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        tmp.write_text(updated, encoding="utf-8")
+        tmp.write_bytes(data)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -176,12 +182,7 @@ def remove_manifest_entry(directory: Path, file_name: str) -> None:
         data = yaml.safe_load(original) or {}
         (data.get("issues") or {}).pop(file_name, None)
         updated = yaml.safe_dump(data, allow_unicode=True, sort_keys=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_text(updated, encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomically(path, updated.encode("utf-8"))
 
 
 def _edited_manifest(text: str, file_name: str, entry: dict[str, str]) -> str | None:

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from index.article import Article
-from index.corpus import Issue, decode_text, issue_id_for, remove_manifest_entry, write_manifest_entry
+from index.corpus import (
+    Issue,
+    decode_text,
+    issue_id_for,
+    remove_manifest_entry,
+    write_atomically,
+    write_manifest_entry,
+)
 from index.dedupe import duplicate_in
 from index.issue_parser import parse_issue
 from index.lock import writer_lock
@@ -103,16 +108,6 @@ def _parsed(
     return issue, articles, text
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    # A unique temporary name: two writers never share one, and a crash leaves only a dot-file.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def publish_issue(
     corpus_dir: Path,
     index_dir: Path,
@@ -137,8 +132,8 @@ def publish_issue(
         if path.exists() or issue_id_for(path) != issue.id:
             raise PublishError(f"{issue.file} 已存在。")
         if original_pdf is not None:
-            _write_atomically(path.with_suffix(".pdf"), original_pdf)
-        _write_atomically(path, text.encode("utf-8"))
+            write_atomically(path.with_suffix(".pdf"), original_pdf)
+        write_atomically(path, text.encode("utf-8"))
         write_manifest_entry(
             corpus_dir,
             path.name,
@@ -176,8 +171,8 @@ def replace_issue(
         if path.exists():
             raise PublishError(f"{issue.file} 已存在。")
         if original_pdf is not None:
-            _write_atomically(path.with_suffix(".pdf"), original_pdf)
-        _write_atomically(path, text.encode("utf-8"))
+            write_atomically(path.with_suffix(".pdf"), original_pdf)
+        write_atomically(path, text.encode("utf-8"))
         write_manifest_entry(corpus_dir, path.name, _facts(issue))
         old.unlink()
         old_pdf = old.with_suffix(".pdf")
