@@ -152,6 +152,29 @@ async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     return False
 
 
+async def _queued(update: Update, context: ContextTypes.DEFAULT_TYPE, services: BotServices) -> bool:
+    """Wait for the resident's turn (a burst is answered in order); False when the queue is full.
+
+    The first question refused is answered with a notice quoting it, so the resident knows
+    which questions went unanswered.
+    """
+    who = update.effective_user or update.effective_chat
+    if who is None:
+        return True
+    limiter = rate_limiter(services)
+    verdict, wait = limiter.reserve(who.id, services.settings.telegram.queue)
+    if verdict is Verdict.QUEUE:
+        await asyncio.sleep(wait)  # pacing a resident's own burst, not a test wait
+        return True
+    if verdict is Verdict.ALLOW:
+        return True
+    log.info("chat %s: question queue full (%s)", update.effective_chat.id if update.effective_chat else "-", verdict)
+    if verdict is Verdict.WARN:
+        seconds = max(1, round(limiter.warn_every))
+        await _send(update, context, replies.notice(replies.QUEUE_FULL.format(seconds=seconds)))
+    return False
+
+
 def _claimed_earlier(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """True when a handler of an earlier group (e.g. a staff handler) already took this update."""
     for group, handlers in context.application.handlers.items():
@@ -182,9 +205,9 @@ async def answer_question(
 
     `paced=False` when the caller already took the resident's token for this update.
     """
-    if paced and not await _allowed(update, context):
-        return
     services = _services(context)
+    if paced and not await _queued(update, context, services):
+        return
     chat_id = update.effective_chat.id if update.effective_chat else None
     response, query_id = await with_engine(services, _search_and_log, services, chat_id, question, 0)
     log.info("question in chat %s: %d result(s)", chat_id, response.total)

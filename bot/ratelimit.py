@@ -1,8 +1,10 @@
 """Per-resident pacing of questions: a token bucket that allows short bursts, then about
 `rate_per_second` questions a second.
 
-A resident over the limit is told to slow down at most once every `warn_every` seconds; other
-refused questions are dropped silently, so a flood of messages never turns into a flood of replies.
+Questions over the burst wait their turn in a bounded queue (`reserve`) and are answered in
+order. Beyond the queue a resident is told, at most once every `warn_every` seconds, that this
+question and those in the next seconds will not be answered; the rest is dropped, so a flood of
+messages never turns into a flood of replies.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class Verdict(enum.Enum):
     """What to do with one question."""
 
     ALLOW = "allow"
+    QUEUE = "queue"  # allowed after a wait (see `RateLimiter.reserve`)
     WARN = "warn"  # refuse, and tell the resident to slow down
     DROP = "drop"  # refuse silently: the resident was just told
 
@@ -68,9 +71,38 @@ class RateLimiter:
                 return Verdict.WARN
             return Verdict.DROP
 
+    def reserve(self, key: int, max_queued: int) -> tuple[Verdict, float]:
+        """Like `check`, but a question over the burst waits its turn instead of being refused.
+
+        Up to `max_queued` questions may wait; each gets the seconds to wait before it is
+        answered (QUEUE), in the order they arrived. Beyond that: WARN (once per `warn_every`
+        seconds) or DROP, as `check`.
+        """
+        now = self._clock()
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                if len(self._buckets) >= MAX_TRACKED:
+                    self._prune(now)
+                bucket = self._buckets[key] = _Bucket(tokens=float(self.burst), updated=now)
+            bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * self.rate)
+            bucket.updated = now
+            if bucket.tokens >= 1.0:
+                bucket.tokens -= 1.0
+                return Verdict.ALLOW, 0.0
+            # Tokens below zero are questions waiting; each is answered when its debt is repaid.
+            if bucket.tokens - 1.0 >= -float(max_queued):
+                bucket.tokens -= 1.0
+                return Verdict.QUEUE, -bucket.tokens / self.rate
+            if bucket.warned_at is None or now - bucket.warned_at >= self.warn_every:
+                bucket.warned_at = now
+                return Verdict.WARN, 0.0
+            return Verdict.DROP, 0.0
+
     def _prune(self, now: float) -> None:
         refill = self.burst / self.rate
-        for key in [k for k, b in self._buckets.items() if now - b.updated >= refill]:
+        # A bucket in debt (questions waiting) is not full yet: it is kept.
+        for key in [k for k, b in self._buckets.items() if b.tokens >= 0 and now - b.updated >= refill]:
             del self._buckets[key]
 
     def __len__(self) -> int:

@@ -40,6 +40,7 @@ EXAMPLE_QUESTIONS: tuple[str, ...] = (
 )
 
 SLOW_DOWN = "发得有点快啦 🙂 请稍等一两秒再问。"
+QUEUE_FULL = "发得太快啦：这条和接下来 {seconds} 秒内发来的问题都不会回答，请稍后再发一次。"
 TEXT_ONLY = "我只能看懂文字问题哦。请直接打字提问，例如：垃圾分类、积水点改造。"
 EXPIRED = "这个按钮已经过期了，请重新提问或发送 /latest。"
 ARTICLE_GONE = "这篇文章已不在资料库中，请重新提问。"

@@ -29,6 +29,8 @@ class TelegramSettings:
     # Questions a resident may send in a burst, and the steady rate after it (per second).
     burst: int = 3
     rate_per_second: float = 1.0
+    # Questions of one resident that may wait for their turn beyond the burst.
+    queue: int = 10
     # Callback buttons older than this many days say they expired.
     button_days: int = 30
 
