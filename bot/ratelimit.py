@@ -52,17 +52,22 @@ class RateLimiter:
         self._buckets: dict[int, _Bucket] = {}
         self._lock = threading.Lock()
 
+    def _refilled(self, key: int, now: float) -> _Bucket:
+        """`key`'s bucket (a new, full one for a new resident) topped up to `now`; call under the lock."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= MAX_TRACKED:
+                self._prune(now)
+            bucket = self._buckets[key] = _Bucket(tokens=float(self.burst), updated=now)
+        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * self.rate)
+        bucket.updated = now
+        return bucket
+
     def check(self, key: int) -> Verdict:
         """Take one token for `key`: ALLOW, or WARN/DROP when the resident is too fast."""
         now = self._clock()
         with self._lock:
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                if len(self._buckets) >= MAX_TRACKED:
-                    self._prune(now)
-                bucket = self._buckets[key] = _Bucket(tokens=float(self.burst), updated=now)
-            bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * self.rate)
-            bucket.updated = now
+            bucket = self._refilled(key, now)
             if bucket.tokens >= 1.0:
                 bucket.tokens -= 1.0
                 return Verdict.ALLOW
@@ -80,13 +85,7 @@ class RateLimiter:
         """
         now = self._clock()
         with self._lock:
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                if len(self._buckets) >= MAX_TRACKED:
-                    self._prune(now)
-                bucket = self._buckets[key] = _Bucket(tokens=float(self.burst), updated=now)
-            bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * self.rate)
-            bucket.updated = now
+            bucket = self._refilled(key, now)
             if bucket.tokens >= 1.0:
                 bucket.tokens -= 1.0
                 return Verdict.ALLOW, 0.0
