@@ -38,6 +38,8 @@ import numpy as np
 from index.article import Article
 from index.bm25 import SEGMENT_ARRAYS, BM25Index, BM25Params, Int32Array, Segment, build_segment
 from index.corpus import CorpusLoad, Issue, Skipped, corpus_fingerprint, load_corpus
+from index.segmenter import SEGMENTERS
+from index.segmenter import resolve as resolve_segmenter
 from index.tokenize import Tokenizer, build_user_words, default_local_names, default_stopwords
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,12 @@ class IndexParams:
     epsilon: float = 0.25
     title_weight: int = 3
     caption_weight: int = 1
+    # "auto" (rjieba when installed, else jieba), "rjieba" or "jieba"; the index records which ran.
+    segmenter: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.segmenter not in ("auto", *SEGMENTERS):
+            raise ValueError(f"segmenter: expected auto, {', '.join(SEGMENTERS)}, got {self.segmenter!r}")
 
     @property
     def bm25(self) -> BM25Params:
@@ -368,8 +376,13 @@ def _save_segment(directory: Path, name: str, segment: Segment, articles: list[A
     tmp.rename(final)
 
 
-def _index_signature(params: IndexParams, tokenizer_signature: str) -> dict[str, Any]:
-    return {"params": asdict(params), "tokenizer": tokenizer_signature, "shipped": _shipped_words_signature()}
+def _index_signature(params: IndexParams, tokenizer: Tokenizer) -> dict[str, Any]:
+    return {
+        "params": asdict(params),
+        "tokenizer": tokenizer.signature,
+        "segmenter": tokenizer.segmenter,
+        "shipped": _shipped_words_signature(),
+    }
 
 
 def build_index(
@@ -398,7 +411,7 @@ def build_index(
         # The same text a published issue teaches its names from (captions included).
         ("\n".join([a.title, a.body, *a.captions]) for a in corpus.articles if not a.derived_headline),
     )
-    tokenizer = Tokenizer(user_words)
+    tokenizer = Tokenizer(user_words, segmenter=params.segmenter)
     signature = tokenizer.signature
     hashes = [content_hash(a, params, signature) for a in corpus.articles]
     previous = _PreviousIndex.open(index_dir, signature) if index_dir.exists() else _PreviousIndex()
@@ -442,7 +455,7 @@ def build_index(
     _write_json(staging / "issues.json", [i.to_dict() for i in corpus.issues])
     meta = {
         "format_version": FORMAT_VERSION,
-        **_index_signature(params, signature),
+        **_index_signature(params, tokenizer),
         "corpus": {"path": str(corpus_dir), "fingerprint": fingerprint},
         "segments": [{"name": "seg-000", "n_docs": segment.n_docs}],
         "n_terms": len(vocabulary.terms),
@@ -498,7 +511,9 @@ class LoadedIndex:
                 raise ValueError("vocabulary size does not match the metadata")
             self.terms = terms
             self.term_ids = {term: number for number, term in enumerate(terms)}
-            self.tokenizer = Tokenizer(_read_lines(directory / "userdict.txt"))
+            # The segmenter that built the index, whatever the settings say now: mixing two
+            # segmenters' tokens would miss words (index_is_current reports the change).
+            self.tokenizer = Tokenizer(_read_lines(directory / "userdict.txt"), segmenter=meta["segmenter"])
             self.issues = [Issue(**i) for i in json.loads((directory / "issues.json").read_text("utf-8"))]
             segments: list[Segment] = []
             self.article_files: list[ArticleFile] = []
@@ -575,6 +590,12 @@ def index_is_current(index_dir: Path, corpus_dir: Path, params: IndexParams) -> 
         return False, "index metadata is damaged"
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
         return False, "index was written by another version"
+    try:
+        segmenter = resolve_segmenter(params.segmenter)
+    except ValueError as exc:
+        return False, str(exc)
+    if meta.get("segmenter") != segmenter:
+        return False, f"segmenter changed ({meta.get('segmenter')} → {segmenter})"
     if meta.get("params") != asdict(params):
         return False, "index settings changed"
     if meta.get("shipped") != _shipped_words_signature():
@@ -597,7 +618,7 @@ def add_articles(
     if issue.id in existing_ids:
         raise ValueError(f"issue {issue.id} is already in the index")
     user_words = _read_lines(index_dir / "userdict.txt")
-    tokenizer = Tokenizer(user_words)
+    tokenizer = Tokenizer(user_words, segmenter=meta["segmenter"])
     tokenizer.add_words(new_words)
     vocabulary = _Vocabulary(_read_lines(index_dir / "vocab.txt"))
     bags: list[tuple[Int32Array, Int32Array]] = []
