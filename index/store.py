@@ -4,6 +4,7 @@ Layout (every file written whole, then renamed into place):
 
     meta.json        format version, parameters, corpus fingerprint, segments, skipped files
     vocab.txt        one term a line; a term's id is its line number
+    vocab-sorted.*   the same terms sorted, for lookups while serving (index/vocabulary.py)
     userdict.txt     the local names the segmenter was taught
     issues.json      the issues and their article ids
     seg-NNN/         one segment: BM25 arrays (.npy), articles.jsonl + offsets.npy,
@@ -36,11 +37,12 @@ from typing import Any
 import numpy as np
 
 from index.article import Article
-from index.bm25 import SEGMENT_ARRAYS, BM25Index, BM25Params, Int32Array, Segment, build_segment
+from index.bm25 import SEGMENT_ARRAYS, BM25Index, BM25Params, CountArray, Int32Array, Segment, build_segment
 from index.corpus import CorpusLoad, Issue, Skipped, corpus_fingerprint, load_corpus
 from index.segmenter import SEGMENTERS
 from index.segmenter import resolve as resolve_segmenter
 from index.tokenize import Tokenizer, build_user_words, default_local_names, default_stopwords
+from index.vocabulary import TermIds, write_sorted
 
 log = logging.getLogger(__name__)
 
@@ -272,6 +274,12 @@ def _write_lines(path: Path, lines: Iterable[str]) -> None:
     tmp.replace(path)
 
 
+def _count_lines(path: Path) -> int:
+    """How many lines `_write_lines` wrote, without keeping them."""
+    data = path.read_bytes()
+    return data.count(b"\n") + 1 if data else 0
+
+
 def _read_lines(path: Path) -> list[str]:
     text = path.read_text(encoding="utf-8")
     return text.split("\n") if text else []
@@ -339,7 +347,7 @@ class _PreviousIndex:
             return cls()
         return previous
 
-    def bag(self, digest: str) -> tuple[Int32Array, Int32Array]:
+    def bag(self, digest: str) -> tuple[Int32Array, CountArray]:
         """The bag of words of an article with this content hash (KeyError when there is none)."""
         segment, local = self.where[digest]
         return segment.bag(local)
@@ -428,7 +436,7 @@ def build_index(
     shutil.rmtree(staging, ignore_errors=True)
     seg_dir = staging / "seg-000"
     seg_dir.mkdir(parents=True)
-    fresh: dict[str, tuple[Int32Array, Int32Array]] = {}
+    fresh: dict[str, tuple[Int32Array, CountArray]] = {}
     pending = iter(todo)
     done = report.reused
     with _Segmenter(list(todo.values()), tokenizer, params, workers or os.cpu_count() or 1) as chunks:
@@ -451,6 +459,7 @@ def build_index(
         segment = build_segment([fresh[h] if h in fresh else previous.bag(h) for h in hashes], 0)
         _segment_files(seg_dir, segment, offsets, hashes, [a.id for a in corpus.articles])
     _write_lines(staging / "vocab.txt", vocabulary.terms)
+    write_sorted(staging, vocabulary.terms)
     _write_lines(staging / "userdict.txt", user_words)
     _write_json(staging / "issues.json", [i.to_dict() for i in corpus.issues])
     meta = {
@@ -506,11 +515,10 @@ class LoadedIndex:
         self.meta = meta
         try:
             self.params = IndexParams(**meta["params"])
-            terms = _read_lines(directory / "vocab.txt")
-            if len(terms) != int(meta["n_terms"]):
+            n_terms = int(meta["n_terms"])
+            self.term_ids = TermIds.open(directory)
+            if len(self.term_ids) != n_terms or _count_lines(directory / "vocab.txt") != n_terms:
                 raise ValueError("vocabulary size does not match the metadata")
-            self.terms = terms
-            self.term_ids = {term: number for number, term in enumerate(terms)}
             # The segmenter that built the index, whatever the settings say now: mixing two
             # segmenters' tokens would miss words (index_is_current reports the change).
             self.tokenizer = Tokenizer(_read_lines(directory / "userdict.txt"), segmenter=meta["segmenter"])
@@ -526,14 +534,14 @@ class LoadedIndex:
                     raise ValueError(f"{entry['name']} holds another number of documents than recorded")
                 # The inverted terms are sorted and hold the same ids as the forward arrays;
                 # reading only the last keeps the forward arrays out of memory while serving.
-                if segment.terms.shape[0] and int(segment.terms[-1]) >= len(terms):
+                if segment.terms.shape[0] and int(segment.terms[-1]) >= n_terms:
                     raise ValueError(f"{entry['name']} uses terms beyond the vocabulary")
                 if not (seg_dir / "ids.txt").exists():
                     raise ValueError(f"{entry['name']} has no article ids")
                 segments.append(segment)
                 self.article_files.append(ArticleFile(seg_dir / "articles.jsonl", offsets))
                 start += segment.n_docs
-            self.bm25 = BM25Index(segments, len(terms), self.params.bm25)
+            self.bm25 = BM25Index(segments, n_terms, self.params.bm25)
         except (OSError, ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
             raise IndexUnusable(f"damaged index ({exc})") from exc
         self._ids: dict[str, int] | None = None
@@ -544,6 +552,10 @@ class LoadedIndex:
     def n_docs(self) -> int:
         """How many articles the index holds."""
         return self.bm25.n_docs
+
+    def terms_by_id(self) -> list[str]:
+        """Every term, a term's id being its position (read from disk: large at scale)."""
+        return _read_lines(self.directory / "vocab.txt")
 
     def article(self, doc: int) -> Article:
         """An article by its document number (recently read ones come from memory; do not modify)."""
@@ -631,6 +643,7 @@ def add_articles(
     hashes = [content_hash(a, params, tokenizer.signature) for a in articles]
     _save_segment(index_dir, name, segment, articles, hashes)
     _write_lines(index_dir / "vocab.txt", vocabulary.terms)
+    write_sorted(index_dir, vocabulary.terms)
     _write_lines(index_dir / "userdict.txt", tokenizer.user_words)
     issues = json.loads((index_dir / "issues.json").read_text("utf-8"))
     issues.append(issue.to_dict())
