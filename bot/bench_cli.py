@@ -1,7 +1,7 @@
 """`newsbot bench`: the scale benchmark from the command line (the measuring is index.benchmark's).
 
     newsbot bench [--data ../shared/bench] [--sizes 1000,10000,all] [--queries 500]
-                  [--skip-reference] [--json] [--work DIR] [--issue FILE]
+                  [--skip-reference] [--reference-limit N] [--json] [--work DIR] [--issue FILE]
 
 Prints progress on standard error and the results (markdown tables, or JSON with --json) on
 standard output. Targets are reported, not enforced: the exit code is 0 whenever every
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
-from index.benchmark import BenchmarkError, BenchOptions, format_report, parse_sizes, run_benchmark
+from index.benchmark import REFERENCE_LIMIT, BenchmarkError, BenchOptions, format_report, parse_sizes, run_benchmark
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_DATA = "../shared/bench"
@@ -70,6 +70,7 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
             sizes=sizes,
             n_queries=args.queries,
             references=not args.skip_reference,
+            reference_limit=args.reference_limit,
             workers=settings.workers,
             issue_file=issue,
             params=settings.index,
@@ -101,6 +102,13 @@ def add_bench_parser(subparsers: Any, common: Callable[[argparse.ArgumentParser]
         "--skip-reference",
         action="store_true",
         help="measure only newsbot (no rank-bm25, bm25s or segmentation reference: much faster)",
+    )
+    p.add_argument(
+        "--reference-limit",
+        type=int,
+        default=REFERENCE_LIMIT,
+        help=f"largest size the references are measured at (default {REFERENCE_LIMIT:,}; beyond the archive's "
+        "68k articles the corpus is made from its passages, e.g. --sizes all,500k)",
     )
     p.add_argument("--json", action="store_true", help="print every figure as JSON")
     p.add_argument("--work", help="where to build the indexes (default: a temporary directory, removed after)")
