@@ -28,7 +28,7 @@ import shutil
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ import numpy as np
 
 from index.bench_corpus import write_corpus
 from index.evaluate import ranking_metrics
+from index.segmenter import resolve as resolve_segmenter
 from index.settings import IndexParams, SearchSettings
 
 log = logging.getLogger(__name__)
@@ -288,6 +289,38 @@ def child_build(corpus: str, index_dir: str, params: IndexParams, workers: int) 
         "segmented": report.segmented,
         "reused": report.reused,
     }
+
+
+def child_segmenter_agreement(index_dir: str, reference_dir: str, questions: list[str], n_questions: int) -> Figures:
+    """Our BM25 top 10 on the index the product's segmenter built against the one jieba built.
+
+    rjieba and jieba agree on every Chinese word and differ only on some number and Latin runs
+    (600519.SH whole, or 600519 + SH): a differing top 10 is counted apart when the question's
+    own tokens differ that way, and otherwise (the runs changed document lengths or idf).
+    """
+    from index.search import SearchEngine
+
+    ours, reference = SearchEngine.open(Path(index_dir)), SearchEngine.open(Path(reference_dir))
+    counts = {"questions": 0, "same_order": 0, "same_set": 0, "differ_question_tokens": 0, "differ_other": 0}
+    for question in questions:
+        if counts["questions"] >= n_questions:
+            break
+        mine = [d for d, _ in ours.raw_top(question, K)]
+        theirs = [d for d, _ in reference.raw_top(question, K)]
+        if not mine and not theirs:
+            continue
+        counts["questions"] += 1
+        if mine == theirs:
+            counts["same_order"] += 1
+        elif ours.analyze(question)[0] != reference.analyze(question)[0]:
+            counts["differ_question_tokens"] += 1
+        elif set(mine) == set(theirs):
+            counts["same_set"] += 1
+        else:
+            counts["differ_other"] += 1
+    ours.index.close()
+    reference.index.close()
+    return {**counts, "segmenter": ours.index.tokenizer.segmenter, "reference": reference.index.tokenizer.segmenter}
 
 
 def child_serve_ours(
@@ -570,6 +603,20 @@ def measure_size(options: BenchOptions, size: int | None, report: Report) -> Fig
     figures["index_bytes"] = directory_bytes(index_dir)
     report(f"[{label}] rebuilding with nothing changed")
     figures["rebuild"] = run_isolated(child_build, str(corpus), str(index_dir), options.params, options.workers)
+    if references and resolve_segmenter(options.params.segmenter) != "jieba":
+        report(f"[{label}] the same index segmented with jieba, to compare top 10s")
+        jieba_dir = options.work_dir / f"index-{label}-jieba"
+        shutil.rmtree(jieba_dir, ignore_errors=True)
+        jieba_params = replace(options.params, segmenter="jieba")
+        figures["jieba_build"] = run_isolated(child_build, str(corpus), str(jieba_dir), jieba_params, options.workers)
+        figures["segmenter_agreement"] = run_isolated(
+            child_segmenter_agreement,
+            str(index_dir),
+            str(jieba_dir),
+            read_queries(options.data_dir / "queries.txt"),
+            options.n_queries,
+        )
+        shutil.rmtree(jieba_dir, ignore_errors=True)
 
     ids = index_ids(index_dir)
     known = set(ids)
@@ -764,6 +811,17 @@ def target_rows(figures: Figures) -> list[tuple[str, str, str, bool | None]]:
 
 def _scale_rows(figures: Figures, add: Callable[..., None]) -> None:
     """The answer path and memory targets, and at city size (CITY_ARTICLES) the city's."""
+    agreement = figures.get("segmenter_agreement")
+    if agreement:
+        add(
+            f"top 10 with {agreement['segmenter']} as with {agreement['reference']}, but for number/Latin runs",
+            "all",
+            None,
+            agreement["same_set"] + agreement["differ_other"] == 0,
+            f"{agreement['same_order']} the same; {agreement['differ_question_tokens']} differ where the "
+            f"question's number/Latin tokens do; otherwise {agreement['same_set']} reordered, "
+            f"{agreement['differ_other']} other (of {agreement['questions']})",
+        )
     answer_p50 = _get(figures, "ours", "answer", "p50")
     add(
         "answer path p50 (tokenize, rank, no-answer check, snippets)",
@@ -889,6 +947,7 @@ def format_report(results: Figures) -> str:
             lambda f: _fmt(_get(f, "segmentation", "jieba_cut_for_search_seconds"), 1),
         ),
         ("index build, all cores (s)", lambda f: _fmt(_get(f, "build", "seconds"), 1)),
+        ("the same build with jieba (s)", lambda f: _fmt(_get(f, "jieba_build", "seconds"), 1)),
         (
             "build / jieba segmentation",
             lambda f: _fmt(_ratio(_get(f, "build", "seconds"), _get(f, "segmentation", "jieba_seconds"))),
