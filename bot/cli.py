@@ -189,6 +189,11 @@ def cmd_show(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_summary(settings: Settings, args: argparse.Namespace) -> int:
     """Print what staff broadcast for an issue: each headline and its key sentence."""
     engine, _ = _engine(settings)
+    if args.check:
+        return _summary_check(engine, args)
+    if not args.issue:
+        print("name an issue, or pass --check", file=sys.stderr)
+        return EXIT_USAGE
     issue = engine.find_issue(args.issue)
     if issue is None:
         known = ", ".join(i.id for i in engine.issues[:10])
@@ -212,6 +217,40 @@ def cmd_summary(settings: Settings, args: argparse.Namespace) -> int:
     for article, sentence in lines:
         print(f"■ {article.title}")
         print(f"  {sentence}")
+    return EXIT_OK
+
+
+def _summary_check(engine: SearchEngine, args: argparse.Namespace) -> int:
+    """Line checks on every issue (or a bench sample), this method beside the previous one."""
+    from index.summary import lead_line, weighted_key_sentence
+    from index.summary_check import CHECKS, article_lead, bench_sample, check_line, tally
+
+    if args.bench:
+        articles = bench_sample(Path(args.bench), args.sample)
+        first = True
+    else:
+        articles = [a for issue in engine.issues for a in engine.issue_articles(issue)]
+        first = False
+    weights = engine.term_weights
+    tokens = engine.index.tokenizer.document_tokens
+    methods = {
+        "lead": lambda a: lead_line(a),
+        "previous": lambda a: weighted_key_sentence(a, tokens, lambda t: weights([t]).get(t, 0.0)),
+    }
+    results = {}
+    for name, method in methods.items():
+        checks = [check_line(method(a), article_lead(a, first)) for a in articles]
+        results[name] = tally(checks)
+        if args.verbose and name == "lead":
+            for c in checks:
+                if not c.passed:
+                    print(f"FAIL {c.line}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False))
+        return EXIT_OK
+    print(f"{'method':<10}{'lines':>7}{'all':>7}" + "".join(f"{n:>8}" for n in CHECKS))
+    for name, t in results.items():
+        print(f"{name:<10}{t['lines']:>7}{t['passed']:>7}" + "".join(f"{t[n]:>8}" for n in CHECKS))
     return EXIT_OK
 
 
@@ -332,8 +371,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="an issue's headlines and key sentences", description=cmd_summary.__doc__)
     _common(p)
-    p.add_argument("issue", help="issue id, a unique prefix of it, or its file name")
+    p.add_argument("issue", nargs="?", help="issue id, a unique prefix of it, or its file name")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--check", action="store_true", help="check every line (whole, <=90, opener, date)")
+    p.add_argument("--bench", metavar="JSONL", help="with --check: a news archive sample instead of the corpus")
+    p.add_argument("--sample", type=int, default=200, help="with --bench: how many articles (default 200)")
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("eval", help="measure answer quality on a question file", description=cmd_eval.__doc__)
