@@ -245,13 +245,53 @@ def _summary_check(engine: SearchEngine, args: argparse.Namespace) -> int:
             for c in checks:
                 if not c.passed:
                     print(f"FAIL {c.line}", file=sys.stderr)
+    digest = None if args.bench else _digest_check(engine)
     if args.json:
-        print(json.dumps(results, ensure_ascii=False))
+        print(json.dumps({**results, **({"digest": digest} if digest else {})}, ensure_ascii=False))
         return EXIT_OK
     print(f"{'method':<10}{'lines':>7}{'all':>7}" + "".join(f"{n:>8}" for n in CHECKS))
     for name, t in results.items():
         print(f"{name:<10}{t['lines']:>7}{t['passed']:>7}" + "".join(f"{t[n]:>8}" for n in CHECKS))
+    if digest:
+        print(
+            f"digest: {digest['issues']} issues, heading with newspaper and month {digest['heading']}/"
+            f"{digest['issues']}, lines repeating their headline {digest['repeats']}/{digest['articles']}, "
+            f"articles taller than a phone screen {digest['too_tall']}/{digest['articles']} "
+            f"(tallest {digest['tallest']} of {digest['screen_rows']} rows)"
+        )
+        for problem in digest["problems"]:
+            print(f"  {problem}")
     return EXIT_OK
+
+
+def _digest_check(engine: SearchEngine) -> dict[str, Any]:
+    """The digest-level checks on each issue's broadcast as subscribers receive it."""
+    import html
+    import re
+
+    from bot.publishing import broadcast_text, issue_title, month_label
+    from index.summary_check import SCREEN_ROWS, check_digest
+
+    out: dict[str, Any] = {"issues": 0, "heading": 0, "articles": 0, "repeats": 0, "too_tall": 0, "tallest": 0}
+    problems: list[str] = []
+    for issue in engine.issues:
+        lines = engine.summary(issue)
+        text = html.unescape(re.sub(r"<[^>]+>", "", broadcast_text(issue, lines)))
+        blocks = [(a.title, line) for a, line in lines]
+        check = check_digest(text.split("\n", 1)[0], issue.newspaper or issue.street, month_label(issue.month), blocks)
+        out["issues"] += 1
+        out["heading"] += check.heading
+        out["articles"] += check.articles
+        out["repeats"] += len(check.repeats)
+        out["too_tall"] += len(check.too_tall)
+        out["tallest"] = max(out["tallest"], check.tallest)
+        if not check.heading:
+            problems.append(f"{issue.id}: heading “{text.split(chr(10), 1)[0]}” lacks “{issue_title(issue)}”")
+        problems += [f"{issue.id} [{n}]: the line repeats the headline" for n in check.repeats]
+        problems += [f"{issue.id} [{n}]: taller than a phone screen" for n in check.too_tall]
+    out["screen_rows"] = SCREEN_ROWS
+    out["problems"] = problems
+    return out
 
 
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
