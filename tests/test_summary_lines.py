@@ -4,6 +4,7 @@ screen) on the bundled issues and on made-up digests that break each of them."""
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -128,3 +129,12 @@ def test_summary_check_reports_the_digest(corpus_index: Path, capsys: pytest.Cap
     out = capsys.readouterr().out
     assert "digest: 5 issues" in out and "heading with newspaper and month 5/5" in out
     assert "lines repeating their headline 0/23" in out
+
+
+def test_summary_json_keeps_its_shape(corpus_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["summary", "004", "--json", "--corpus", str(CORPUS), "--index", str(corpus_index)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"issue", "street", "month", "articles"} <= set(data) and data["articles"]
+    for entry in data["articles"]:
+        assert set(entry) == {"id", "headline", "key_sentence"}
+        assert entry["id"] and entry["headline"] and check_line(entry["key_sentence"], entry["key_sentence"]).whole
