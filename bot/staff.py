@@ -1,6 +1,6 @@
 """The staff and admin side of the bot: publishing an uploaded issue (preview, street and month
-buttons, Publish/Cancel), broadcasts (/broadcasts, the sender's start and stop), /staff, /reindex
-and /stats.
+buttons, ✏️ 修改 of a summary line, Publish/Cancel), broadcasts (/broadcasts, the sender's start
+and stop), /staff, /reindex and /stats.
 
 Staff handlers live in handler group 0, after the resident commands. The resident catch-alls in
 group 1 stay silent for any update one of these handlers matches (`handlers._claimed_earlier`),
