@@ -352,10 +352,16 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{TOKEN_ENV} is not set: starting the terminal chat instead.", file=sys.stderr)
         return cmd_chat(settings, args)
     from bot.app import run_bot
+    from bot.profiling import sampler_from_environment
 
     mode = f"webhook {args.webhook}" if args.webhook else "long polling"
     print(f"starting the Telegram bot ({mode}) on {settings.corpus_dir}; Ctrl-C stops it", file=sys.stderr)
-    return run_bot(settings, token, webhook_url=args.webhook)
+    sampler = sampler_from_environment()
+    try:
+        return run_bot(settings, token, webhook_url=args.webhook)
+    finally:
+        if sampler is not None:
+            sampler.stop()
 
 
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ from index.segmenter import make_segmenter
 
 log = logging.getLogger(__name__)
 
-TOKENIZER_VERSION = "3"
+TOKENIZER_VERSION = "4"
 _TOKEN_RE = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff]")
 _QUOTED_RE = re.compile(r"[“\"「『]([\u4e00-\u9fff]{2,8})[”\"」』]")
 _ADMIN_SUFFIX_RE = re.compile(r"^(.{2,6}?)(街道|镇|区|路)$")
