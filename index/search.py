@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from index.answer_kind import asked_kinds
 from index.article import Article
 from index.corpus import Issue
-from index.normalize import for_matching, has_cjk, strip_symbols
+from index.normalize import for_matching, has_cjk, normalize_query, strip_symbols
 from index.scope import Scope, parse_scope, street_aliases
 from index.settings import SearchSettings
 from index.snippet import Snippet, best_snippet, fold
@@ -260,9 +261,11 @@ class SearchEngine:
         ranked = self.rank(tokens, max(self.settings.candidates, offset + limit), allowed)
         response.total = len(ranked)
         weights = self.term_weights(tokens)
+        kinds = asked_kinds(normalize_query(question[:MAX_QUESTION_CHARS]))
+        tools = self.index.tokenizer
         for doc, score, coverage in ranked[offset : offset + limit]:
             article = self.index.article(doc)
-            snippet = best_snippet(article.body, weights, article.captions, self.settings.snippet_chars)
+            snippet = best_snippet(article.body, weights, article.captions, self.settings.snippet_chars, kinds, tools)
             response.results.append(SearchResult(article, doc, score, coverage, snippet))
         return response
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 import jieba
+import jieba.posseg
 
 from index.normalize import for_matching, normalize_query
 
@@ -91,6 +93,9 @@ class Tokenizer:
         # Tokens of recently seen blocks of article text (see `_segment_cached`); 0 turns it off.
         self._block_cache: dict[str, tuple[str, ...]] = {}
         self._block_cache_size = block_cache_size
+        # Part-of-speech tagging (names in snippets) loads its own tables, only when first needed.
+        self._tagger: jieba.posseg.POSTokenizer | None = None
+        self._tagger_lock = threading.Lock()
 
     @property
     def signature(self) -> str:
@@ -198,6 +203,28 @@ class Tokenizer:
             pieces = [t for t in self._segment(word) if t != word] if len(word) > 2 else []
             words.append((word, pieces))
         return words
+
+
+    # --- passages (snippets) ------------------------------------------------------------
+
+    def words(self, text: str) -> list[str]:
+        """The text cut into words (precise mode, our dictionary); they join back to the text."""
+        self.initialize()
+        return list(self._jieba.cut(text))
+
+    def is_word(self, word: str) -> bool:
+        """Whether the word is in the dictionary (jieba's or our local names)."""
+        self.initialize()
+        return bool(self._jieba.FREQ.get(word))
+
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """(word, part-of-speech flag) pairs of the text (nr for names, ns places, nt organisations)."""
+        self.initialize()
+        with self._tagger_lock:
+            if self._tagger is None:
+                self._tagger = jieba.posseg.POSTokenizer(self._jieba)
+            tagger = self._tagger
+        return [(pair.word, pair.flag) for pair in tagger.cut(text)]
 
 
 def build_user_words(streets: Iterable[str], texts: Iterable[str], extra_file: Path | None = None) -> list[str]:
