@@ -24,8 +24,10 @@ _SENTENCE_RE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]+[”’」
 ANSWER_BONUS = 0.4
 # A caption wins over body text only when it holds clearly more.
 CAPTION_PENALTY = 0.05
-# Sentences whose part-of-speech tags may be read for one snippet (tagging is the slow part).
-MAX_TAGGED_SENTENCES = 6
+# Sentences whose part-of-speech tags may be read for one snippet (tagging costs about 1 ms per
+# 100 characters), and the longest sentence tagged.
+MAX_TAGGED_SENTENCES = 2
+MAX_TAGGED_CHARS = 160
 
 
 class TextTools(Protocol):
@@ -159,9 +161,13 @@ class _Answers:
     def of(self, key: int, sentence: str) -> list[Span3]:
         found = self.cache.get(key)
         if found is None:
-            tagger = self.tagger if self.tagged < MAX_TAGGED_SENTENCES else None
-            self.tagged += tagger is not None
-            found = self.cache[key] = answer_spans(sentence, self.kinds, tagger)
+            found = answer_spans(sentence, self.kinds)
+            # Names the patterns missed (no title before them) are looked for by tags, within a budget.
+            budget = self.tagged < MAX_TAGGED_SENTENCES and len(sentence) <= MAX_TAGGED_CHARS
+            if self.tagger is not None and budget and not any(strength >= 1.0 for _, _, strength in found):
+                self.tagged += 1
+                found = answer_spans(sentence, self.kinds, self.tagger)
+            self.cache[key] = found
         return found
 
 
