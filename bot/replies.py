@@ -52,6 +52,7 @@ GROUP_USAGE = "在群里请这样问我：/ask 垃圾分类，或者 @我 加上
 NOT_IN_TERMINAL = "订阅在 Telegram 里使用：新一期出版时，机器人会把要点发给你。"
 NO_QUESTION_YET = "还没有提问。直接打字提问吧，例如：垃圾分类。"
 PICK_NUMBER = "请输入 {first}–{last} 之间的数字。"
+DID_YOU_MEAN = "您是不是要找：{suggestion}"
 UNSUBSCRIBE_HINT = "退订请发送 /unsubscribe 街道名（只写 /unsubscribe 全部退订）；发送 /mysubs 查看当前订阅。"
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})")
@@ -221,9 +222,16 @@ def results_header(response: SearchResponse) -> Line:
     return text(f"找到 {response.total} 篇相关报道{where}：")
 
 
+def suggestion_lines(response: SearchResponse) -> list[Line]:
+    """'您是不是要找：社区义诊' when a typo in the question was corrected to find the results."""
+    if not response.suggestion:
+        return []
+    return [text(DID_YOU_MEAN.format(suggestion=shorten(response.suggestion, ECHO_CHARS * 2)))]
+
+
 def results_reply(response: SearchResponse, query_id: int | None, per_page: int) -> Reply:
     """Results of a question (at least one), with buttons to open each and to page."""
-    lines: list[Line] = [results_header(response)]
+    lines: list[Line] = [*suggestion_lines(response), results_header(response)]
     for number, result in enumerate(response.results, start=response.offset + 1):
         lines.append(BLANK)
         lines.extend(result_lines(number, result))

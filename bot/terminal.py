@@ -104,7 +104,7 @@ class ChatSession:
         if response.problem or not response.results:
             self.listed = []
             return replies.answer_reply(response, None, self.per_page).plain.replace("发送 /latest", "输入 /latest")
-        lines: list[Line] = [replies.results_header(response)]
+        lines: list[Line] = [*replies.suggestion_lines(response), replies.results_header(response)]
         for number, result in enumerate(response.results, start=response.offset + 1):
             headline, *details = replies.result_lines(number, result)
             lines.extend([replies.BLANK, headline])
