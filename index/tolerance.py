@@ -10,7 +10,7 @@ common (GB2312) characters and looked up in the vocabulary, so the cost does not
 index and the table takes well under a megabyte.
 
 Everyday words: `index/data/everyday_words.txt` (see its header) groups the words residents say
-with the words the papers print; a question word of a group is also searched as the others.
+with the words the papers print; a question's everyday word is also searched as the papers' words.
 """
 
 from __future__ import annotations
@@ -114,13 +114,16 @@ def default_alternatives() -> dict[str, tuple[str, ...]]:
 
 
 def alternatives_from_groups(groups: Iterable[tuple[list[str], list[str]]]) -> dict[str, tuple[str, ...]]:
-    """Word → the other words of its groups (both ways: the papers' words find the residents' too)."""
+    """Everyday word → the papers' words for it.
+
+    One way only: a question in the papers' own words (垃圾分类) is already precise, and widening
+    it to the everyday words (垃圾) would only let in articles that merely mention them.
+    """
     out: dict[str, dict[str, None]] = {}
     for everyday, official in groups:
-        words = list(dict.fromkeys([*everyday, *official]))
-        for word in words:
-            out.setdefault(word, {}).update(dict.fromkeys(w for w in words if w != word))
-    return {word: tuple(others) for word, others in out.items()}
+        for word in everyday:
+            out.setdefault(word, {}).update(dict.fromkeys(w for w in official if w != word))
+    return {word: tuple(others) for word, others in out.items() if others}
 
 
 @dataclass

@@ -72,3 +72,11 @@ async def test_numbers_and_more_before_anything_was_listed(bot: RunningBot) -> N
     reply = await bot.ask(331, "9")
     assert "没有找到" in reply["text"] or "找到" in reply["text"]
     assert bot.services.db.query("SELECT question FROM query_log WHERE chat_id = 331")[0][0] == "9"
+
+
+async def test_a_corrected_typo_says_what_was_searched(bot: RunningBot) -> None:
+    reply = await bot.ask(341, "老字号绒秀国旗")
+    assert "您是不是要找：老字号绒绣国旗" in reply["text"]
+    assert "同绣国旗" in reply["text"]
+    plain = await bot.ask(342, "老字号绣国旗")
+    assert "您是不是要找" not in plain["text"] and "同绣国旗" in plain["text"]
