@@ -295,7 +295,8 @@ class SearchEngine:
         df = self.index.bm25.df
         fillers = default_query_fillers()
         words = [(w, p) for w, p in self.index.tokenizer.query_words(question[:MAX_QUESTION_CHARS]) if w not in fillers]
-        return correct_typos(words, lambda w: w in ids, lambda w: int(df[ids[w]]))
+        tokenizer = self.index.tokenizer
+        return correct_typos(words, lambda w: w in ids, lambda w: int(df[ids[w]]), tokenizer.starts_a_word)
 
     def is_vague(self, tokens: list[str]) -> bool:
         """True when every word of the question is in most articles (社区, 街道...)."""

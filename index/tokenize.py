@@ -217,6 +217,11 @@ class Tokenizer:
         self.initialize()
         return bool(self._jieba.FREQ.get(word))
 
+    def starts_a_word(self, text: str) -> bool:
+        """Whether some dictionary word starts with `text` (jieba keeps every word's prefixes)."""
+        self.initialize()
+        return text in self._jieba.FREQ
+
     def tagged(self, text: str) -> list[tuple[str, str]]:
         """(word, part-of-speech flag) pairs of the text (nr for names, ns places, nt organisations)."""
         self.initialize()

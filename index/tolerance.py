@@ -15,7 +15,6 @@ with the words the papers print; a question's everyday word is also searched as 
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -27,9 +26,10 @@ from index.normalize import is_cjk_char
 
 log = logging.getLogger(__name__)
 
-# The longest question word tried as a homophone, and how many spellings are looked up at most.
+# The longest question word tried as a homophone, and how many spellings are tried at most (the
+# spellings that keep the typed characters come first, so a late typo in a long word is still found).
 MAX_TYPO_CHARS = 6
-MAX_CANDIDATES = 50_000
+MAX_CANDIDATES = 5_000
 # An everyday word's official partners count this much of the resident's own word in the ranking.
 EXPANSION_WEIGHT = 0.5
 
@@ -60,9 +60,13 @@ def _syllable_tables() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str,
         return _table
 
 
-def homophones(word: str, known: Callable[[str], bool]) -> list[str]:
+def homophones(word: str, known: Callable[[str], bool], prefix: Callable[[str], bool] | None = None) -> list[str]:
     """The words `known` accepts that sound like `word` (same length, same toneless pinyin) and
-    keep at least half of its characters, in no particular order."""
+    keep at least half of its characters, sorted.
+
+    `prefix` (whether some dictionary word starts with a text, as jieba's dictionary knows)
+    prunes the spellings tried: without it a six-character word has millions of them.
+    """
     if not 2 <= len(word) <= MAX_TYPO_CHARS or not all(is_cjk_char(ch) for ch in word):
         return []
     from pypinyin import Style, lazy_pinyin
@@ -75,19 +79,25 @@ def homophones(word: str, known: Callable[[str], bool]) -> list[str]:
     most_changes = len(word) // 2
     found: set[str] = set()
     tried = 0
-    for changes in range(1, most_changes + 1):
-        for positions in itertools.combinations(range(len(word)), changes):
-            pools = [alternatives[p] for p in positions]
-            for chars in itertools.product(*pools):
-                tried += 1
-                if tried > MAX_CANDIDATES:
-                    return sorted(found)
-                spelled = list(word)
-                for position, char in zip(positions, chars, strict=True):
-                    spelled[position] = char
-                candidate = "".join(spelled)
-                if known(candidate) and lazy_pinyin(candidate, style=Style.NORMAL) == sounds:
-                    found.add(candidate)
+
+    def extend(spelled: str, changes: int) -> None:
+        nonlocal tried
+        position = len(spelled)
+        if position == len(word):
+            if changes and known(spelled) and lazy_pinyin(spelled, style=Style.NORMAL) == sounds:
+                found.add(spelled)
+            return
+        options = [word[position]] + (alternatives[position] if changes < most_changes else [])
+        for char in options:
+            tried += 1
+            if tried > MAX_CANDIDATES:
+                return
+            longer = spelled + char
+            if prefix is not None and len(longer) < len(word) and not prefix(longer):
+                continue
+            extend(longer, changes + (char != word[position]))
+
+    extend("", 0)
     return sorted(found)
 
 
@@ -140,7 +150,10 @@ class Correction:
 
 
 def correct_typos(
-    words: Iterable[tuple[str, list[str]]], known: Callable[[str], bool], frequency: Callable[[str], int]
+    words: Iterable[tuple[str, list[str]]],
+    known: Callable[[str], bool],
+    frequency: Callable[[str], int],
+    prefix: Callable[[str], bool] | None = None,
 ) -> Correction:
     """Homophone corrections for the question words (`Tokenizer.query_words`) nothing in the index matches.
 
@@ -154,7 +167,7 @@ def correct_typos(
     def try_word(word: str) -> None:
         if word in correction.replaced or known(word):
             return
-        found = homophones(word, known)
+        found = homophones(word, known, prefix)
         if found:
             correction.replaced[word] = max(found, key=lambda w: (frequency(w), w))
 

@@ -122,3 +122,10 @@ def test_everyday_words_find_the_official_words(engine: SearchEngine, question: 
 @pytest.mark.parametrize("question", ["游泳馆几点开门", "火车票怎么买", "篮球比赛结果", "社区食堂在哪里", "hello"])
 def test_questions_the_papers_do_not_answer_still_get_nothing(engine: SearchEngine, question: str) -> None:
     assert ids(engine, question) == []
+
+
+def test_spellings_are_pruned_by_dictionary_prefixes() -> None:
+    prefixes = {"绒", "绒绣"}
+    assert homophones("绒秀", {"绒绣"}.__contains__, prefixes.__contains__) == ["绒绣"]
+    # A known word no dictionary word starts like is not reached.
+    assert homophones("绒秀", {"容绣"}.__contains__, prefixes.__contains__) == []
