@@ -4,9 +4,11 @@ A resident asking 有多少位…, …是哪天召开的, …是谁讲的, …�
 sentence with the number, the date, the name, the place or the items, not the one that merely
 repeats the question's words. `asked_kinds` reads the question; `answer_spans` finds answers of
 those kinds in a passage, so the snippet chooser (index.snippet) can prefer a window that holds
-one. Numbers, dates, places, organisations and lists are found with patterns; people with
-jieba's part-of-speech tags (nr), which cost about a millisecond per 100 characters, so they are
-only asked for on the few passages the chooser is still considering.
+one. Everything is found with patterns, and names with the segmenter's dictionary: a name is two
+or three characters after a title (主任张晓明) or a common surname before a reporting verb
+(李建国介绍), that are not a dictionary word (书记出席 is no name). jieba's part-of-speech tagger
+would find more names but costs about a millisecond per 100 characters and 40 MB: too much for
+the few milliseconds a whole answer may take.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ PLACE = "place"
 LIST = "list"
 KINDS = (QUANTITY, DATE, PERSON, PLACE, LIST)
 
-# (word, part-of-speech flag) pairs of a text, in order, joining back to the text.
-Tagger = Callable[[str], Iterable[tuple[str, str]]]
+# Whether a text is a dictionary word (index.tokenize.Tokenizer.is_word).
+IsWord = Callable[[str], bool]
 
 _HAN = r"\u4e00-\u9fff"
 _CN_NUM = "零〇一二两三四五六七八九十百千万"
@@ -100,11 +102,23 @@ _ORG_RE = re.compile(
 )
 _TITLES = (
     "书记|主任|处长|局长|区长|主席|教授|代表|委员|院长|校长|经理|董事长|理事长|会长|部长|科长|所长|站长|馆长|"
-    "老师|医生|劳模|总监"
+    "老师|医生|劳模|总监|民警|社工|队长|组长|班长|楼组长"
 )
-# A title and the name after it, up to a word that follows names (以…为题, 指出, 主持…).
-_AFTER_NAME = r"[，、。；：（(]|以|在|为|对|向|指出|表示|说|介绍|讲|主持|出席|汇报|作|带领"
-_TITLED_NAME_RE = re.compile(rf"(?:{_TITLES})([{_HAN}]{{2,3}}?)(?={_AFTER_NAME})")
+_TITLED_NAME_RE = re.compile(rf"(?:{_TITLES})([{_HAN}]{{2,3}})")
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪"
+    "范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤邢翁施瞿钮缪"
+)
+_VERBS = "指出|表示|说|介绍|强调|讲|主持|汇报|带领|出席|参加|发言|致辞|作|为|对|向|以|在"
+_NAMED_RE = re.compile(rf"([{_SURNAMES}][{_HAN}]{{1,2}}?)(?={_VERBS})")
+
+
+def _name_like(candidate: str, is_word: IsWord | None) -> bool:
+    """Characters whose first two are no dictionary word (so not 出席, 一行, 大家; the dictionary
+    does hold some whole names, 王丽华, but hardly any given name with its surname's half)."""
+    return is_word is None or not is_word(candidate[:2])
+
+
 # Numbered items and runs of titles are lists for sure; a run of 、 is how prose lists anything, so it counts less.
 _LIST_RE = re.compile(
     r"(?:^|[。；：\n])\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\(?\d{1,2}[)）、.．])|"
@@ -132,20 +146,21 @@ def _quantity_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _person_spans(text: str, tagger: Tagger | None) -> list[tuple[int, int]]:
-    spans = [(m.start(1), m.end(1)) for m in _TITLED_NAME_RE.finditer(text)]
-    if tagger is not None:
-        position = 0
-        for word, flag in tagger(text):
-            if flag.startswith("nr") and 2 <= len(word) <= 4:
-                spans.append((position, position + len(word)))
-            position += len(word)
+def _person_spans(text: str, is_word: IsWord | None) -> list[tuple[int, int]]:
+    spans = []
+    for match in _TITLED_NAME_RE.finditer(text):
+        name = match.group(1)
+        if _name_like(name, is_word):
+            spans.append((match.start(1), match.end(1)))
+    for match in _NAMED_RE.finditer(text):
+        if _name_like(match.group(1), is_word):
+            spans.append((match.start(1), match.end(1)))
     # 谁 is often an organisation: 由谁主办, 谁汇报的 → 区建管委.
     spans.extend(_spans(_ORG_RE, text))
     return spans
 
 
-def answer_spans(text: str, kinds: Iterable[str], tagger: Tagger | None = None) -> list[tuple[int, int, float]]:
+def answer_spans(text: str, kinds: Iterable[str], is_word: IsWord | None = None) -> list[tuple[int, int, float]]:
     """(start, end, strength) of the spans of `text` that answer a question of the given kinds, in order.
 
     Strength is 1 for a sure answer of the kind, `WEAK` for one that only may be (a run of 、).
@@ -158,7 +173,7 @@ def answer_spans(text: str, kinds: Iterable[str], tagger: Tagger | None = None) 
         elif kind == QUANTITY:
             spans.extend(_quantity_spans(text))
         elif kind == PERSON:
-            spans.extend(_person_spans(text, tagger))
+            spans.extend(_person_spans(text, is_word))
         elif kind == PLACE:
             spans.extend(_spans(_PLACE_RE, text))
             spans.extend(_spans(_ORG_RE, text))
@@ -167,8 +182,3 @@ def answer_spans(text: str, kinds: Iterable[str], tagger: Tagger | None = None) 
             weak.extend(_spans(_ENUMERATION_RE, text))
     out = {(s, e, 1.0) for s, e in spans} | {(s, e, WEAK) for s, e in weak if (s, e) not in spans}
     return sorted(out)
-
-
-def needs_tagger(kinds: Iterable[str]) -> bool:
-    """Whether finding these kinds of answer uses part-of-speech tags."""
-    return PERSON in kinds

@@ -266,7 +266,10 @@ class SearchEngine:
         k = max(self.settings.candidates, offset + limit)
         alternatives = alternatives_for(tokens)
         ranked = self.rank(tokens, k, allowed, alternatives)
-        correction = self.typo_correction(scope.rest if scope.active else question)
+        ids = self.index.term_ids
+        # Only a word no article holds can be a typo (analyze keeps such a word whole).
+        unknown = any(t not in ids for t in tokens)
+        correction = self.typo_correction(scope.rest if scope.active else question) if unknown else Correction()
         if correction.replaced:
             # The typo's word is in no article: the corrected question answers when it finds more.
             fixed_tokens, fixed_problem = self.analyze(correction.apply(scope.rest if scope.active else question))
@@ -373,7 +376,8 @@ class SearchEngine:
                 sum(
                     w
                     for term, w in weights.items()
-                    if self._contains(term, text, present) or any(text.contains(a) for a in others.get(term, ()))
+                    if self._contains(term, text, present)
+                    or (term in others and any(text.contains(a) for a in others[term]))
                 )
                 / total_weight
             )

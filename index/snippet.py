@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from index.answer_kind import answer_spans, needs_tagger
+from index.answer_kind import answer_spans
 
 SNIPPET_CHARS = 200
 _SENTENCE_RE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]+[”’」』)）]*)?|\n")
@@ -24,10 +24,10 @@ _SENTENCE_RE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]+[”’」
 ANSWER_BONUS = 0.4
 # A caption wins over body text only when it holds clearly more.
 CAPTION_PENALTY = 0.05
-# Sentences whose part-of-speech tags may be read for one snippet (tagging costs about 1 ms per
-# 100 characters), and the longest sentence tagged.
-MAX_TAGGED_SENTENCES = 2
-MAX_TAGGED_CHARS = 160
+# Characters either side of a matched word segmented to check that it is a whole word.
+BOUNDARY_CONTEXT = 4
+# Matched words longer than this are marked without that check.
+MAX_CHECKED_CHARS = 2
 
 
 class TextTools(Protocol):
@@ -39,10 +39,6 @@ class TextTools(Protocol):
 
     def is_word(self, word: str) -> bool:
         """Whether the word is in the segmenter's dictionary."""
-        ...
-
-    def tagged(self, text: str) -> list[tuple[str, str]]:
-        """(word, part-of-speech flag) pairs; the words join back to the text."""
         ...
 
 
@@ -89,35 +85,24 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_RE.findall(text) if s.strip()]
 
 
-def _word_bounds(text: str, tools: TextTools) -> tuple[set[int], list[tuple[int, int]]]:
-    """Word boundaries of the text and each word's span."""
-    bounds, words, position = {0}, [], 0
-    for word in tools.words(text):
-        words.append((position, position + len(word)))
-        position += len(word)
-        bounds.add(position)
-    return bounds, words
-
-
 def find_highlights(text: str, terms: Iterable[str], tools: TextTools | None = None) -> list[tuple[int, int]]:
     """Non-overlapping spans where query terms occur, longest terms first.
 
     With `tools`, an occurrence counts only when it starts and ends on word boundaries of the
     segmented text, or is a dictionary word inside one longer word (芷江西路 in 芷江西路街道, as
-    the index's search-mode segmentation also finds it).
+    the index's search-mode segmentation also finds it). Only a few characters around each
+    occurrence are segmented: segmenting whole passages would cost more than the rest of the answer.
     """
     folded = fold(text)
     taken = [False] * len(text)
     spans: list[tuple[int, int]] = []
-    bounds: set[int] | None = None
-    words: list[tuple[int, int]] = []
-    if tools is not None:
-        bounds, words = _word_bounds(folded, tools)
     for term in sorted({t for t in terms if t}, key=len, reverse=True):
+        # A long word is hardly ever the end of one word and the start of the next.
+        check = tools if len(term) <= MAX_CHECKED_CHARS else None
         start = folded.find(term)
         while start != -1:
             end = start + len(term)
-            if not any(taken[start:end]) and (bounds is None or _on_boundaries(start, end, term, bounds, words, tools)):
+            if not any(taken[start:end]) and (check is None or _whole_word(folded, start, end, check)):
                 spans.append((start, end))
                 for i in range(start, end):
                     taken[i] = True
@@ -125,13 +110,18 @@ def find_highlights(text: str, terms: Iterable[str], tools: TextTools | None = N
     return sorted(spans)
 
 
-def _on_boundaries(
-    start: int, end: int, term: str, bounds: set[int], words: list[tuple[int, int]], tools: TextTools | None
-) -> bool:
-    if start in bounds and end in bounds:
+def _whole_word(folded: str, start: int, end: int, tools: TextTools) -> bool:
+    left = max(0, start - BOUNDARY_CONTEXT)
+    bounds, words, position = {0}, [], 0
+    for word in tools.words(folded[left : end + BOUNDARY_CONTEXT]):
+        words.append((position, position + len(word)))
+        position += len(word)
+        bounds.add(position)
+    s, e = start - left, end - left
+    if s in bounds and e in bounds:
         return True
-    inside_one = any(s <= start and end <= e for s, e in words)
-    return inside_one and len(term) >= 2 and tools is not None and tools.is_word(term)
+    inside_one = any(a <= s and e <= b for a, b in words)
+    return inside_one and end - start >= 2 and tools.is_word(folded[start:end])
 
 
 @dataclass
@@ -150,24 +140,17 @@ Span3 = tuple[int, int, float]
 
 
 class _Answers:
-    """Answer spans of each sentence, found once per snippet, tagging a bounded number of them."""
+    """Answer spans of each sentence, found once per snippet."""
 
     def __init__(self, kinds: frozenset[str], tools: TextTools | None) -> None:
         self.kinds = kinds
-        self.tagger = tools.tagged if tools is not None and needs_tagger(kinds) else None
+        self.is_word = tools.is_word if tools is not None else None
         self.cache: dict[int, list[Span3]] = {}
-        self.tagged = 0
 
     def of(self, key: int, sentence: str) -> list[Span3]:
         found = self.cache.get(key)
         if found is None:
-            found = answer_spans(sentence, self.kinds)
-            # Names the patterns missed (no title before them) are looked for by tags, within a budget.
-            budget = self.tagged < MAX_TAGGED_SENTENCES and len(sentence) <= MAX_TAGGED_CHARS
-            if self.tagger is not None and budget and not any(strength >= 1.0 for _, _, strength in found):
-                self.tagged += 1
-                found = answer_spans(sentence, self.kinds, self.tagger)
-            self.cache[key] = found
+            found = self.cache[key] = answer_spans(sentence, self.kinds, self.is_word)
         return found
 
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import threading
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 import jieba
-import jieba.posseg
 
 from index.normalize import for_matching, normalize_query
 
@@ -93,9 +91,6 @@ class Tokenizer:
         # Tokens of recently seen blocks of article text (see `_segment_cached`); 0 turns it off.
         self._block_cache: dict[str, tuple[str, ...]] = {}
         self._block_cache_size = block_cache_size
-        # Part-of-speech tagging (names in snippets) loads its own tables, only when first needed.
-        self._tagger: jieba.posseg.POSTokenizer | None = None
-        self._tagger_lock = threading.Lock()
 
     @property
     def signature(self) -> str:
@@ -221,15 +216,6 @@ class Tokenizer:
         """Whether some dictionary word starts with `text` (jieba keeps every word's prefixes)."""
         self.initialize()
         return text in self._jieba.FREQ
-
-    def tagged(self, text: str) -> list[tuple[str, str]]:
-        """(word, part-of-speech flag) pairs of the text (nr for names, ns places, nt organisations)."""
-        self.initialize()
-        with self._tagger_lock:
-            if self._tagger is None:
-                self._tagger = jieba.posseg.POSTokenizer(self._jieba)
-            tagger = self._tagger
-        return [(pair.word, pair.flag) for pair in tagger.cut(text)]
 
 
 def build_user_words(streets: Iterable[str], texts: Iterable[str], extra_file: Path | None = None) -> list[str]:

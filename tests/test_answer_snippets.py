@@ -54,7 +54,7 @@ def test_asked_kinds(question: str, expected: set[str]) -> None:
     ],
 )
 def test_answer_spans(text: str, kind: str, answer: str) -> None:
-    spans = answer_spans(text, [kind], TOKENIZER.tagged)
+    spans = answer_spans(text, [kind], TOKENIZER.is_word)
     start = text.index(answer)
     # The span found overlaps the answer (where a place name starts is not always clear-cut).
     assert any(s < start + len(answer) and start < e for s, e, _ in spans), [text[s:e] for s, e, _ in spans]
@@ -70,7 +70,7 @@ def test_answer_spans(text: str, kind: str, answer: str) -> None:
     ],
 )
 def test_no_answer_spans(text: str, kind: str) -> None:
-    assert answer_spans(text, [kind], TOKENIZER.tagged) == []
+    assert answer_spans(text, [kind], TOKENIZER.is_word) == []
 
 
 WEIGHTS = {"健步走": 3.0, "活动": 1.0}
