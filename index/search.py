@@ -34,6 +34,8 @@ MATCH_TEXT_CACHE_SIZE = 4096
 PROBLEM_EMPTY = "empty"
 PROBLEM_NO_WORDS = "no_words"
 PROBLEM_VAGUE = "vague"
+# A corrected question replaces one that found something only when it covers all of itself.
+FULL_COVERAGE = 0.999
 # A word found in more than this share of the articles tells nothing about which one is meant.
 VAGUE_DF_SHARE = 0.5
 PROBLEM_MESSAGES = {
@@ -270,12 +272,18 @@ class SearchEngine:
         # Only a word no article holds can be a typo (analyze keeps such a word whole).
         unknown = any(t not in ids for t in tokens)
         correction = self.typo_correction(scope.rest if scope.active else question) if unknown else Correction()
+        if correction.replaced and ranked:
+            # A word the best answer has in its text is a name or term the segmenter cut differently
+            # (清花高速, 段刘愚), not a typo.
+            best = _ArticleText(self._match_text(ranked[0][0]))
+            correction.replaced = {w: r for w, r in correction.replaced.items() if not best.contains(w)}
         if correction.replaced:
-            # The typo's word is in no article: the corrected question answers when it finds more.
             fixed_tokens, fixed_problem = self.analyze(correction.apply(scope.rest if scope.active else question))
             fixed_alternatives = alternatives_for(fixed_tokens)
             fixed = [] if fixed_problem else self.rank(fixed_tokens, k, allowed, fixed_alternatives)
-            if fixed and (not ranked or fixed[0][1] > ranked[0][1]):
+            # Taken when the question found nothing, or when the corrected one is answered in full
+            # and better: a name the index never saw (段刘愚) must not be "corrected" to a common one.
+            if fixed and (not ranked or (fixed[0][2] >= FULL_COVERAGE and fixed[0][1] > ranked[0][1])):
                 ranked, tokens, alternatives = fixed, fixed_tokens, fixed_alternatives
                 response.tokens = tokens
                 response.suggestion = correction.apply(question[:MAX_QUESTION_CHARS]).strip()

@@ -16,6 +16,7 @@ with the words the papers print; a question's everyday word is also searched as 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ MAX_TYPO_CHARS = 6
 MAX_CANDIDATES = 5_000
 # An everyday word's official partners count this much of the resident's own word in the ranking.
 EXPANSION_WEIGHT = 0.5
+
+# Asking words are no typos of content words (哪艘 is not 那艘).
+_ASKING_RE = re.compile(r"哪|什么|怎|吗|呢|啥|谁|几|多少|为何|何时|何地|如何")
 
 _table_lock = threading.Lock()
 _table: tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]] | None = None
@@ -165,7 +169,7 @@ def correct_typos(
     run: list[str] = []
 
     def try_word(word: str) -> None:
-        if word in correction.replaced or known(word):
+        if word in correction.replaced or known(word) or _ASKING_RE.search(word):
             return
         found = homophones(word, known, prefix)
         if found:

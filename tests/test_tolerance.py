@@ -129,3 +129,16 @@ def test_spellings_are_pruned_by_dictionary_prefixes() -> None:
     assert homophones("绒秀", {"绒绣"}.__contains__, prefixes.__contains__) == ["绒绣"]
     # A known word no dictionary word starts like is not reached.
     assert homophones("绒秀", {"容绣"}.__contains__, prefixes.__contains__) == []
+
+
+def test_a_question_that_already_finds_its_article_is_not_corrected_halfway(engine: SearchEngine) -> None:
+    # 义珍 sounds like 义诊, but no article has 合唱, 比赛 and 义诊 together: the unknown word is
+    # more likely a name the index never saw than a typo, and the question keeps its own answer.
+    response = engine.search("合唱比赛义珍")
+    assert [r.article.id for r in response.results][:1] == ["choir"]
+    assert not response.suggestion
+
+
+def test_asking_words_are_not_typos() -> None:
+    known = {"那艘", "油轮"}.__contains__
+    assert correct_typos([("哪艘", []), ("油轮", [])], known, lambda w: 1).replaced == {}
