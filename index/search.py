@@ -24,7 +24,7 @@ from index.snippet import Snippet, best_snippet, fold
 from index.store import LoadedIndex
 from index.summary import lead_line
 from index.tokenize import default_query_fillers
-from index.tolerance import EXPANSION_WEIGHT, Correction, alternatives_for, correct_typos
+from index.tolerance import EXPANSION_WEIGHT, Correction, alternatives_for, correct_typos, prefer_corrected
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,6 @@ MATCH_TEXT_CACHE_SIZE = 4096
 PROBLEM_EMPTY = "empty"
 PROBLEM_NO_WORDS = "no_words"
 PROBLEM_VAGUE = "vague"
-# A corrected question replaces one that found something only when it covers all of itself.
-FULL_COVERAGE = 0.999
 # A word found in more than this share of the articles tells nothing about which one is meant.
 VAGUE_DF_SHARE = 0.5
 PROBLEM_MESSAGES = {
@@ -281,9 +279,7 @@ class SearchEngine:
             fixed_tokens, fixed_problem = self.analyze(correction.apply(scope.rest if scope.active else question))
             fixed_alternatives = alternatives_for(fixed_tokens)
             fixed = [] if fixed_problem else self.rank(fixed_tokens, k, allowed, fixed_alternatives)
-            # Taken when the question found nothing, or when the corrected one is answered in full
-            # and better: a name the index never saw (段刘愚) must not be "corrected" to a common one.
-            if fixed and (not ranked or (fixed[0][2] >= FULL_COVERAGE and fixed[0][1] > ranked[0][1])):
+            if prefer_corrected(ranked[:1], fixed[:1]):
                 ranked, tokens, alternatives = fixed, fixed_tokens, fixed_alternatives
                 response.tokens = tokens
                 response.suggestion = correction.apply(question[:MAX_QUESTION_CHARS]).strip()

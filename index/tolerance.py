@@ -187,6 +187,24 @@ def correct_typos(
     return correction
 
 
+# A corrected question replaces one that found something only when it covers all of itself.
+FULL_COVERAGE = 0.999
+
+
+def prefer_corrected(original: list[tuple[int, float, float]], corrected: list[tuple[int, float, float]]) -> bool:
+    """Whether the typo-corrected question's best (document, score, coverage) replaces the question's own.
+
+    Taken when the question found nothing, or when the corrected one is answered in full and
+    scores higher: a name the index never saw (段刘愚) must not be "corrected" to a common one
+    because that common word adds a little score somewhere.
+    """
+    if not corrected:
+        return False
+    if not original:
+        return True
+    return corrected[0][2] >= FULL_COVERAGE and corrected[0][1] > original[0][1]
+
+
 def alternatives_for(tokens: Iterable[str], table: Mapping[str, tuple[str, ...]] | None = None) -> dict[str, list[str]]:
     """Question token → its everyday/official alternatives (tokens without any are left out)."""
     table = default_alternatives() if table is None else table

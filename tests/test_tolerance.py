@@ -15,6 +15,7 @@ from index.tolerance import (
     correct_typos,
     default_alternatives,
     homophones,
+    prefer_corrected,
     read_word_groups,
 )
 
@@ -142,3 +143,19 @@ def test_a_question_that_already_finds_its_article_is_not_corrected_halfway(engi
 def test_asking_words_are_not_typos() -> None:
     known = {"那艘", "油轮"}.__contains__
     assert correct_typos([("哪艘", []), ("油轮", [])], known, lambda w: 1).replaced == {}
+
+
+@pytest.mark.parametrize(
+    ("original", "corrected", "taken"),
+    [
+        ([], [(1, 3.0, 0.6)], True),  # the question found nothing: any answer of the corrected one
+        ([(1, 3.0, 0.6)], [(2, 5.0, 1.0)], True),  # answered in full and better
+        ([(1, 3.0, 0.6)], [(2, 5.0, 0.8)], False),  # better, but not all of it: keep the question's own
+        ([(1, 6.0, 0.6)], [(2, 5.0, 1.0)], False),
+        ([(1, 3.0, 0.6)], [], False),
+    ],
+)
+def test_when_a_correction_replaces_the_question(
+    original: list[tuple[int, float, float]], corrected: list[tuple[int, float, float]], taken: bool
+) -> None:
+    assert prefer_corrected(original, corrected) is taken
