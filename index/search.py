@@ -264,25 +264,10 @@ class SearchEngine:
             response.problem = PROBLEM_VAGUE
             return response
         k = max(self.settings.candidates, offset + limit)
-        alternatives = alternatives_for(tokens)
-        ranked = self.rank(tokens, k, allowed, alternatives)
-        ids = self.index.term_ids
-        # Only a word no article holds can be a typo (analyze keeps such a word whole).
-        unknown = any(t not in ids for t in tokens)
-        correction = self.typo_correction(scope.rest if scope.active else question) if unknown else Correction()
-        if correction.replaced and ranked:
-            # A word the best answer has in its text is a name or term the segmenter cut differently
-            # (清花高速, 段刘愚), not a typo.
-            best = _ArticleText(self._match_text(ranked[0][0]))
-            correction.replaced = {w: r for w, r in correction.replaced.items() if not best.contains(w)}
-        if correction.replaced:
-            fixed_tokens, fixed_problem = self.analyze(correction.apply(scope.rest if scope.active else question))
-            fixed_alternatives = alternatives_for(fixed_tokens)
-            fixed = [] if fixed_problem else self.rank(fixed_tokens, k, allowed, fixed_alternatives)
-            if prefer_corrected(ranked[:1], fixed[:1]):
-                ranked, tokens, alternatives = fixed, fixed_tokens, fixed_alternatives
-                response.tokens = tokens
-                response.suggestion = correction.apply(question[:MAX_QUESTION_CHARS]).strip()
+        ranked, tokens, alternatives, response.suggestion = self._tolerant_rank(
+            question, scope.rest if scope.active else question, tokens, k, allowed
+        )
+        response.tokens = tokens
         response.total = len(ranked)
         weights = self.term_weights(tokens)
         for term, others in alternatives.items():
@@ -295,6 +280,32 @@ class SearchEngine:
             snippet = best_snippet(article.body, weights, article.captions, self.settings.snippet_chars, kinds, tools)
             response.results.append(SearchResult(article, doc, score, coverage, snippet))
         return response
+
+    def _tolerant_rank(
+        self, question: str, text: str, tokens: list[str], k: int, allowed: np.ndarray | None
+    ) -> tuple[list[tuple[int, float, float]], list[str], dict[str, list[str]], str]:
+        """`rank` with everyday-word alternatives, and with homophone typos corrected when that
+        answers better (index.tolerance): (ranked, tokens, alternatives, the corrected question or "")."""
+        alternatives = alternatives_for(tokens)
+        ranked = self.rank(tokens, k, allowed, alternatives)
+        ids = self.index.term_ids
+        # Only a word no article holds can be a typo (analyze keeps such a word whole).
+        if all(t in ids for t in tokens):
+            return ranked, tokens, alternatives, ""
+        correction = self.typo_correction(text)
+        if correction.replaced and ranked:
+            # A word the best answer has in its text is a name or term the segmenter cut differently
+            # (清花高速, 段刘愚), not a typo.
+            best = _ArticleText(self._match_text(ranked[0][0]))
+            correction.replaced = {w: r for w, r in correction.replaced.items() if not best.contains(w)}
+        if not correction.replaced:
+            return ranked, tokens, alternatives, ""
+        fixed_tokens, fixed_problem = self.analyze(correction.apply(text))
+        fixed_alternatives = alternatives_for(fixed_tokens)
+        fixed = [] if fixed_problem else self.rank(fixed_tokens, k, allowed, fixed_alternatives)
+        if not prefer_corrected(ranked[:1], fixed[:1]):
+            return ranked, tokens, alternatives, ""
+        return fixed, fixed_tokens, fixed_alternatives, correction.apply(question[:MAX_QUESTION_CHARS]).strip()
 
     def typo_correction(self, question: str) -> Correction:
         """Homophone corrections of the question's words that no article holds (index.tolerance)."""
