@@ -109,6 +109,8 @@ def _print_response(response: SearchResponse, show_text: bool = False) -> None:
     if not response.results:
         print("没有找到相关的报道。可以换个说法，或用 `newsbot list` 看看有哪些文章。")
         return
+    if response.suggestion:
+        print(f"您是不是要找：{response.suggestion}")
     for number, result in enumerate(response.results, start=response.offset + 1):
         a = result.article
         where = " · ".join(p for p in (a.street, a.newspaper, a.date) if p)

@@ -50,6 +50,10 @@ ERROR = "抱歉，刚才出了点问题，请稍后再试。"
 ASK_USAGE = "请在 /ask 后面写上问题，例如：/ask 垃圾分类"
 GROUP_USAGE = "在群里请这样问我：/ask 垃圾分类，或者 @我 加上问题。"
 NOT_IN_TERMINAL = "订阅在 Telegram 里使用：新一期出版时，机器人会把要点发给你。"
+NO_QUESTION_YET = "还没有提问。直接打字提问吧，例如：垃圾分类。"
+PICK_NUMBER = "请输入 {first}–{last} 之间的数字。"
+DID_YOU_MEAN = "您是不是要找：{suggestion}"
+UNSUBSCRIBE_HINT = "退订请发送 /unsubscribe 街道名（只写 /unsubscribe 全部退订）；发送 /mysubs 查看当前订阅。"
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})")
 
@@ -218,9 +222,16 @@ def results_header(response: SearchResponse) -> Line:
     return text(f"找到 {response.total} 篇相关报道{where}：")
 
 
+def suggestion_lines(response: SearchResponse) -> list[Line]:
+    """'您是不是要找：社区义诊' when a typo in the question was corrected to find the results."""
+    if not response.suggestion:
+        return []
+    return [text(DID_YOU_MEAN.format(suggestion=shorten(response.suggestion, ECHO_CHARS * 2)))]
+
+
 def results_reply(response: SearchResponse, query_id: int | None, per_page: int) -> Reply:
     """Results of a question (at least one), with buttons to open each and to page."""
-    lines: list[Line] = [results_header(response)]
+    lines: list[Line] = [*suggestion_lines(response), results_header(response)]
     for number, result in enumerate(response.results, start=response.offset + 1):
         lines.append(BLANK)
         lines.extend(result_lines(number, result))
@@ -506,6 +517,36 @@ def welcome_reply() -> Reply:
     )
     rows = tuple((Button(q, callbacks.example(n)),) for n, q in enumerate(EXAMPLE_QUESTIONS))
     return Reply(lines, rows)
+
+
+_SMALL_TALK_OPENING = {
+    "greeting": "你好！我是社区报小助手 📰 我会在上海各街道的社区报里帮你找相关报道。",
+    "thanks": "不客气 😊 还想了解什么，直接发给我就好。",
+    "help": "我是社区报小助手：直接发一句话或几个关键词，我会在各街道的社区报里找相关报道。",
+    "bye": "再见！想看新一期社区报，随时发送 /latest；发送 /subscribe 可以订阅新一期推送。",
+}
+
+
+def small_talk_reply(kind: str) -> Reply:
+    """你好 / 谢谢 / help / 再见: a friendly pointer to what the bot does, with questions to try."""
+    lines = [
+        text(_SMALL_TALK_OPENING.get(kind, _SMALL_TALK_OPENING["help"])),
+        text("可以这样问：" + "；".join(EXAMPLE_QUESTIONS[:2])),
+        text("/latest 看最新一期 · /subscribe 订阅新一期推送 · /help 全部用法"),
+    ]
+    rows = tuple((Button(q, callbacks.example(n)),) for n, q in enumerate(EXAMPLE_QUESTIONS))
+    return Reply(tuple(lines), rows)
+
+
+def subscribe_offer_reply(street: str) -> Reply:
+    """"我想订阅天山路的社区报": the street's subscribe button (and the way to pick another)."""
+    return Reply(
+        (
+            text(f"想订阅 {street} 的社区报吗？点下面的按钮就好，新一期出版时我会把要点发给你。"),
+            text(f"也可以发送 /subscribe {street}；订阅其他街道：/subscribe"),
+        ),
+        ((Button(f"✅ 订阅 {street}", callbacks.subscribe(street)),),),
+    )
 
 
 def help_reply() -> Reply:

@@ -14,15 +14,17 @@ from typing import Any
 
 import numpy as np
 
+from index.answer_kind import asked_kinds
 from index.article import Article
 from index.corpus import Issue
-from index.normalize import for_matching, has_cjk, strip_symbols
+from index.normalize import for_matching, has_cjk, normalize_query, strip_symbols
 from index.scope import Scope, parse_scope, street_aliases
 from index.settings import SearchSettings
 from index.snippet import Snippet, best_snippet, fold
 from index.store import LoadedIndex
 from index.summary import lead_line
 from index.tokenize import default_query_fillers
+from index.tolerance import EXPANSION_WEIGHT, Correction, alternatives_for, correct_typos, prefer_corrected
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,8 @@ class SearchResponse:
     scope: Scope | None = None
     # True when the question only named a street and/or a time: the results are an issue's articles.
     listing: bool = False
+    # The question as it was answered when a homophone typo was corrected (社区义珍 → 社区义诊).
+    suggestion: str = ""
 
     @property
     def message(self) -> str:
@@ -108,6 +112,8 @@ class SearchResponse:
             }
         if self.listing:
             data["listing"] = True
+        if self.suggestion:
+            data["suggestion"] = self.suggestion
         return data
 
 
@@ -257,14 +263,58 @@ class SearchEngine:
                 return self._listing(response, issues, limit, offset)
             response.problem = PROBLEM_VAGUE
             return response
-        ranked = self.rank(tokens, max(self.settings.candidates, offset + limit), allowed)
+        k = max(self.settings.candidates, offset + limit)
+        ranked, tokens, alternatives, response.suggestion = self._tolerant_rank(
+            question, scope.rest if scope.active else question, tokens, k, allowed
+        )
+        response.tokens = tokens
         response.total = len(ranked)
         weights = self.term_weights(tokens)
+        for term, others in alternatives.items():
+            for other in others:
+                weights.setdefault(for_matching(other), EXPANSION_WEIGHT * weights.get(term, 0.0))
+        kinds = asked_kinds(normalize_query(question[:MAX_QUESTION_CHARS]))
+        tools = self.index.tokenizer
         for doc, score, coverage in ranked[offset : offset + limit]:
             article = self.index.article(doc)
-            snippet = best_snippet(article.body, weights, article.captions, self.settings.snippet_chars)
+            snippet = best_snippet(article.body, weights, article.captions, self.settings.snippet_chars, kinds, tools)
             response.results.append(SearchResult(article, doc, score, coverage, snippet))
         return response
+
+    def _tolerant_rank(
+        self, question: str, text: str, tokens: list[str], k: int, allowed: np.ndarray | None
+    ) -> tuple[list[tuple[int, float, float]], list[str], dict[str, list[str]], str]:
+        """`rank` with everyday-word alternatives, and with homophone typos corrected when that
+        answers better (index.tolerance): (ranked, tokens, alternatives, the corrected question or "")."""
+        alternatives = alternatives_for(tokens)
+        ranked = self.rank(tokens, k, allowed, alternatives)
+        ids = self.index.term_ids
+        # Only a word no article holds can be a typo (analyze keeps such a word whole).
+        if all(t in ids for t in tokens):
+            return ranked, tokens, alternatives, ""
+        correction = self.typo_correction(text)
+        if correction.replaced and ranked:
+            # A word the best answer has in its text is a name or term the segmenter cut differently
+            # (清花高速, 段刘愚), not a typo.
+            best = _ArticleText(self._match_text(ranked[0][0]))
+            correction.replaced = {w: r for w, r in correction.replaced.items() if not best.contains(w)}
+        if not correction.replaced:
+            return ranked, tokens, alternatives, ""
+        fixed_tokens, fixed_problem = self.analyze(correction.apply(text))
+        fixed_alternatives = alternatives_for(fixed_tokens)
+        fixed = [] if fixed_problem else self.rank(fixed_tokens, k, allowed, fixed_alternatives)
+        if not prefer_corrected(ranked[:1], fixed[:1]):
+            return ranked, tokens, alternatives, ""
+        return fixed, fixed_tokens, fixed_alternatives, correction.apply(question[:MAX_QUESTION_CHARS]).strip()
+
+    def typo_correction(self, question: str) -> Correction:
+        """Homophone corrections of the question's words that no article holds (index.tolerance)."""
+        ids = self.index.term_ids
+        df = self.index.bm25.df
+        fillers = default_query_fillers()
+        words = [(w, p) for w, p in self.index.tokenizer.query_words(question[:MAX_QUESTION_CHARS]) if w not in fillers]
+        tokenizer = self.index.tokenizer
+        return correct_typos(words, lambda w: w in ids, lambda w: int(df[ids[w]]), tokenizer.starts_a_word)
 
     def is_vague(self, tokens: list[str]) -> bool:
         """True when every word of the question is in most articles (社区, 街道...)."""
@@ -311,7 +361,13 @@ class SearchEngine:
                 out[term] = 0.0
         return out
 
-    def rank(self, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float, float]]:
+    def rank(
+        self,
+        tokens: list[str],
+        k: int,
+        allowed: np.ndarray | None = None,
+        alternatives: dict[str, list[str]] | None = None,
+    ) -> list[tuple[int, float, float]]:
         """(document, score, coverage) of the top-k BM25 documents that cover the question enough.
 
         The score is the BM25 score times the coverage.
@@ -322,12 +378,23 @@ class SearchEngine:
         """
         ids = self.index.term_ids
         term_list = [ids[t] for t in tokens if t in ids]
+        # Everyday/official alternatives (index.tolerance) rank at a lower weight and count as the word itself.
+        others = {t: [for_matching(a) for a in alts if len(a) >= 2] for t, alts in (alternatives or {}).items()}
+        extra = [ids[a] for alts in others.values() for a in alts if a in ids]
         weights = self.coverage_weights(tokens)
         total_weight = sum(weights.values()) or 1.0
         ranked = []
-        for doc, score in self._top(term_list, k, allowed):
+        for doc, score in self._top(term_list, k, allowed, extra):
             text = _ArticleText(self._match_text(doc))
-            coverage = sum(w for term, w in weights.items() if self._contains(term, text, doc)) / total_weight
+            coverage = (
+                sum(
+                    w
+                    for term, w in weights.items()
+                    if self._contains(term, text, doc)
+                    or (term in others and any(text.contains(a) for a in others[term]))
+                )
+                / total_weight
+            )
             if coverage > self.settings.min_coverage:
                 ranked.append((doc, score * coverage, coverage))
         # Among the BM25 candidates, articles that contain more of the question come first
@@ -336,13 +403,18 @@ class SearchEngine:
         ranked.sort(key=lambda row: (-row[1], row[0]))
         return ranked
 
-    def _top(self, term_list: list[int], k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        """BM25's top k, only among the `allowed` documents when given."""
+    def _top(
+        self, term_list: list[int], k: int, allowed: np.ndarray | None, extra: list[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """BM25's top k, only among the `allowed` documents when given; `extra` terms count EXPANSION_WEIGHT."""
         bm25 = self.index.bm25
-        if allowed is None:
+        if allowed is None and not extra:
             return bm25.top(term_list, k)
         scores = bm25.scores(term_list)
-        scores[~allowed[: scores.shape[0]]] = 0.0
+        if extra:
+            scores += EXPANSION_WEIGHT * bm25.scores(extra)
+        if allowed is not None:
+            scores[~allowed[: scores.shape[0]]] = 0.0
         k = min(k, scores.shape[0])
         if k <= 0:
             return []
