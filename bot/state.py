@@ -105,6 +105,8 @@ MIGRATIONS: list[tuple[str, MigrationStep]] = [
         CREATE INDEX broadcasts_state ON broadcasts(state);
         """,
     ),
+    # The inline keyboard (JSON) sent with a broadcast: 全文 per article, 退订 and 设置.
+    ("006_broadcast_buttons", "ALTER TABLE broadcasts ADD COLUMN markup TEXT;"),
 ]
 
 
