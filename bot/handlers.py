@@ -103,7 +103,13 @@ async def with_engine(services: BotServices, work: Callable[..., T], *args: Any)
     """
     await _check_for_new_index(services)
     holder = services.holder
-    return await asyncio.to_thread(lambda: work(holder.engine, *args))
+
+    def leased() -> T:
+        # Held for the whole call, so a swap cannot close the engine under this question.
+        with holder.lease() as engine:
+            return work(engine, *args)
+
+    return await asyncio.to_thread(leased)
 
 
 async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> Message | None:

@@ -36,7 +36,7 @@ from bot.broadcast import AlreadyBroadcast, BroadcastSender, broadcast_line, rec
 from bot.issue_facts import MONTH_RE, looks_like_street, parse_month, resolve_street
 from bot.roles import RoleChangeError, Roles
 from bot.services import SERVICES_KEY, BotServices, services_of
-from bot.stats import SHANGHAI, format_stats, gather
+from bot.stats import SHANGHAI, Stats, format_stats, gather
 from bot.upload_checks import UploadChecks
 from index.corpus import load_corpus
 from index.maintenance import ReindexStatus
@@ -61,7 +61,7 @@ UPLOAD_TTL = 24 * 3600
 MAX_STREET_BUTTONS = 24
 MAX_SKIPPED_LISTED = 20
 RECENT_BROADCASTS = 10
-STAGE_NAMES = {"starting": "准备中", "segmenting": "分词", "done": "完成", "failed": "失败"}
+STAGE_NAMES = {"starting": "准备中", "waiting": "等待", "segmenting": "分词", "done": "完成", "failed": "失败"}
 
 _LABEL_RE = re.compile(r"(街道|月份|月|street|month)\s*[:：=]", re.IGNORECASE)
 _SPLIT_RE = re.compile(r"[\s,，、;；/|]+")
@@ -586,8 +586,13 @@ async def show_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message = update.effective_message
     assert message is not None
     services = _services(context)
-    stats = await asyncio.to_thread(gather, services.holder.engine, services.db)
+    stats = await asyncio.to_thread(_gather_leased, services)
     await message.reply_text(format_stats(stats))
+
+
+def _gather_leased(services: BotServices) -> Stats:
+    with services.holder.lease() as engine:
+        return gather(engine, services.db)
 
 
 def reindex_status_text(status: ReindexStatus) -> str:
@@ -595,6 +600,8 @@ def reindex_status_text(status: ReindexStatus) -> str:
     stage = STAGE_NAMES.get(status.stage, status.stage)
     elapsed = time.time() - status.started if status.started else 0.0
     line = f"🔄 正在重建索引（已 {elapsed:.0f} 秒）：{stage}"
+    if status.stage == "waiting":
+        line += f"另一项写入完成（{status.waiting_for or '其他进程'}）"
     if status.total:
         line += f" {status.done:,} / {status.total:,}（{status.done * 100 // status.total}%）"
     return line + "\n居民的提问照常用旧索引回答。"

@@ -20,7 +20,7 @@ from index.normalize import for_matching, has_cjk, strip_symbols
 from index.scope import Scope, parse_scope, street_aliases
 from index.settings import SearchSettings
 from index.snippet import Snippet, best_snippet, fold
-from index.store import LoadedIndex
+from index.store import LoadedIndex, load_index
 from index.summary import lead_line
 from index.tokenize import default_query_fillers
 
@@ -153,7 +153,7 @@ class SearchEngine:
     @classmethod
     def open(cls, directory: Path, settings: SearchSettings | None = None) -> SearchEngine:
         """Load an index directory (raises IndexUnusable)."""
-        return cls(LoadedIndex(directory), settings)
+        return cls(load_index(directory), settings)
 
     # --- questions -------------------------------------------------------------------
 

@@ -92,3 +92,16 @@ async def test_broadcast_buttons_open_unsubscribe_and_set_after_a_restart(tmp_pa
 
         assert await api.wait_for_async(subscribed, timeout=15) == ["花木街道"]
         assert len(api.sent_messages(NEIGHBOUR)) == before  # the settings message was edited in place
+
+
+def test_broadcast_button_data_round_trips_and_rejects_forgeries() -> None:
+    from bot import callbacks
+
+    assert callbacks.decode(callbacks.unsubscribe(STREET)) == callbacks.Unsubscribe(callbacks.Ref(STREET))
+    long_street = "很长的街道名" * 12
+    decoded = callbacks.decode(callbacks.unsubscribe(long_street))
+    assert isinstance(decoded, callbacks.Unsubscribe) and decoded.street.matches(long_street)
+    assert callbacks.decode(callbacks.show_settings()) == callbacks.ShowSettings()
+    day = callbacks.show_settings().split(":")[2]
+    for forged in (f"r1:g:{day}:extra", f"r1:u:{day}:", f"r1:u:{day}:#short"):
+        assert isinstance(callbacks.decode(forged), callbacks.Expired)
