@@ -136,8 +136,8 @@ def broadcast_markup(street: str, articles: list[Article]) -> str:
     return json.dumps(markup.to_dict(), ensure_ascii=False)
 
 
-def preview_text(draft: Draft, file_name: str, recipients: int) -> str:
-    """What staff check before pressing Publish (HTML)."""
+def preview_text(draft: Draft, file_name: str, recipients: int, correction: bool = False) -> str:
+    """What staff check before pressing Publish (HTML); a correction is not pushed again."""
     issue = draft.issue
     facts = [f"街道：{issue.street}", f"月份：{month_label(issue.month) or '未填'}"]
     if issue.district:
@@ -146,9 +146,10 @@ def preview_text(draft: Draft, file_name: str, recipients: int) -> str:
         [
             f"📝 <b>预览</b>：{html.escape(file_name)}",
             html.escape(" · ".join(facts)),
-            f"{len(draft.articles)} 篇文章 · 将推送给 {recipients:,} 位订阅者",
+            f"{len(draft.articles)} 篇文章 · "
+            + (f"更正不再推送（{recipients:,} 位订阅者）" if correction else f"将推送给 {recipients:,} 位订阅者"),
             "",
-            "订阅者会收到：",
+            "更正后的内容（不推送）：" if correction else "订阅者会收到：",
             "┈┈┈┈┈┈┈┈",
             broadcast_text(issue, draft.lines),
             "┈┈┈┈┈┈┈┈",

@@ -310,7 +310,7 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
     recipients = await asyncio.to_thread(publishing.recipients_for, services.db, upload.street)
     if upload_checks.is_correction(upload.checks):
         note = upload_checks.correction_preview_note(upload.checks)
-        text = note + publishing.preview_text(draft, upload.file_name, len(recipients))
+        text = note + publishing.preview_text(draft, upload.file_name, len(recipients), correction=True)
         return text, _choice_keyboard(upload, upload_checks.CORRECTION_BUTTONS)
     keyboard = InlineKeyboardMarkup([[_button("✅ 发布", "ok", upload.token), _button("✖️ 取消", "no", upload.token)]])
     return publishing.preview_text(draft, upload.file_name, len(recipients)), keyboard

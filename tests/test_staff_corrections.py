@@ -79,7 +79,7 @@ async def test_a_correction_replaces_the_issue_in_search_and_is_not_broadcast(
         assert "天山社区晨报 2020年7月" in ask["text"]
         assert {"✏️ 更正（替换旧一期）", "➕ 另一期", "✖️ 取消"} == set(buttons(ask))
         preview = await press(api, ask_id, "✏️ 更正", "预览")
-        assert "更正" in preview["text"] and "不会再推送" in preview["text"]
+        assert "更正" in preview["text"] and "不会再推送" in preview["text"] and "将推送给" not in preview["text"]
         assert {"✅ 发布更正（不通知）", "📣 发布并通知更正", "✖️ 取消"} == set(buttons(preview))
         done = await press(api, ask_id, "✅ 发布更正", "已更正")
         assert "没有再次推送" in done["text"] and not buttons(done)
