@@ -16,11 +16,12 @@ import numpy as np
 
 from index.article import Article
 from index.corpus import Issue
+from index.loading import load_index
 from index.normalize import for_matching, has_cjk, strip_symbols
 from index.scope import Scope, parse_scope, street_aliases
 from index.settings import SearchSettings
 from index.snippet import Snippet, best_snippet, fold
-from index.store import LoadedIndex, load_index
+from index.store import LoadedIndex
 from index.summary import lead_line
 from index.tokenize import default_query_fillers
 

@@ -18,7 +18,6 @@ and that on every core.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import hashlib
 import json
@@ -26,7 +25,6 @@ import logging
 import multiprocessing
 import os
 import shutil
-import sys
 import threading
 import time
 import uuid
@@ -39,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from index.article import Article
+from index.atomic import exchange, temporary_name
 from index.bm25 import SEGMENT_ARRAYS, BM25Index, BM25Params, Int32Array, Segment, build_segment
 from index.corpus import CorpusLoad, Issue, Skipped, corpus_fingerprint, load_corpus
 from index.tokenize import Tokenizer, build_user_words, default_local_names, default_stopwords
@@ -255,13 +254,8 @@ class BuildReport:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-def _temporary(path: Path) -> Path:
-    """A temporary name beside `path` that no other writer (process or thread) uses."""
-    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-
-
 def _write_text(path: Path, text: str) -> None:
-    tmp = _temporary(path)
+    tmp = temporary_name(path)
     try:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
@@ -382,7 +376,7 @@ def _segment_files(directory: Path, segment: Segment, offsets: np.ndarray, hashe
 
 
 def _save_segment(directory: Path, name: str, segment: Segment, articles: list[Article], hashes: list[str]) -> None:
-    tmp = _temporary(directory / name)
+    tmp = temporary_name(directory / name)
     tmp.mkdir(parents=True)
     offsets = ArticleFile.write(tmp / "articles.jsonl", articles)
     _segment_files(tmp, segment, offsets, hashes, [a.id for a in articles])
@@ -491,7 +485,7 @@ def swap_in(staging: Path, index_dir: Path) -> None:
     moment without an index; elsewhere the old one is renamed away first.
     """
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    if index_dir.exists() and _exchange(staging, index_dir):
+    if index_dir.exists() and exchange(staging, index_dir):
         shutil.rmtree(staging, ignore_errors=True)  # now the old index
         return
     old = index_dir.with_name(f"{index_dir.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
@@ -499,32 +493,6 @@ def swap_in(staging: Path, index_dir: Path) -> None:
         index_dir.rename(old)
     staging.rename(index_dir)
     shutil.rmtree(old, ignore_errors=True)
-
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-@functools.cache
-def _renameat2() -> Any:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        function = libc.renameat2
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    return function
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths atomically; False when this system cannot."""
-    function = _renameat2() if sys.platform.startswith("linux") else None
-    if function is None:
-        return False
-    if function(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
-        return True
-    log.debug("renameat2 exchange failed (errno %d); renaming instead", ctypes.get_errno())
-    return False
 
 
 # --- loading --------------------------------------------------------------------------
@@ -692,38 +660,3 @@ def add_articles(
     for path in old_files.values():
         if path.name not in files.values():
             path.unlink(missing_ok=True)
-
-
-# --- loading while writers work -------------------------------------------------------
-
-LOAD_ATTEMPTS = 5
-
-
-def _meta_stamp(directory: Path) -> tuple[int, int, int] | None:
-    try:
-        stat = (directory / META).stat()
-    except OSError:
-        return None
-    return stat.st_ino, stat.st_mtime_ns, stat.st_size
-
-
-def load_index(directory: Path) -> LoadedIndex:
-    """Load an index, reading it again when a writer replaced it meanwhile (raises IndexUnusable).
-
-    Readers take no lock: meta.json is replaced last by every writer, so an index whose
-    meta.json is the same before and after the read was read whole, from one generation.
-    """
-    for attempt in range(1, LOAD_ATTEMPTS + 1):
-        before = _meta_stamp(directory)
-        try:
-            loaded = LoadedIndex(directory)
-        except IndexUnusable:
-            if attempt == LOAD_ATTEMPTS or _meta_stamp(directory) == before:
-                raise
-            log.info("index changed while loading it; reading it again")
-            continue
-        if _meta_stamp(directory) == before:
-            return loaded
-        loaded.close()
-        log.info("index changed while loading it; reading it again")
-    raise IndexUnusable(f"{directory} kept changing while it was read")

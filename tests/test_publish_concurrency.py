@@ -17,11 +17,12 @@ from staff_helpers import NEW_ISSUE, make_settings
 
 from index import store
 from index.corpus import read_manifest
+from index.loading import load_index
 from index.maintenance import EngineHolder
 from index.publish import parse_upload, publish_issue
 from index.search import SearchEngine
 from index.settings import IndexParams, SearchSettings
-from index.store import build_index, index_is_current, load_index
+from index.store import build_index, index_is_current
 
 STREET = "天山路街道"
 # One unusual word per issue, so a search finds exactly that issue.
