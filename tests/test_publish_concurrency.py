@@ -55,6 +55,7 @@ def test_four_publishers_and_a_forced_build_at_once(tmp_path: Path) -> None:
     before = len(read_manifest(settings.corpus_dir)[0])
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     published: list[str] = []
+    waited = 0
     for round_number in range(1, ROUNDS + 1):
         files = []
         for number, marker in enumerate(MARKERS):
@@ -82,6 +83,8 @@ def test_four_publishers_and_a_forced_build_at_once(tmp_path: Path) -> None:
         outcomes = [(p.args, *p.communicate(timeout=PROCESS_TIMEOUT), p.returncode) for p in processes]
         for args, out, err, code in outcomes:
             assert code == 0, f"{args}\n{out}\n{err}"
+        # The writers did meet: those that found the lock taken said whom they waited for.
+        waited += sum("waiting for the index lock held by pid" in err for _, _, err, _ in outcomes)
         published.extend(p.stem for p in files)
 
         # The corpus and its manifest: every issue once.
@@ -109,6 +112,7 @@ def test_four_publishers_and_a_forced_build_at_once(tmp_path: Path) -> None:
         engine.index.close()
         leftovers = [p.name for p in settings.index_dir.parent.iterdir() if ".building-" in p.name or ".old-" in p.name]
         assert leftovers == []
+    assert waited > 0
 
 
 def _held_index_files(root: Path) -> list[str]:
