@@ -136,6 +136,12 @@ def broadcast_markup(street: str, articles: list[Article]) -> str:
     return json.dumps(markup.to_dict(), ensure_ascii=False)
 
 
+def buttons_line(issue: Issue, lines: list[tuple[Article, str]]) -> str:
+    """The broadcast's buttons as the preview shows them."""
+    shown = len(_broadcast_parts(issue, lines)[1])
+    return f"[📖 全文 ×{shown}] [🔕 退订{issue.street}] [⚙️ 设置]"
+
+
 def preview_text(draft: Draft, file_name: str, recipients: int, correction: bool = False) -> str:
     """What staff check before pressing Publish (HTML); a correction is not pushed again."""
     issue = draft.issue
@@ -152,6 +158,7 @@ def preview_text(draft: Draft, file_name: str, recipients: int, correction: bool
             "更正后的内容（不推送）：" if correction else "订阅者会收到：",
             "┈┈┈┈┈┈┈┈",
             broadcast_text(issue, draft.lines),
+            html.escape(buttons_line(issue, draft.lines)),
             "┈┈┈┈┈┈┈┈",
             "发布后居民马上就能搜到本期内容。",
         ]
