@@ -56,6 +56,10 @@ def _report_skipped(skipped: Sequence[Skipped]) -> None:
         print(f"skipped {problem.path}: {problem.reason}", file=sys.stderr)
 
 
+def _say_waiting(who: str) -> None:
+    print(f"waiting for the index lock held by {who} …", file=sys.stderr)
+
+
 def _engine(settings: Settings, force: bool = False) -> tuple[SearchEngine, OpenReport]:
     engine, report = open_engine(
         settings.corpus_dir,
@@ -65,6 +69,7 @@ def _engine(settings: Settings, force: bool = False) -> tuple[SearchEngine, Open
         workers=settings.workers,
         progress=Progress(),
         force=force,
+        on_wait=_say_waiting,
     )
     if report.built:
         print(

@@ -123,7 +123,13 @@ async def with_engine(services: BotServices, work: Callable[..., T], *args: Any)
     """
     await _check_for_new_index(services)
     holder = services.holder
-    return await asyncio.to_thread(lambda: work(holder.engine, *args))
+
+    def leased() -> T:
+        # Held for the whole call, so a swap cannot close the engine under this question.
+        with holder.lease() as engine:
+            return work(engine, *args)
+
+    return await asyncio.to_thread(leased)
 
 
 async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> Message | None:
@@ -599,6 +605,41 @@ async def _latest_button(p: _Pressed, ref: callbacks.Ref | None) -> None:
     await _send_latest(p.update, p.context, wanted)
 
 
+def _unsubscribe_ref(services: BotServices, chat_id: int, ref: callbacks.Ref) -> Reply:
+    """A broadcast's 退订: drop the street on the button (worker thread)."""
+    current = subscriptions.subscription_of(services.db, chat_id).streets
+    named = next((s for s in current if s != subscriptions.ALL_STREETS and ref.matches(s)), None)
+    if named is None and subscriptions.ALL_STREETS in current:
+        if ref.matches(subscriptions.ALL_STREETS):
+            return _unsubscribe(services, chat_id, "")
+        return replies.everything_subscribed_reply(ref.value or "这个街道")
+    if named is None:
+        return replies.unsubscribed_reply([], current, ref.value or "这个街道")
+    return _unsubscribe(services, chat_id, named)
+
+
+def _settings(services: BotServices, chat_id: int, streets: list[str]) -> Reply:
+    """A broadcast's 设置: the chat's streets and the buttons to change them (worker thread)."""
+    sub = subscriptions.subscription_of(services.db, chat_id)
+    return replies.settings_reply(sub.streets if sub.active else [], streets)
+
+
+async def _subscription_button(p: _Pressed, action: callbacks.Unsubscribe | callbacks.ShowSettings) -> None:
+    """退订 or 设置 under a broadcast: answered in a new message, the broadcast stays as it is."""
+    query, chat = p.update.callback_query, p.update.effective_chat
+    assert query is not None
+    if chat is None:
+        await query.answer(replies.EXPIRED, show_alert=True)
+        return
+    await query.answer()
+    if isinstance(action, callbacks.Unsubscribe):
+        reply = await asyncio.to_thread(_unsubscribe_ref, p.services, chat.id, action.street)
+    else:
+        streets = await with_engine(p.services, SearchEngine.streets)
+        reply = await asyncio.to_thread(_settings, p.services, chat.id, streets)
+    await _send(p.update, p.context, reply)
+
+
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A press on one of our inline buttons: decode its data and do what it says."""
     query = update.callback_query
@@ -621,6 +662,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _subscribe_button(pressed, action.street)
     elif isinstance(action, callbacks.Latest):
         await _latest_button(pressed, action.street)
+    elif isinstance(action, callbacks.Unsubscribe | callbacks.ShowSettings):
+        await _subscription_button(pressed, action)
     elif isinstance(action, callbacks.Example):
         if action.number >= len(replies.EXAMPLE_QUESTIONS):
             await query.answer(replies.EXPIRED, show_alert=True)

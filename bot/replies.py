@@ -426,6 +426,61 @@ def latest_reply(
     return Reply(tuple(lines), tuple(rows))
 
 
+def broadcast_buttons(articles: Sequence[tuple[str, str]], street: str) -> tuple[tuple[Button, ...], ...]:
+    """Under a broadcast: 全文 for each (article id, headline), then 退订 (this street) and 设置."""
+    rows: list[tuple[Button, ...]] = [
+        (Button(f"📖 全文：{shorten(title, 16)}", callbacks.open_article(article_id)),)
+        for article_id, title in articles
+    ]
+    rows.append(
+        (
+            Button(f"🔕 退订{shorten(street, 10)}", callbacks.unsubscribe(street)),
+            Button("⚙️ 设置", callbacks.show_settings()),
+        )
+    )
+    return tuple(rows)
+
+
+BROADCAST_FOOT = "点下面的按钮看全文；不想再收到可以退订。"
+
+
+def correction_notice_html(title: str, street: str) -> str:
+    """The short notice subscribers get when staff publish a correction and choose to tell them (HTML)."""
+    return (
+        f"✏️ <b>更正</b>：{html.escape(title)} 有更正，内容已经更新。\n"
+        + (f"{html.escape(street)}\n" if street and street not in title else "")
+        + "点下面的按钮看更正后的全文。"
+    )
+
+
+def settings_reply(subscribed: Sequence[str], streets: Sequence[str]) -> Reply:
+    """The 设置 button: what the chat gets, a button to drop each, and the streets to add."""
+    if subscribed:
+        lines = [
+            text(f"你订阅了：{'、'.join(street_label(s) for s in subscribed)}"),
+            text("点“退订”去掉一个，或点街道加订："),
+        ]
+    else:
+        lines = [text("你现在没有订阅。点下面的街道订阅，新一期出版时我会把要点发给你。")]
+    drop = [Button(f"🔕 退订{shorten(street_label(s), 10)}", callbacks.unsubscribe(s)) for s in subscribed]
+    others = [s for s in streets if s not in subscribed]
+    add = [Button(s, callbacks.subscribe(s)) for s in others[:MAX_STREET_BUTTONS]]
+    if "*" not in subscribed:
+        add.append(Button("全部街道", callbacks.subscribe(None)))
+    return Reply(tuple(lines), _rows(drop, 2) + _rows(add, 2))
+
+
+def everything_subscribed_reply(street: str) -> Reply:
+    """退订 pressed for one street by a chat that gets every street."""
+    return Reply(
+        (
+            text(f"你订阅的是全部街道，所以会收到{street}的推送。"),
+            text("点“设置”改成只订阅某些街道，或发送 /unsubscribe 全部退订。"),
+        ),
+        ((Button("⚙️ 设置", callbacks.show_settings()),),),
+    )
+
+
 def no_issues_reply() -> Reply:
     """The index holds no issue at all."""
     return notice("资料库里还没有社区报。")

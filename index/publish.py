@@ -52,7 +52,15 @@ def parse_upload(
     """Check and parse an uploaded issue (.txt or .pdf): (issue, articles, text). Raises PublishError."""
     if month and not _MONTH_RE.match(month):
         raise PublishError("月份格式应为 YYYY-MM，例如 2020-06。")
-    text = issue_text(data, file_name)
+    return parse_text(issue_text(data, file_name), file_name, street, month, district, newspaper)
+
+
+def parse_text(
+    text: str, file_name: str, street: str, month: str = "", district: str = "", newspaper: str = ""
+) -> tuple[Issue, list[Article], str]:
+    """Parse an issue's text already read from its file (a PDF is extracted once): see `parse_upload`."""
+    if month and not _MONTH_RE.match(month):
+        raise PublishError("月份格式应为 YYYY-MM，例如 2020-06。")
     return _parsed(text, file_name, street, month, district, newspaper)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from index.answer_kind import asked_kinds
 from index.article import Article
 from index.corpus import Issue
+from index.loading import load_index
 from index.normalize import for_matching, has_cjk, normalize_query, strip_symbols
 from index.scope import Scope, parse_scope, street_aliases
 from index.settings import SearchSettings
@@ -159,7 +160,7 @@ class SearchEngine:
     @classmethod
     def open(cls, directory: Path, settings: SearchSettings | None = None) -> SearchEngine:
         """Load an index directory (raises IndexUnusable)."""
-        return cls(LoadedIndex(directory), settings)
+        return cls(load_index(directory), settings)
 
     # --- questions -------------------------------------------------------------------
 
