@@ -170,9 +170,17 @@ def recipients_for(db: Database, street: str) -> list[int]:
     return subscribers_for(db, street, street_matches)
 
 
-def publish(holder: EngineHolder, draft: Draft) -> None:
+def publish(holder: EngineHolder, draft: Draft, another_of_month: bool = False) -> None:
     """Add the draft to the corpus and the index (no rebuild) and start answering from it."""
-    publish_issue(holder.corpus_dir, holder.index_dir, draft.issue, draft.articles, draft.text, draft.original_pdf)
+    publish_issue(
+        holder.corpus_dir,
+        holder.index_dir,
+        draft.issue,
+        draft.articles,
+        draft.text,
+        draft.original_pdf,
+        another_of_month=another_of_month,
+    )
     holder.reload()
 
 

@@ -462,7 +462,8 @@ async def publish_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, upl
         return
     async with lock:
         try:
-            await asyncio.to_thread(publishing.publish, holder, draft)
+            another = upload.checks.kind == upload_checks.ANOTHER
+            await asyncio.to_thread(publishing.publish, holder, draft, another)
         except (PublishError, ValueError, OSError) as exc:
             log.exception("publishing %s failed", draft.issue.id)
             await _edit(update, f"❌ 发布失败：{html.escape(str(exc))}\n居民看到的内容没有变化。")

@@ -19,7 +19,7 @@ from index import store
 from index.corpus import read_manifest
 from index.loading import load_index
 from index.maintenance import EngineHolder
-from index.publish import parse_upload, publish_issue
+from index.publish import SameMonthIssue, parse_upload, publish_issue
 from index.search import SearchEngine
 from index.settings import IndexParams, SearchSettings
 from index.store import build_index, index_is_current
@@ -220,3 +220,51 @@ def test_a_publish_that_dies_before_its_commit_leaves_the_old_index(
     # And the next publish goes through as if nothing had happened.
     publish_issue(settings.corpus_dir, settings.index_dir, issue, articles, text)
     assert issue.id in [i.id for i in load_index(settings.index_dir).issues]
+
+
+@pytest.mark.slow
+def test_two_issues_of_one_month_published_at_once_land_once(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        yaml.safe_dump({"corpus_dir": str(settings.corpus_dir), "data_dir": str(settings.data_dir), "workers": 1}),
+        encoding="utf-8",
+    )
+    before = len(read_manifest(settings.corpus_dir)[0])
+    files = []
+    for number, marker in enumerate(MARKERS[:2]):
+        path = tmp_path / f"same-month-{number}.txt"
+        path.write_text(issue_text(marker, 1), encoding="utf-8")
+        files.append(path)
+    commands = [
+        newsbot("publish", str(p), "--street", STREET, "--month", "2021-03", "--yes", "--config", str(config))
+        for p in files
+    ]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    processes = [
+        subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for c in commands
+    ]
+    outcomes = [(*p.communicate(timeout=PROCESS_TIMEOUT), p.returncode) for p in processes]
+    assert [code == 0 for _, _, code in outcomes].count(True) == 1, outcomes
+    refused = next(out + err for out, err, code in outcomes if code)
+    assert "已有一期" in refused or "already has an issue" in refused
+    assert len(read_manifest(settings.corpus_dir)[0]) == before + 1
+    engine = SearchEngine.open(settings.index_dir, SearchSettings())
+    months = [(i.street, i.month) for i in engine.issues]
+    assert months.count((STREET, "2021-03")) == 1
+    engine.index.close()
+
+
+def test_the_same_month_is_checked_again_under_the_lock(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    first = issue_text(MARKERS[0], 1)
+    second = issue_text(MARKERS[1], 1)
+    for number, (text, another) in enumerate([(first, False), (second, False), (second, True)]):
+        issue, articles, text = parse_upload(text.encode(), f"m{number}.txt", STREET, "2021-04", "长宁区", "")
+        if number == 1:
+            with pytest.raises(SameMonthIssue):
+                publish_issue(settings.corpus_dir, settings.index_dir, issue, articles, text, another_of_month=another)
+        else:
+            publish_issue(settings.corpus_dir, settings.index_dir, issue, articles, text, another_of_month=another)
+    issues = load_index(settings.index_dir).issues
+    assert [(i.street, i.month) for i in issues].count((STREET, "2021-04")) == 2
