@@ -15,8 +15,11 @@ from typing import Any
 import numpy as np
 
 from index.article import Article
+from index.bigram import query_bigrams
 from index.corpus import Issue
-from index.normalize import for_matching, has_cjk, strip_symbols
+from index.neardup import collapse
+from index.normalize import for_matching, has_cjk, normalize_query, strip_symbols
+from index.ranking import FusionSettings, fused_scores, rerank
 from index.scope import Scope, parse_scope, street_aliases
 from index.settings import SearchSettings
 from index.snippet import Snippet, best_snippet, fold
@@ -50,6 +53,8 @@ class SearchResult:
     score: float
     coverage: float
     snippet: Snippet
+    # Near-identical articles folded into this one (the same story elsewhere), best first.
+    similar: list[Article] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of a result (see README: `newsbot search --json`)."""
@@ -67,6 +72,8 @@ class SearchResult:
             "highlights": [list(span) for span in self.snippet.highlights],
             "newspaper": a.newspaper,
             "coverage": round(self.coverage, 4),
+            "similar": len(self.similar),
+            "similar_ids": [s.id for s in self.similar],
         }
 
 
@@ -245,7 +252,8 @@ class SearchEngine:
                 # No issue of that time (of that street): look in the street's issues.
                 issues = self.scope_issues(Scope(street=scope.street))
             allowed = self._allowed_docs(issues) if issues else None
-        tokens, problem = self.analyze(scope.rest if scope.active else question)
+        rest = scope.rest if scope.active else question
+        tokens, problem = self.analyze(rest)
         response.tokens = tokens
         if problem == PROBLEM_NO_WORDS and scope.active and issues:
             return self._listing(response, issues, limit, offset)
@@ -257,13 +265,15 @@ class SearchEngine:
                 return self._listing(response, issues, limit, offset)
             response.problem = PROBLEM_VAGUE
             return response
-        ranked = self.rank(tokens, max(self.settings.candidates, offset + limit), allowed)
-        response.total = len(ranked)
+        ranked = self.rank(tokens, max(self.settings.candidates, offset + limit), allowed, question=rest)
+        groups = self.collapse_similar(ranked)
+        response.total = len(groups)
         weights = self.term_weights(tokens)
-        for doc, score, coverage in ranked[offset : offset + limit]:
+        for (doc, score, coverage), similar in groups[offset : offset + limit]:
             article = self.index.article(doc)
             snippet = best_snippet(article.body, weights, article.captions, self.settings.snippet_chars)
-            response.results.append(SearchResult(article, doc, score, coverage, snippet))
+            folded = [self.index.article(d) for d in similar]
+            response.results.append(SearchResult(article, doc, score, coverage, snippet, folded))
         return response
 
     def is_vague(self, tokens: list[str]) -> bool:
@@ -311,10 +321,33 @@ class SearchEngine:
                 out[term] = 0.0
         return out
 
-    def rank(self, tokens: list[str], k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float, float]]:
-        """(document, score, coverage) of the top-k BM25 documents that cover the question enough.
+    def query_codes(self, tokens: list[str], question: str = "") -> list[int]:
+        """The bigram ids of the question's kept words (see `index.bigram.query_bigrams`).
 
-        The score is the BM25 score times the coverage.
+        Neighbouring kept words join into one run when the question has them side by side,
+        so 垃圾 分类 gives 圾分 too; a question or filler word between them breaks the run.
+        """
+        text = normalize_query(question[:MAX_QUESTION_CHARS]) if question else ""
+        runs: list[str] = []
+        for token in tokens:
+            if runs and text and (runs[-1] + token) in text:
+                runs[-1] += token
+            else:
+                runs.append(token)
+        return query_bigrams(runs)
+
+    def fusion(self) -> FusionSettings:
+        """The ranking settings in the form `index.ranking` takes."""
+        s = self.settings
+        return FusionSettings(s.bigram_weight, s.proximity_weight, s.proximity_window, s.rerank_depth)
+
+    def rank(
+        self, tokens: list[str], k: int, allowed: np.ndarray | None = None, question: str = ""
+    ) -> list[tuple[int, float, float]]:
+        """(document, score, coverage) of the top-k documents that cover the question enough.
+
+        Candidates come from the fused word and bigram fields reranked by proximity
+        (`index.ranking`); the score is that score times the coverage.
 
         Coverage is the idf-weighted share of the question's words found in the article's
         text. It is checked on the text itself rather than on tokens because the segmenter
@@ -325,7 +358,7 @@ class SearchEngine:
         weights = self.coverage_weights(tokens)
         total_weight = sum(weights.values()) or 1.0
         ranked = []
-        for doc, score in self._top(term_list, k, allowed):
+        for doc, score in self._top(term_list, k, allowed, self.query_codes(tokens, question)):
             text = _ArticleText(self._match_text(doc))
             present = self.index.bm25.doc_terms(doc) if any(len(t) < 2 for t in weights) else set()
             coverage = sum(w for term, w in weights.items() if self._contains(term, text, present)) / total_weight
@@ -337,19 +370,27 @@ class SearchEngine:
         ranked.sort(key=lambda row: (-row[1], row[0]))
         return ranked
 
-    def _top(self, term_list: list[int], k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        """BM25's top k, only among the `allowed` documents when given."""
-        bm25 = self.index.bm25
-        if allowed is None:
-            return bm25.top(term_list, k)
-        scores = bm25.scores(term_list)
-        scores[~allowed[: scores.shape[0]]] = 0.0
-        k = min(k, scores.shape[0])
-        if k <= 0:
-            return []
-        candidates = np.argpartition(-scores, k - 1)[:k]
-        ranked = sorted(candidates.tolist(), key=lambda d: (-scores[d], d))
-        return [(int(d), float(scores[d])) for d in ranked if scores[d] > 0.0]
+    def _top(
+        self, term_list: list[int], k: int, allowed: np.ndarray | None, codes: list[int]
+    ) -> list[tuple[int, float]]:
+        """The fused and reranked top k, only among the `allowed` documents when given."""
+        fusion = self.fusion()
+        scores = fused_scores(self.index.bm25, self.index.bigrams, term_list, codes, fusion.bigram_weight)
+        if allowed is not None:
+            scores[~allowed[: scores.shape[0]]] = 0.0
+        return rerank(scores, self.index.bigrams, codes, fusion, k)
+
+    def collapse_similar(
+        self, ranked: list[tuple[int, float, float]]
+    ) -> list[tuple[tuple[int, float, float], list[int]]]:
+        """Ranked rows with the near-identical ones folded into the best of them: (row, folded docs)."""
+        threshold = self.settings.near_duplicate_similarity
+        if len(ranked) < 2 or threshold > 1.0:
+            return [(row, []) for row in ranked]
+        rows = self.index.minhash[[doc for doc, _, _ in ranked]]
+        return [
+            (ranked[group.position], [ranked[m][0] for m in group.members]) for group in collapse(rows, threshold)
+        ]
 
     def _read_match_text(self, doc: int) -> str:
         """An article's text as questions are matched against it."""

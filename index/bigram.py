@@ -1,0 +1,303 @@
+"""The CJK character-bigram field: extraction, its on-disk arrays, exact BM25 over it, positions.
+
+Word segmentation decides what a question can match: a question cut 农家 | 乐趣 never meets an
+article cut 农家乐 | 趣. Overlapping pairs of Chinese characters do not depend on the segmenter,
+so a second field of them, scored with the same exact BM25Okapi as the word field, recovers
+those matches. A bigram needs no vocabulary: its id is computed from its two code points.
+
+Each document's bigrams are taken from the same weighted text parts as its words (the title
+counts three times), in order, with their character offsets in that stream. The offsets are
+kept (term-major, like the postings) for the proximity rerank (`index.proximity`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from index.bm25 import BM25Params, FloatArray, Int32Array, IntArray
+
+UInt32Array = npt.NDArray[np.uint32]
+
+CJK_FIRST = 0x3400
+CJK_LAST = 0x9FFF
+CJK_SPAN = CJK_LAST - CJK_FIRST + 1  # a bigram id is first * span + second: < 2**31
+BIGRAM_ARRAYS = ("bg_doc_len", "bg_terms", "bg_indptr", "bg_docs", "bg_tfs", "bg_pos_indptr", "bg_pos")
+
+
+def _code_points(text: str) -> npt.NDArray[np.int64]:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+
+
+def bigram_stream(text: str) -> tuple[Int32Array, UInt32Array]:
+    """(bigram ids, character offsets) of every pair of adjacent Chinese characters, in order."""
+    points = _code_points(text)
+    if points.shape[0] < 2:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint32)
+    cjk = (points >= CJK_FIRST) & (points <= CJK_LAST)
+    pairs = np.flatnonzero(cjk[:-1] & cjk[1:])
+    ids = (points[pairs] - CJK_FIRST) * CJK_SPAN + (points[pairs + 1] - CJK_FIRST)
+    return ids.astype(np.int32), pairs.astype(np.uint32)
+
+
+def query_bigrams(runs: list[str]) -> list[int]:
+    """The distinct bigram ids of a question's kept runs of words, in order.
+
+    Bigrams are taken inside each run only: a question word or filler removed between two
+    runs must not leave a bigram that spans it.
+    """
+    seen: dict[int, None] = {}
+    for run in runs:
+        ids, _ = bigram_stream(run)
+        for code in ids.tolist():
+            seen.setdefault(int(code), None)
+    return list(seen)
+
+
+def bigram_text(code: int) -> str:
+    """The two characters of a bigram id (for tests and debugging)."""
+    return chr(CJK_FIRST + code // CJK_SPAN) + chr(CJK_FIRST + code % CJK_SPAN)
+
+
+@dataclass
+class BigramDoc:
+    """One document's bigrams: sorted distinct ids, their counts, and their offsets grouped by id."""
+
+    terms: Int32Array
+    tfs: Int32Array
+    positions: UInt32Array
+
+
+def document_bigrams(parts: list[tuple[str, int]]) -> BigramDoc:
+    """The bigram bag of a document's weighted text parts (each part repeated `weight` times)."""
+    texts = [text for text, weight in parts for _ in range(weight)]
+    ids, positions = bigram_stream("\n".join(texts))
+    order = np.argsort(ids, kind="stable")
+    ids, positions = ids[order], positions[order]
+    terms, tfs = np.unique(ids, return_counts=True)
+    return BigramDoc(terms.astype(np.int32), tfs.astype(np.int32), positions)
+
+
+@dataclass
+class BigramSegment:
+    """The bigram postings of a run of consecutive documents (inverted only, with positions).
+
+    `bg_pos[bg_pos_indptr[i]:bg_pos_indptr[i + 1]]` are the offsets of term `bg_terms[i]`,
+    document by document in the order of its postings, each document's `tf` of them.
+    """
+
+    doc_start: int
+    bg_doc_len: Int32Array
+    bg_terms: Int32Array
+    bg_indptr: IntArray
+    bg_docs: Int32Array
+    bg_tfs: Int32Array
+    bg_pos_indptr: IntArray
+    bg_pos: UInt32Array
+
+    @property
+    def n_docs(self) -> int:
+        """How many documents the segment holds."""
+        return int(self.bg_doc_len.shape[0])
+
+    def term_index(self, code: int) -> int | None:
+        """Where a bigram id is in `bg_terms`, or None when no document of the segment has it."""
+        pos = int(self.bg_terms.searchsorted(np.int32(code)))
+        if pos >= self.bg_terms.shape[0] or int(self.bg_terms[pos]) != code:
+            return None
+        return pos
+
+    def save(self, directory: Path) -> None:
+        """Write the arrays as .npy files beside the word field's."""
+        for name in BIGRAM_ARRAYS:
+            np.save(directory / f"{name}.npy", getattr(self, name), allow_pickle=False)
+
+    @classmethod
+    def load(cls, directory: Path, doc_start: int) -> BigramSegment:
+        """Read (memory-mapped) what `save` wrote; raises ValueError when it is inconsistent."""
+        arrays = {
+            name: np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False))
+            for name in BIGRAM_ARRAYS
+        }
+        segment = cls(doc_start=doc_start, **arrays)
+        if segment.bg_indptr.shape[0] != segment.bg_terms.shape[0] + 1 or int(segment.bg_indptr[-1]) != int(
+            segment.bg_docs.shape[0]
+        ):
+            raise ValueError("bigram pointers do not match the postings")
+        if segment.bg_tfs.shape != segment.bg_docs.shape or segment.bg_pos_indptr.shape != segment.bg_indptr.shape:
+            raise ValueError("bigram arrays differ in size")
+        if int(segment.bg_pos_indptr[-1]) != int(segment.bg_pos.shape[0]):
+            raise ValueError("bigram positions do not match their pointers")
+        return segment
+
+
+def build_bigram_segment(docs: list[BigramDoc], doc_start: int) -> BigramSegment:
+    """A segment from per-document bigram bags."""
+    lengths = np.array([d.terms.shape[0] for d in docs], dtype=np.int64)
+    if docs:
+        fwd_terms = np.concatenate([d.terms for d in docs])
+        fwd_tfs = np.concatenate([d.tfs for d in docs])
+        fwd_pos = np.concatenate([d.positions for d in docs])
+    else:
+        fwd_terms = np.zeros(0, dtype=np.int32)
+        fwd_tfs = np.zeros(0, dtype=np.int32)
+        fwd_pos = np.zeros(0, dtype=np.uint32)
+    doc_len = np.array([int(d.tfs.sum()) for d in docs], dtype=np.int32)
+    owner = np.repeat(np.arange(len(docs), dtype=np.int32), lengths)
+    order = np.argsort(fwd_terms, kind="stable")  # stable: each term's documents stay in order
+    terms, counts = np.unique(fwd_terms[order], return_counts=True)
+    indptr = np.zeros(terms.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    tfs = fwd_tfs[order].astype(np.int64)
+    # The offsets move group by group: each posting's run of `tf` offsets follows it.
+    fwd_starts = np.zeros(fwd_tfs.shape[0], dtype=np.int64)
+    np.cumsum(fwd_tfs[:-1], out=fwd_starts[1:])
+    new_starts = np.zeros(tfs.shape[0] + 1, dtype=np.int64)
+    np.cumsum(tfs, out=new_starts[1:])
+    gather = np.repeat(fwd_starts[order] - new_starts[:-1], tfs) + np.arange(int(new_starts[-1]), dtype=np.int64)
+    return BigramSegment(
+        doc_start=doc_start,
+        bg_doc_len=doc_len,
+        bg_terms=terms.astype(np.int32),
+        bg_indptr=indptr,
+        bg_docs=owner[order],
+        bg_tfs=tfs.astype(np.int32),
+        bg_pos_indptr=new_starts[indptr],
+        bg_pos=fwd_pos[gather],
+    )
+
+
+@dataclass
+class Occurrences:
+    """Where query bigrams occur in some documents: parallel arrays, one entry an occurrence."""
+
+    doc: IntArray  # index into the documents asked about
+    term: IntArray  # index into the query's bigrams
+    position: IntArray
+
+
+class BigramIndex:
+    """Exact BM25Okapi over the bigram field, and the positions of query bigrams.
+
+    Contributions are computed per question rather than stored (the field has about as many
+    postings as the word field; precomputed they would double the serving memory).
+    """
+
+    def __init__(self, segments: list[BigramSegment], params: BM25Params) -> None:
+        self.segments = segments
+        self.params = params
+        lengths = [s.bg_doc_len for s in segments]
+        self.doc_len = np.concatenate(lengths).astype(np.float64) if lengths else np.zeros(0, dtype=np.float64)
+        self.n_docs = int(self.doc_len.shape[0])
+        self.avgdl = float(self.doc_len.sum() / self.n_docs) if self.n_docs else 0.0
+        if not segments:
+            self.terms = np.zeros(0, dtype=np.int32)
+            df = np.zeros(0, dtype=np.int64)
+        elif len(segments) == 1:
+            self.terms = np.array(segments[0].bg_terms)
+            df = np.diff(segments[0].bg_indptr)
+        else:
+            self.terms = np.unique(np.concatenate([s.bg_terms for s in segments]))
+            df = np.zeros(self.terms.shape[0], dtype=np.int64)
+            for s in segments:
+                np.add.at(df, np.searchsorted(self.terms, s.bg_terms), np.diff(s.bg_indptr))
+        self.df = df.astype(np.int64)
+        self.idf = self._idf(self.df)
+        k1, b = params.k1, params.b
+        self._norm = k1 * (1.0 - b + b * self.doc_len / self.avgdl) if self.n_docs and self.avgdl else self.doc_len
+
+    def _idf(self, df: IntArray) -> FloatArray:
+        # As rank-bm25's BM25Okapi: negative idfs become epsilon times the mean idf.
+        if not df.shape[0]:
+            return np.zeros(0, dtype=np.float64)
+        values = np.log(self.n_docs - df + 0.5) - np.log(df + 0.5)
+        average = float(values.sum() / values.shape[0])
+        values[values < 0] = self.params.epsilon * average
+        return values
+
+    def term_idf(self, code: int) -> float:
+        """The idf a bigram scores with (0 when no document has it)."""
+        pos = int(self.terms.searchsorted(np.int32(code)))
+        if pos >= self.terms.shape[0] or int(self.terms[pos]) != code:
+            return 0.0
+        return float(self.idf[pos])
+
+    def scores(self, codes: list[int]) -> FloatArray:
+        """The BM25 score of every document for the query bigrams (repeats count, as in rank-bm25)."""
+        scores = np.zeros(self.n_docs, dtype=np.float64)
+        k1 = self.params.k1
+        for code in codes:
+            idf = self.term_idf(code)
+            if idf == 0.0:
+                continue
+            for segment in self.segments:
+                found = segment.term_index(code)
+                if found is None:
+                    continue
+                start, end = int(segment.bg_indptr[found]), int(segment.bg_indptr[found + 1])
+                docs = segment.bg_docs[start:end]
+                tf = segment.bg_tfs[start:end].astype(np.float64)
+                norm = self._norm[segment.doc_start : segment.doc_start + segment.n_docs][docs]
+                # Same operations in the same order as rank-bm25 (and as the word field).
+                part = scores[segment.doc_start : segment.doc_start + segment.n_docs]
+                np.add.at(part, docs, idf * (tf * (k1 + 1.0) / (tf + norm)))
+        return scores
+
+    def occurrences(self, codes: list[int], docs: list[int]) -> Occurrences:
+        """Every offset of each query bigram in each of the given documents."""
+        wanted = np.array(docs, dtype=np.int64)
+        order = np.argsort(wanted, kind="stable")
+        sorted_docs = wanted[order]
+        out_doc: list[IntArray] = []
+        out_term: list[IntArray] = []
+        out_pos: list[IntArray] = []
+        for term_number, code in enumerate(codes):
+            for segment in self.segments:
+                found = segment.term_index(code)
+                if found is None:
+                    continue
+                lo = int(np.searchsorted(sorted_docs, segment.doc_start))
+                hi = int(np.searchsorted(sorted_docs, segment.doc_start + segment.n_docs))
+                if lo == hi:
+                    continue
+                local = (sorted_docs[lo:hi] - segment.doc_start).astype(np.int32)
+                start, end = int(segment.bg_indptr[found]), int(segment.bg_indptr[found + 1])
+                postings = segment.bg_docs[start:end]
+                at = np.searchsorted(postings, local)
+                inside = at < postings.shape[0]
+                hit = np.zeros(local.shape[0], dtype=bool)
+                hit[inside] = postings[at[inside]] == local[inside]
+                if not hit.any():
+                    continue
+                tfs = segment.bg_tfs[start:end].astype(np.int64)
+                first = np.zeros(tfs.shape[0] + 1, dtype=np.int64)
+                np.cumsum(tfs, out=first[1:])
+                posting = at[hit]
+                counts = tfs[posting]
+                base = int(segment.bg_pos_indptr[found]) + first[posting]
+                ends = np.cumsum(counts)
+                gather = np.repeat(base - (ends - counts), counts) + np.arange(int(ends[-1]), dtype=np.int64)
+                out_pos.append(segment.bg_pos[gather].astype(np.int64))
+                out_doc.append(np.repeat(order[lo:hi][hit], counts))
+                out_term.append(np.full(int(ends[-1]), term_number, dtype=np.int64))
+        if not out_pos:
+            empty = np.zeros(0, dtype=np.int64)
+            return Occurrences(empty, empty, empty)
+        return Occurrences(np.concatenate(out_doc), np.concatenate(out_term), np.concatenate(out_pos))
+
+
+__all__ = [
+    "BIGRAM_ARRAYS",
+    "BigramDoc",
+    "BigramIndex",
+    "BigramSegment",
+    "Occurrences",
+    "bigram_stream",
+    "bigram_text",
+    "build_bigram_segment",
+    "document_bigrams",
+    "query_bigrams",
+]
