@@ -1,0 +1,182 @@
+"""The answer path's ranking parts: the bigram field against rank-bm25, proximity, near-duplicates.
+
+The bigram field must score exactly as rank-bm25's BM25Okapi run on the same bigram tokens
+(several segments, terms in most documents, repeated and unknown query bigrams); the
+proximity feature must prefer documents whose matched words stand together; near-identical
+articles must come back as one result that says how many more there are.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+from index.bigram import (
+    BigramIndex,
+    BigramSegment,
+    bigram_stream,
+    bigram_text,
+    build_bigram_segment,
+    document_bigrams,
+    query_bigrams,
+)
+from index.bm25 import BM25Params
+from index.neardup import collapse, signature, signatures, similarity
+from index.ranking import FusionSettings, rerank, window_coverage
+from index.search import SearchEngine
+from index.settings import SearchSettings
+from index.store import IndexParams, build_index
+
+RTOL = 1e-9
+CORPUS = Path(__file__).parents[1] / "corpus"
+
+TEXTS = [
+    "社区卫生服务中心开展义诊活动，居民排队测血压。",
+    "垃圾分类志愿者在小区门口指导居民分类投放。",
+    "社区居民参加垃圾分类知识竞赛，志愿者讲解分类方法。",
+    "",
+    "天山路街道召开社区代表会议，讨论加装电梯。",
+    "加装电梯，加装电梯，居民代表讨论电梯费用分摊。",
+    "义诊活动结束后，社区卫生服务中心回访居民。Hello 2024",
+    "社区社区社区社区",
+] * 3 + ["只在这里出现的内容"]
+
+
+def bigram_tokens(text: str) -> list[str]:
+    ids, _ = bigram_stream(text)
+    return [bigram_text(int(c)) for c in ids]
+
+
+def test_bigram_stream_takes_pairs_of_chinese_characters_with_offsets() -> None:
+    ids, positions = bigram_stream("垃圾分类，ok好的")
+    assert [bigram_text(int(c)) for c in ids] == ["垃圾", "圾分", "分类", "好的"]
+    assert positions.tolist() == [0, 1, 2, 7]
+    assert query_bigrams(["垃圾分类", "分类"]) == query_bigrams(["垃圾分类"])
+
+
+def test_bigram_field_scores_exactly_as_rank_bm25_on_bigram_tokens() -> None:
+    docs = [document_bigrams([(t, 1)]) for t in TEXTS]
+    reference = BM25Okapi([bigram_tokens(t) for t in TEXTS])
+    for cuts in ([], [5], [3, 11, 20]):
+        bounds = [0, *cuts, len(docs)]
+        segments = [build_bigram_segment(docs[a:b], a) for a, b in itertools.pairwise(bounds)]
+        field = BigramIndex(segments, BM25Params())
+        for query in ("垃圾分类志愿者", "社区社区", "加装电梯费用", "未知词语", "社区卫生服务中心义诊"):
+            tokens = bigram_tokens(query)
+            codes = [int(c) for c in bigram_stream(query)[0]]  # repeats kept, as rank-bm25 counts them
+            expected = np.asarray(reference.get_scores(tokens), dtype=np.float64)
+            np.testing.assert_allclose(field.scores(codes), expected, rtol=RTOL, atol=1e-12)
+
+
+def test_bigram_positions_survive_the_inverted_layout_and_the_disk(tmp_path: Path) -> None:
+    weighted = [("垃圾分类", 3), ("居民参加垃圾分类", 1)]
+    docs = [document_bigrams([(TEXTS[1], 1)]), document_bigrams(weighted)]
+    segment = build_bigram_segment(docs, 0)
+    segment.save(tmp_path)
+    field = BigramIndex([BigramSegment.load(tmp_path, 0)], BM25Params())
+    stream = "\n".join(["垃圾分类"] * 3 + ["居民参加垃圾分类"])
+    codes = query_bigrams(["垃圾"])
+    found = field.occurrences(codes, [1, 0])
+    # Asked in the order [1, 0]: document index 0 of the answer is document 1.
+    at_one = sorted(found.position[found.doc == 0].tolist())
+    assert at_one == [i for i in range(len(stream) - 1) if stream[i : i + 2] == "垃圾"]
+    assert sorted(found.position[found.doc == 1].tolist()) == [TEXTS[1].index("垃圾")]
+
+
+def test_window_coverage_rewards_query_words_standing_together() -> None:
+    docs = [
+        "垃圾分类的志愿者来了。" + "其他内容" * 30,
+        "垃圾问题" + "其他内容" * 30 + "分类志愿者",
+        "只有志愿者",
+    ]
+    segment = build_bigram_segment([document_bigrams([(t, 1)]) for t in docs], 0)
+    field = BigramIndex([segment], BM25Params())
+    codes = query_bigrams(["垃圾分类", "志愿者"])
+    weights = np.ones(len(codes))
+    coverage = window_coverage(field.occurrences(codes, [0, 1, 2]), weights, 3, window=20)
+    assert coverage[0] == pytest.approx(1.0)
+    assert coverage[2] == pytest.approx(2 / len(codes))
+    assert coverage[2] < coverage[1] < coverage[0]
+    # With the rerank the together-document wins although both had the same fused score.
+    scores = np.array([1.0, 1.0, 0.5])
+    ranked = rerank(scores, field, codes, FusionSettings(proximity_weight=0.5, window=20, depth=3), 3)
+    assert [d for d, _ in ranked] == [0, 1, 2]
+    unchanged = rerank(scores, field, codes, FusionSettings(proximity_weight=0.0, depth=3), 3)
+    assert [d for d, _ in unchanged] == [0, 1, 2] and unchanged[0][1] == 1.0
+
+
+def test_minhash_similarity_tells_reprints_from_other_stories() -> None:
+    story = "天山路街道近日召开居民代表大会，审议加装电梯方案，共有八十名居民代表参加会议，会上通过了费用分摊办法。"
+    reprint = "【社区晨报】" + story.replace("近日", "日前") + "（记者 王明）"
+    other = "芷江西路街道开展垃圾分类宣传，志愿者在小区门口指导居民分类投放，居民纷纷点赞，活动持续一周。"
+    assert similarity(signature(story), signature(reprint)) >= 0.5
+    assert similarity(signature(story), signature(other)) < 0.2
+    assert similarity(signature(""), signature("")) == 0.0
+    groups = collapse(signatures([story, other, reprint, "", ""]))
+    assert [(g.position, g.members) for g in groups] == [(0, [2]), (1, []), (3, []), (4, [])]
+
+
+def _archive_with_reprints(directory: Path) -> None:
+    import json
+
+    story = (
+        "长宁区今日举行社区义诊周启动仪式，三甲医院专家走进十个街道，为老年居民免费测量血压血糖，"
+        "现场还开展了健康讲座和用药咨询，预计服务居民两千人次。"
+    )
+    records = [
+        {"id": "news-a", "date": "2023-05-01", "text": story},
+        {"id": "news-b", "date": "2023-05-01", "text": "（晨报讯）" + story + "记者李华报道。"},
+        {"id": "news-c", "date": "2023-05-02", "text": "据悉，" + story},
+        {"id": "news-d", "date": "2023-05-03", "text": "社区义诊周期间，卫生服务中心同时开展疫苗接种预约。"},
+    ]
+    records += [
+        {"id": f"news-x{i}", "date": "2023-05-04", "text": f"第{i}条无关新闻：公园绿化改造完成，新增座椅{i}张。"}
+        for i in range(12)
+    ]
+    directory.mkdir(parents=True)
+    (directory / "news.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8"
+    )
+
+
+def test_search_folds_near_identical_articles_into_one_result(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    _archive_with_reprints(corpus)
+    build_index(corpus, tmp_path / "index", IndexParams())
+    engine = SearchEngine.open(tmp_path / "index")
+    response = engine.search("社区义诊周 专家 测量血压", limit=5)
+    ids = [r.article.id for r in response.results]
+    story = {"news-a", "news-b", "news-c"}
+    assert len(story & set(ids)) == 1, ids
+    first = next(r for r in response.results if r.article.id in story)
+    assert {a.id for a in first.similar} | {first.article.id} == story
+    assert first.to_dict()["similar"] == 2
+    folded = {a.id for r in response.results for a in r.similar}
+    assert not folded & set(ids)  # a folded article is not shown again
+    off = SearchEngine.open(tmp_path / "index", SearchSettings(near_duplicate_similarity=1.01))
+    assert story <= {r.article.id for r in off.search("社区义诊周 专家 测量血压", limit=5).results}
+
+
+def test_bundled_corpus_bigram_field_matches_rank_bm25(tmp_path: Path) -> None:
+    from index.corpus import load_corpus
+    from index.store import document_bigram_bag
+
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    params = IndexParams()
+    build_index(tmp_path / "corpus", tmp_path / "index", params)
+    engine = SearchEngine.open(tmp_path / "index")
+    articles = load_corpus(tmp_path / "corpus").articles
+    tokens = []
+    for article in articles:
+        bag = document_bigram_bag(article, params)
+        tokens.append([bigram_text(int(c)) for c, f in zip(bag.terms, bag.tfs, strict=True) for _ in range(int(f))])
+    reference = BM25Okapi(tokens)
+    for question in ("垃圾分类", "社区义诊的时间", "加装电梯"):
+        codes = engine.query_codes(engine.analyze(question)[0], question)
+        expected = reference.get_scores([bigram_text(c) for c in codes])
+        np.testing.assert_allclose(engine.index.bigrams.scores(codes), expected, rtol=RTOL, atol=1e-12)
