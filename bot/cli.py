@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot import replies
 from bot.settings import TOKEN_ENV, ConfigError, Settings, config_path, load_settings
 from index.corpus import Skipped
 from index.maintenance import OpenReport, open_engine
@@ -115,6 +116,8 @@ def _print_response(response: SearchResponse, show_text: bool = False) -> None:
         print(f"{number}. {a.title}")
         print(f"   {where} · {a.id} · score {result.score:.2f}")
         print(f"   {result.snippet.marked()}")
+        if result.similar:
+            print(f"   （{replies.similar_text(len(result.similar))}：{'、'.join(s.id for s in result.similar)}）")
         if show_text:
             print()
             print(a.body)

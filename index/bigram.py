@@ -25,7 +25,7 @@ UInt32Array = npt.NDArray[np.uint32]
 CJK_FIRST = 0x3400
 CJK_LAST = 0x9FFF
 CJK_SPAN = CJK_LAST - CJK_FIRST + 1  # a bigram id is first * span + second: < 2**31
-BIGRAM_ARRAYS = ("bg_doc_len", "bg_terms", "bg_indptr", "bg_docs", "bg_tfs", "bg_pos_indptr", "bg_pos")
+BIGRAM_ARRAYS = ("bg_doc_len", "bg_terms", "bg_indptr", "bg_docs", "bg_tfs", "bg_pos_start", "bg_pos")
 
 
 def _code_points(text: str) -> npt.NDArray[np.int64]:
@@ -85,8 +85,9 @@ def document_bigrams(parts: list[tuple[str, int]]) -> BigramDoc:
 class BigramSegment:
     """The bigram postings of a run of consecutive documents (inverted only, with positions).
 
-    `bg_pos[bg_pos_indptr[i]:bg_pos_indptr[i + 1]]` are the offsets of term `bg_terms[i]`,
-    document by document in the order of its postings, each document's `tf` of them.
+    Posting `p`'s offsets are `bg_pos[bg_pos_start[p] : bg_pos_start[p] + bg_tfs[p]]`, in
+    ascending order. A start per posting (rather than per term) spares the rerank a running
+    sum over a common bigram's whole posting list for every question.
     """
 
     doc_start: int
@@ -95,7 +96,7 @@ class BigramSegment:
     bg_indptr: IntArray
     bg_docs: Int32Array
     bg_tfs: Int32Array
-    bg_pos_indptr: IntArray
+    bg_pos_start: npt.NDArray[np.integer]
     bg_pos: UInt32Array
 
     @property
@@ -127,9 +128,10 @@ class BigramSegment:
             segment.bg_docs.shape[0]
         ):
             raise ValueError("bigram pointers do not match the postings")
-        if segment.bg_tfs.shape != segment.bg_docs.shape or segment.bg_pos_indptr.shape != segment.bg_indptr.shape:
+        if segment.bg_tfs.shape != segment.bg_docs.shape or segment.bg_pos_start.shape != segment.bg_docs.shape:
             raise ValueError("bigram arrays differ in size")
-        if int(segment.bg_pos_indptr[-1]) != int(segment.bg_pos.shape[0]):
+        n = segment.bg_docs.shape[0]
+        if n and int(segment.bg_pos_start[-1]) + int(segment.bg_tfs[-1]) != int(segment.bg_pos.shape[0]):
             raise ValueError("bigram positions do not match their pointers")
         return segment
 
@@ -165,7 +167,8 @@ def build_bigram_segment(docs: list[BigramDoc], doc_start: int) -> BigramSegment
         bg_indptr=indptr,
         bg_docs=owner[order],
         bg_tfs=tfs.astype(np.int32),
-        bg_pos_indptr=new_starts[indptr],
+        # uint32 halves the file; an archive with 2**32 bigrams would need the wider type.
+        bg_pos_start=new_starts[:-1].astype(np.uint32 if int(new_starts[-1]) < 2**32 else np.int64),
         bg_pos=fwd_pos[gather],
     )
 
@@ -272,12 +275,9 @@ class BigramIndex:
                 hit[inside] = postings[at[inside]] == local[inside]
                 if not hit.any():
                     continue
-                tfs = segment.bg_tfs[start:end].astype(np.int64)
-                first = np.zeros(tfs.shape[0] + 1, dtype=np.int64)
-                np.cumsum(tfs, out=first[1:])
-                posting = at[hit]
-                counts = tfs[posting]
-                base = int(segment.bg_pos_indptr[found]) + first[posting]
+                posting = start + at[hit]
+                counts = segment.bg_tfs[posting].astype(np.int64)
+                base = segment.bg_pos_start[posting].astype(np.int64)
                 ends = np.cumsum(counts)
                 gather = np.repeat(base - (ends - counts), counts) + np.arange(int(ends[-1]), dtype=np.int64)
                 out_pos.append(segment.bg_pos[gather].astype(np.int64))

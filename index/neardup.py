@@ -4,7 +4,8 @@ News archives carry the same story from several outlets or issues, nearly word f
 result list they crowd out everything else, so near-identical articles are shown as one result
 that says how many more there are. Similarity is the Jaccard overlap of the articles' 5-character
 shingles (letters, digits and Chinese characters only, so punctuation and spacing do not
-matter), estimated from 16 MinHash values stored with each article (64 bytes an article).
+matter), estimated from 64 MinHash values stored with each article (256 bytes an article; fewer make
+the estimate too noisy near the threshold).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from index.normalize import for_matching
 
 UInt32Array = npt.NDArray[np.uint32]
 
-N_HASHES = 16
+N_HASHES = 64
 SHINGLE_CHARS = 5
 # Estimated Jaccard overlap of shingles at or above which two articles are the same story.
 # Reworded follow-ups of an event stay well below it; reprints with another dateline or

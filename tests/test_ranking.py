@@ -180,3 +180,19 @@ def test_bundled_corpus_bigram_field_matches_rank_bm25(tmp_path: Path) -> None:
         codes = engine.query_codes(engine.analyze(question)[0], question)
         expected = reference.get_scores([bigram_text(c) for c in codes])
         np.testing.assert_allclose(engine.index.bigrams.scores(codes), expected, rtol=RTOL, atol=1e-12)
+
+
+def test_terminal_and_bot_replies_say_how_many_similar_reports(tmp_path: Path) -> None:
+    from bot import replies
+    from bot.terminal import ChatSession
+
+    corpus = tmp_path / "corpus"
+    _archive_with_reprints(corpus)
+    build_index(corpus, tmp_path / "index", IndexParams())
+    engine = SearchEngine.open(tmp_path / "index")
+    out = ChatSession(engine).handle("社区义诊周 专家 测量血压")
+    assert "另有 2 篇相似报道" in out
+    response = engine.search("社区义诊周 专家 测量血压")
+    html = replies.answer_reply(response, 1, 3).html
+    assert "另有 2 篇相似报道" in html
+    assert out.count("相似报道") == 1
