@@ -3,9 +3,10 @@
 Documents arrive as bags of term ids (plain arrays). The index is a list of segments, each
 holding its documents' postings by term; a newly published issue is one more small segment,
 so nothing is rebuilt. Scoring walks only the postings of the query's terms
-(term-at-a-time), so a question costs what its terms occur in, not the size of the corpus;
-each posting's contribution is computed once when the index is loaded, so a question only
-gathers and adds them.
+(term-at-a-time), so a question costs what its terms occur in, not the size of the corpus.
+Each posting's contribution is computed when a question needs it, not kept: precomputed, they
+would cost 8 bytes a posting in memory (more than the postings themselves) and a read of
+every posting at start-up, for a fraction of a millisecond a question.
 
 Scores equal rank-bm25's: idf = log(N - df + 0.5) - log(df + 0.5), negative idfs replaced by
 epsilon times the mean idf of the vocabulary, tf normalised by k1 and b against the average
@@ -14,10 +15,11 @@ document length, and a term repeated in the query counted each time.
 
 from __future__ import annotations
 
-import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,9 +27,9 @@ import numpy.typing as npt
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
+# Term frequencies: the smallest unsigned type that holds a segment's largest (see _counts).
+CountArray = npt.NDArray[np.integer[Any]]
 
-# Postings per step when computing contributions at load (bounds the temporary arrays).
-IMPACT_SLICE = 1 << 20
 SEGMENT_ARRAYS = ("doc_len", "fwd_indptr", "fwd_terms", "fwd_tfs", "terms", "indptr", "docs", "tfs")
 
 
@@ -53,11 +55,11 @@ class Segment:
     doc_len: Int32Array
     fwd_indptr: IntArray
     fwd_terms: Int32Array
-    fwd_tfs: Int32Array
+    fwd_tfs: CountArray
     terms: Int32Array
     indptr: IntArray
     docs: Int32Array
-    tfs: Int32Array
+    tfs: CountArray
 
     @property
     def n_docs(self) -> int:
@@ -73,7 +75,7 @@ class Segment:
             return None
         return int(self.indptr[pos]), int(self.indptr[pos + 1])
 
-    def postings(self, term: int) -> tuple[Int32Array, Int32Array] | None:
+    def postings(self, term: int) -> tuple[Int32Array, CountArray] | None:
         """(local doc numbers, term frequencies) of one term, or None when absent."""
         found = self.postings_range(term)
         if found is None:
@@ -81,7 +83,7 @@ class Segment:
         start, end = found
         return self.docs[start:end], self.tfs[start:end]
 
-    def bag(self, local_doc: int) -> tuple[Int32Array, Int32Array]:
+    def bag(self, local_doc: int) -> tuple[Int32Array, CountArray]:
         """(term ids, frequencies) of one document."""
         start, end = int(self.fwd_indptr[local_doc]), int(self.fwd_indptr[local_doc + 1])
         return self.fwd_terms[start:end], self.fwd_tfs[start:end]
@@ -118,17 +120,25 @@ class Segment:
             raise ValueError("forward and inverted postings differ in size")
 
 
-def build_segment(bags: list[tuple[Int32Array, Int32Array]], doc_start: int) -> Segment:
+def _counts(tfs: npt.NDArray[np.integer[Any]]) -> CountArray:
+    """Term frequencies in the smallest type that holds them: almost all fit in one byte,
+    which is a quarter of the postings a question reads (and of the memory they page in)."""
+    largest = int(tfs.max(initial=0))
+    dtype = np.uint8 if largest <= 0xFF else np.uint16 if largest <= 0xFFFF else np.int32
+    return tfs.astype(dtype, copy=False)
+
+
+def build_segment(bags: Sequence[tuple[Int32Array, CountArray]], doc_start: int) -> Segment:
     """A segment from per-document bags (sorted unique term ids, their frequencies)."""
     lengths = np.array([len(terms) for terms, _ in bags], dtype=np.int64)
     fwd_indptr = np.zeros(len(bags) + 1, dtype=np.int64)
     np.cumsum(lengths, out=fwd_indptr[1:])
     if bags:
         fwd_terms = np.concatenate([t for t, _ in bags]).astype(np.int32, copy=False)
-        fwd_tfs = np.concatenate([f for _, f in bags]).astype(np.int32, copy=False)
+        fwd_tfs = _counts(np.concatenate([f for _, f in bags]))
     else:
         fwd_terms = np.zeros(0, dtype=np.int32)
-        fwd_tfs = np.zeros(0, dtype=np.int32)
+        fwd_tfs = np.zeros(0, dtype=np.uint8)
     running = np.zeros(fwd_tfs.shape[0] + 1, dtype=np.int64)
     np.cumsum(fwd_tfs, out=running[1:])
     doc_len = (running[fwd_indptr[1:]] - running[fwd_indptr[:-1]]).astype(np.int32)
@@ -177,28 +187,8 @@ class BM25Index:
             self._norm = k1 * (1.0 - b + b * self.doc_len / self.avgdl)
         else:
             self._norm = np.zeros(0, dtype=np.float64)
-        self._impacts = [self._segment_impacts(segment) for segment in self.segments]
-
-    def _segment_impacts(self, segment: Segment) -> FloatArray:
-        """Each posting's finished contribution, idf * tf * (k1 + 1) / (tf + norm).
-
-        Computed once per load (it depends on N and the average length, which a published
-        segment changes) so that a question only gathers and adds: this more than halves
-        query time for 8 bytes a posting. Done in slices to keep the peak memory flat.
-        """
-        impacts = np.empty(segment.docs.shape[0], dtype=np.float64)
-        k1 = self.params.k1
-        norm = self._norm[segment.doc_start : segment.doc_start + segment.n_docs]
-        term_idf = self.idf[segment.terms]
-        bounds = np.searchsorted(segment.indptr, np.arange(0, impacts.shape[0], IMPACT_SLICE), side="right") - 1
-        term_starts = [*sorted(set(bounds.tolist())), segment.terms.shape[0]]
-        for first, last in itertools.pairwise(term_starts):
-            start, end = int(segment.indptr[first]), int(segment.indptr[last])
-            tf = segment.tfs[start:end].astype(np.float64)
-            idf = np.repeat(term_idf[first:last], np.diff(segment.indptr[first : last + 1]))
-            # Same operations in the same order as rank-bm25, so the scores are bitwise equal.
-            np.multiply(idf, tf * (k1 + 1.0) / (tf + norm[segment.docs[start:end]]), out=impacts[start:end])
-        return impacts
+        # Each segment's share of the length norms, so a question indexes them by local number.
+        self._segment_norms = [self._norm[s.doc_start : s.doc_start + s.n_docs] for s in self.segments]
 
     def _idf(self, df: IntArray) -> FloatArray:
         present = df > 0
@@ -227,17 +217,23 @@ class BM25Index:
     def scores(self, query_terms: list[int]) -> FloatArray:
         """The BM25 score of every document for the query (term ids; repeats count, as in rank-bm25)."""
         scores = np.zeros(self.n_docs, dtype=np.float64)
+        k1 = self.params.k1
         for term in query_terms:
-            if self.term_idf(term) == 0.0:
+            idf = self.term_idf(term)
+            if idf == 0.0:
                 continue
-            for segment, impacts in zip(self.segments, self._impacts, strict=True):
+            for segment, norm in zip(self.segments, self._segment_norms, strict=True):
                 found = segment.postings_range(term)
                 if found is None:
                     continue
                 start, end = found
+                docs = segment.docs[start:end]
+                tf = segment.tfs[start:end].astype(np.float64)
+                # The same operations in the same order as rank-bm25, so the scores are bitwise equal.
+                contribution = idf * (tf * (k1 + 1.0) / (tf + norm[docs]))
                 part = scores[segment.doc_start : segment.doc_start + segment.n_docs]
                 # A term's documents are distinct within a segment; add.at is numpy's fast scatter-add.
-                np.add.at(part, segment.docs[start:end], impacts[start:end])
+                np.add.at(part, docs, contribution)
         return scores
 
     def top(self, query_terms: list[int], k: int) -> list[tuple[int, float]]:
@@ -257,8 +253,17 @@ class BM25Index:
                 return segment, doc - segment.doc_start
         raise IndexError(doc)
 
-    def doc_terms(self, doc: int) -> set[int]:
-        """The set of term ids a document holds."""
+    def doc_has_term(self, doc: int, term: int) -> bool:
+        """Whether a document holds a term, from the term's postings (sorted by document).
+
+        The postings a question is scored with are already in memory; a document's forward
+        bag would page in a part of the forward arrays for each candidate checked.
+        """
         segment, local = self.segment_of(doc)
-        terms, _ = segment.bag(local)
-        return set(terms.tolist())
+        found = segment.postings_range(term)
+        if found is None:
+            return False
+        start, end = found
+        docs = segment.docs[start:end]
+        position = int(docs.searchsorted(docs.dtype.type(local)))
+        return position < docs.shape[0] and int(docs[position]) == local

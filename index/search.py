@@ -360,8 +360,7 @@ class SearchEngine:
         ranked = []
         for doc, score in self._top(term_list, k, allowed, self.query_codes(tokens, question)):
             text = _ArticleText(self._match_text(doc))
-            present = self.index.bm25.doc_terms(doc) if any(len(t) < 2 for t in weights) else set()
-            coverage = sum(w for term, w in weights.items() if self._contains(term, text, present)) / total_weight
+            coverage = sum(w for term, w in weights.items() if self._contains(term, text, doc)) / total_weight
             if coverage > self.settings.min_coverage:
                 ranked.append((doc, score * coverage, coverage))
         # Among the BM25 candidates, articles that contain more of the question come first
@@ -398,13 +397,13 @@ class SearchEngine:
         parts = [article.title, article.street, article.district, article.newspaper, article.body, *article.captions]
         return "\n".join(parts)
 
-    def _contains(self, term: str, text: _ArticleText, doc_terms: set[int]) -> bool:
+    def _contains(self, term: str, text: _ArticleText, doc: int) -> bool:
         """Whether an article has a question word: by text, or for one character by token
         (交 would otherwise be found inside 交流, 外交 ...)."""
         if len(term) >= 2:
             return text.contains(term)
         term_id = self.index.term_ids.get(term)
-        return term_id is not None and term_id in doc_terms
+        return term_id is not None and self.index.bm25.doc_has_term(doc, term_id)
 
     def raw_top(self, question: str, k: int) -> list[tuple[int, float]]:
         """BM25 ranking without the no-answer check (for evaluation and benchmarks)."""

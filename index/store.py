@@ -4,6 +4,7 @@ Layout (every file written whole, then renamed into place):
 
     meta.json        format version, parameters, corpus fingerprint, segments, skipped files
     vocab.txt        one term a line; a term's id is its line number
+    vocab-sorted.*   the same terms sorted, for lookups while serving (index/vocabulary.py)
     userdict.txt     the local names the segmenter was taught
     issues.json      the issues and their article ids
     seg-NNN/         one segment: BM25 arrays (.npy) of the word field and of the
@@ -41,11 +42,14 @@ import numpy.typing as npt
 
 from index.article import Article
 from index.bigram import BIGRAM_ARRAYS, BigramDoc, BigramIndex, BigramSegment, build_bigram_segment, document_bigrams
-from index.bm25 import SEGMENT_ARRAYS, BM25Index, BM25Params, Int32Array, Segment, build_segment
+from index.bm25 import SEGMENT_ARRAYS, BM25Index, BM25Params, CountArray, Int32Array, Segment, build_segment
 from index.corpus import CorpusLoad, Issue, Skipped, corpus_fingerprint, load_corpus
 from index.neardup import N_HASHES, signature
 from index.normalize import for_matching
+from index.segmenter import SEGMENTERS
+from index.segmenter import resolve as resolve_segmenter
 from index.tokenize import Tokenizer, build_user_words, default_local_names, default_stopwords
+from index.vocabulary import TermIds, write_sorted
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +82,12 @@ class IndexParams:
     epsilon: float = 0.25
     title_weight: int = 3
     caption_weight: int = 1
+    # "auto" (rjieba when installed, else jieba), "rjieba" or "jieba"; the index records which ran.
+    segmenter: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.segmenter not in ("auto", *SEGMENTERS):
+            raise ValueError(f"segmenter: expected auto, {', '.join(SEGMENTERS)}, got {self.segmenter!r}")
 
     @property
     def bm25(self) -> BM25Params:
@@ -323,6 +333,12 @@ def _write_lines(path: Path, lines: Iterable[str]) -> None:
     tmp.replace(path)
 
 
+def _count_lines(path: Path) -> int:
+    """How many lines `_write_lines` wrote, without keeping them."""
+    data = path.read_bytes()
+    return data.count(b"\n") + 1 if data else 0
+
+
 def _read_lines(path: Path) -> list[str]:
     text = path.read_text(encoding="utf-8")
     return text.split("\n") if text else []
@@ -344,6 +360,8 @@ class _Vocabulary:
 
     def bags(self, chunk: _Chunk) -> list[tuple[Int32Array, Int32Array]]:
         """The chunk's bags in global term ids, each sorted by term id."""
+        if not chunk.lengths.shape[0]:
+            return []  # a chunk whose articles all kept their previous words
         terms = self.numbers(chunk.words)[chunk.terms]
         owner = np.repeat(np.arange(chunk.lengths.shape[0]), chunk.lengths)
         order = np.lexsort((terms, owner))
@@ -390,7 +408,7 @@ class _PreviousIndex:
             return cls()
         return previous
 
-    def bag(self, digest: str) -> tuple[Int32Array, Int32Array]:
+    def bag(self, digest: str) -> tuple[Int32Array, CountArray]:
         """The bag of words of an article with this content hash (KeyError when there is none)."""
         segment, local = self.where[digest]
         return segment.bag(local)
@@ -445,8 +463,13 @@ def _save_segment(
     tmp.rename(final)
 
 
-def _index_signature(params: IndexParams, tokenizer_signature: str) -> dict[str, Any]:
-    return {"params": asdict(params), "tokenizer": tokenizer_signature, "shipped": _shipped_words_signature()}
+def _index_signature(params: IndexParams, tokenizer: Tokenizer) -> dict[str, Any]:
+    return {
+        "params": asdict(params),
+        "tokenizer": tokenizer.signature,
+        "segmenter": tokenizer.segmenter,
+        "shipped": _shipped_words_signature(),
+    }
 
 
 def build_index(
@@ -475,7 +498,7 @@ def build_index(
         # The same text a published issue teaches its names from (captions included).
         ("\n".join([a.title, a.body, *a.captions]) for a in corpus.articles if not a.derived_headline),
     )
-    tokenizer = Tokenizer(user_words)
+    tokenizer = Tokenizer(user_words, segmenter=params.segmenter)
     signature = tokenizer.signature
     hashes = [content_hash(a, params, signature) for a in corpus.articles]
     previous = _PreviousIndex.open(index_dir, signature) if index_dir.exists() else _PreviousIndex()
@@ -496,7 +519,7 @@ def build_index(
     shutil.rmtree(staging, ignore_errors=True)
     seg_dir = staging / "seg-000"
     seg_dir.mkdir(parents=True)
-    fresh: dict[str, tuple[Int32Array, Int32Array]] = {}
+    fresh: dict[str, tuple[Int32Array, CountArray]] = {}
     fresh_bigrams: dict[str, BigramDoc] = {}
     fresh_minhash: dict[str, np.ndarray] = {}
     digests = list(todo)
@@ -530,11 +553,12 @@ def build_index(
         minhash = np.stack([fresh_minhash[h] for h in hashes])
         _segment_files(seg_dir, segment, bigrams, minhash, offsets, hashes, [a.id for a in corpus.articles])
     _write_lines(staging / "vocab.txt", vocabulary.terms)
+    write_sorted(staging, vocabulary.terms)
     _write_lines(staging / "userdict.txt", user_words)
     _write_json(staging / "issues.json", [i.to_dict() for i in corpus.issues])
     meta = {
         "format_version": FORMAT_VERSION,
-        **_index_signature(params, signature),
+        **_index_signature(params, tokenizer),
         "corpus": {"path": str(corpus_dir), "fingerprint": fingerprint},
         "segments": [{"name": "seg-000", "n_docs": segment.n_docs}],
         "n_terms": len(vocabulary.terms),
@@ -585,12 +609,13 @@ class LoadedIndex:
         self.meta = meta
         try:
             self.params = IndexParams(**meta["params"])
-            terms = _read_lines(directory / "vocab.txt")
-            if len(terms) != int(meta["n_terms"]):
+            n_terms = int(meta["n_terms"])
+            self.term_ids = TermIds.open(directory)
+            if len(self.term_ids) != n_terms or _count_lines(directory / "vocab.txt") != n_terms:
                 raise ValueError("vocabulary size does not match the metadata")
-            self.terms = terms
-            self.term_ids = {term: number for number, term in enumerate(terms)}
-            self.tokenizer = Tokenizer(_read_lines(directory / "userdict.txt"))
+            # The segmenter that built the index, whatever the settings say now: mixing two
+            # segmenters' tokens would miss words (index_is_current reports the change).
+            self.tokenizer = Tokenizer(_read_lines(directory / "userdict.txt"), segmenter=meta["segmenter"])
             self.issues = [Issue(**i) for i in json.loads((directory / "issues.json").read_text("utf-8"))]
             segments: list[Segment] = []
             bigram_segments: list[BigramSegment] = []
@@ -605,7 +630,7 @@ class LoadedIndex:
                     raise ValueError(f"{entry['name']} holds another number of documents than recorded")
                 # The inverted terms are sorted and hold the same ids as the forward arrays;
                 # reading only the last keeps the forward arrays out of memory while serving.
-                if segment.terms.shape[0] and int(segment.terms[-1]) >= len(terms):
+                if segment.terms.shape[0] and int(segment.terms[-1]) >= n_terms:
                     raise ValueError(f"{entry['name']} uses terms beyond the vocabulary")
                 if not (seg_dir / "ids.txt").exists():
                     raise ValueError(f"{entry['name']} has no article ids")
@@ -618,7 +643,7 @@ class LoadedIndex:
                 minhash.append(rows)
                 self.article_files.append(ArticleFile(seg_dir / "articles.jsonl", offsets))
                 start += segment.n_docs
-            self.bm25 = BM25Index(segments, len(terms), self.params.bm25)
+            self.bm25 = BM25Index(segments, n_terms, self.params.bm25)
             self.bigrams = BigramIndex(bigram_segments, self.params.bm25)
             self.minhash = np.concatenate(minhash) if minhash else np.zeros((0, N_HASHES), dtype=np.uint32)
         except (OSError, ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
@@ -631,6 +656,10 @@ class LoadedIndex:
     def n_docs(self) -> int:
         """How many articles the index holds."""
         return self.bm25.n_docs
+
+    def terms_by_id(self) -> list[str]:
+        """Every term, a term's id being its position (read from disk: large at scale)."""
+        return _read_lines(self.directory / "vocab.txt")
 
     def article(self, doc: int) -> Article:
         """An article by its document number (recently read ones come from memory; do not modify)."""
@@ -677,6 +706,12 @@ def index_is_current(index_dir: Path, corpus_dir: Path, params: IndexParams) -> 
         return False, "index metadata is damaged"
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
         return False, "index was written by another version"
+    try:
+        segmenter = resolve_segmenter(params.segmenter)
+    except ValueError as exc:
+        return False, str(exc)
+    if meta.get("segmenter") != segmenter:
+        return False, f"segmenter changed ({meta.get('segmenter')} → {segmenter})"
     if meta.get("params") != asdict(params):
         return False, "index settings changed"
     if meta.get("shipped") != _shipped_words_signature():
@@ -699,7 +734,7 @@ def add_articles(
     if issue.id in existing_ids:
         raise ValueError(f"issue {issue.id} is already in the index")
     user_words = _read_lines(index_dir / "userdict.txt")
-    tokenizer = Tokenizer(user_words)
+    tokenizer = Tokenizer(user_words, segmenter=meta["segmenter"])
     tokenizer.add_words(new_words)
     vocabulary = _Vocabulary(_read_lines(index_dir / "vocab.txt"))
     bags: list[tuple[Int32Array, Int32Array]] = []
@@ -718,6 +753,7 @@ def add_articles(
     hashes = [content_hash(a, params, tokenizer.signature) for a in articles]
     _save_segment(index_dir, name, segment, bigrams, minhash, articles, hashes)
     _write_lines(index_dir / "vocab.txt", vocabulary.terms)
+    write_sorted(index_dir, vocabulary.terms)
     _write_lines(index_dir / "userdict.txt", tokenizer.user_words)
     issues = json.loads((index_dir / "issues.json").read_text("utf-8"))
     issues.append(issue.to_dict())

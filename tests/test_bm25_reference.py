@@ -185,7 +185,7 @@ def test_real_articles_bags_match_the_tokens(real_index: tuple[Path, Path]) -> N
     corpus, index_dir = real_index
     engine = SearchEngine.open(index_dir)
     loaded = load_corpus(corpus)
-    terms = engine.index.terms
+    terms = engine.index.terms_by_id()
     for doc in range(0, len(loaded.articles), 37):
         segment, local = engine.index.bm25.segment_of(doc)
         ids, counts = segment.bag(local)

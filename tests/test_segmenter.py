@@ -1,0 +1,134 @@
+"""rjieba against the jieba reference, and which segmenter an index records."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import lzma
+import re
+import shutil
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from index.corpus import load_corpus
+from index.segmenter import available_segmenters, make_segmenter, resolve
+from index.store import IndexParams, LoadedIndex, build_index, index_is_current
+from index.tokenize import Tokenizer, build_user_words
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT.parent / "shared" / "bench"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+pytestmark = pytest.mark.skipif("rjieba" not in available_segmenters(), reason="rjieba is not installed")
+
+
+def chinese(tokens: list[str]) -> list[str]:
+    """The tokens that hold a Chinese character, in order: where the two must agree."""
+    return [t for t in tokens if CJK.search(t)]
+
+
+def bundled_texts() -> tuple[list[str], list[str]]:
+    corpus = load_corpus(ROOT / "corpus")
+    texts = ["\n".join([a.title, a.body, *a.captions]) for a in corpus.articles]
+    return texts, build_user_words([i.street for i in corpus.issues], texts)
+
+
+@pytest.mark.parametrize("with_user_words", [False, True])
+def test_rjieba_gives_jiebas_chinese_tokens_on_the_bundled_issues(with_user_words: bool) -> None:
+    texts, user_words = bundled_texts()
+    words = user_words if with_user_words else []
+    fast, reference = Tokenizer(words, segmenter="rjieba"), Tokenizer(words, segmenter="jieba")
+    assert sum(len(t) for t in texts) > 10_000
+    for text in texts:
+        assert chinese(fast.document_tokens(text)) == chinese(reference.document_tokens(text))
+    for line in (line for text in texts for line in text.splitlines()[:3] if line.strip()):
+        assert chinese(fast.query_tokens(line)) == chinese(reference.query_tokens(line))
+        assert [w for w, _ in fast.query_words(line) if CJK.search(w)] == [
+            w for w, _ in reference.query_words(line) if CJK.search(w)
+        ]
+
+
+def test_rjieba_gives_jiebas_chinese_tokens_on_real_news() -> None:
+    if not (BENCH / "news.jsonl.xz").exists():
+        pytest.skip(f"no benchmark data at {BENCH}")
+    with lzma.open(BENCH / "news.jsonl.xz", "rt", encoding="utf-8") as archive:
+        texts = [json.loads(line)["text"] for line in itertools.islice(archive, 400)]
+    fast, reference = Tokenizer(segmenter="rjieba"), Tokenizer(segmenter="jieba")
+    for text in texts:
+        assert chinese(fast.document_tokens(text)) == chinese(reference.document_tokens(text))
+
+
+def test_number_and_latin_runs_are_where_they_may_differ() -> None:
+    fast, reference = Tokenizer(segmenter="rjieba"), Tokenizer(segmenter="jieba")
+    text = "贵州茅台（600519.SH）发布1.2.0版"
+    assert "600519.sh" in fast.document_tokens(text)
+    assert "600519" in reference.document_tokens(text)
+    assert chinese(fast.document_tokens(text)) == chinese(reference.document_tokens(text))
+
+
+def test_words_taught_later_count_in_both() -> None:
+    text = "居民来到芷心工作坊参加活动"
+    for name in ("rjieba", "jieba"):
+        tokenizer = Tokenizer(segmenter=name)
+        assert "芷心工作坊" not in tokenizer.document_tokens(text)
+        tokenizer.add_words(["芷心工作坊"])
+        assert "芷心工作坊" in tokenizer.document_tokens(text), name
+
+
+def test_teaching_words_while_other_threads_cut() -> None:
+    segmenter = make_segmenter("rjieba")
+    text = "芷江西路街道召开垃圾分类工作推进会，居民代表参加。" * 200
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def cut() -> None:
+        try:
+            while not stop.is_set():
+                segmenter.cut(text)
+        except BaseException as exc:
+            errors.append(exc)
+
+    readers = [threading.Thread(target=cut) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        for number in range(30):
+            segmenter.add_words([f"新地名{number}号"])
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join()
+    assert errors == []
+    assert segmenter.has_word("新地名29号")
+
+
+def test_unknown_or_missing_segmenters_are_named() -> None:
+    assert resolve("auto") == "rjieba"
+    with pytest.raises(ValueError, match="unknown segmenter"):
+        resolve("thulac")
+    with pytest.raises(ValueError, match="segmenter"):
+        IndexParams(segmenter="thulac")
+
+
+def test_the_index_records_its_segmenter_and_a_switch_rebuilds(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    index_dir = tmp_path / "index"
+    params = IndexParams()
+    build_index(corpus, index_dir, params, workers=1)
+    loaded = LoadedIndex(index_dir)
+    assert loaded.meta["segmenter"] == "rjieba" == loaded.tokenizer.segmenter
+    loaded.close()
+    assert index_is_current(index_dir, corpus, params) == (True, "")
+
+    as_jieba = replace(params, segmenter="jieba")
+    current, why = index_is_current(index_dir, corpus, as_jieba)
+    assert not current and "segmenter" in why
+    report = build_index(corpus, index_dir, as_jieba, workers=1)
+    assert report.reused == 0  # nothing of the other segmenter's tokens is kept
+    rebuilt = LoadedIndex(index_dir)
+    assert rebuilt.tokenizer.segmenter == "jieba"
+    rebuilt.close()

@@ -1,0 +1,77 @@
+"""The compact term lookup and the compact postings agree with plain Python structures."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.bm25 import build_segment
+from index.vocabulary import TermIds, write_sorted
+
+
+def test_sorted_lookup_answers_as_a_dict(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    alphabet = "垃圾分类社区天山路街道abcXYZ0123é😀"
+    terms = sorted({"".join(rng.choices(alphabet, k=rng.randint(1, 6))) for _ in range(3000)})
+    rng.shuffle(terms)  # ids are build order, not sorted order
+    write_sorted(tmp_path, terms)
+    lookup = TermIds.open(tmp_path)
+    expected = {term: number for number, term in enumerate(terms)}
+    assert len(lookup) == len(expected)
+    assert dict(lookup.items()) == expected
+    for term, number in expected.items():
+        assert lookup[term] == number and lookup.get(term) == number and term in lookup
+    for missing in ("", "不在词表里的词", "zzzz", "垃圾分类社区天山路街道abc"):
+        if missing in expected:
+            continue
+        assert missing not in lookup and lookup.get(missing) is None
+        with pytest.raises(KeyError):
+            lookup[missing]
+    assert 3 not in lookup
+
+
+def test_an_empty_vocabulary(tmp_path: Path) -> None:
+    write_sorted(tmp_path, [])
+    lookup = TermIds.open(tmp_path)
+    assert len(lookup) == 0 and "词" not in lookup and list(lookup) == []
+
+
+def test_files_that_do_not_fit_together_are_refused(tmp_path: Path) -> None:
+    write_sorted(tmp_path, ["社区", "街道"])
+    (tmp_path / "vocab-sorted.bin").write_bytes("社区".encode())
+    with pytest.raises(ValueError):
+        TermIds.open(tmp_path)
+
+
+def bags(rng: random.Random, n_docs: int, n_terms: int, top_tf: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    out = []
+    for _ in range(n_docs):
+        terms = np.array(sorted(rng.sample(range(n_terms), rng.randint(1, 12))), dtype=np.int32)
+        out.append((terms, np.array([rng.randint(1, top_tf) for _ in terms], dtype=np.int32)))
+    return out
+
+
+@pytest.mark.parametrize(("top_tf", "dtype"), [(200, np.uint8), (3000, np.uint16), (70_000, np.int32)])
+def test_frequencies_take_the_smallest_type_that_holds_them(top_tf: int, dtype: type) -> None:
+    documents = bags(random.Random(top_tf), 300, 50, top_tf)
+    documents[0][1][0] = top_tf  # the largest frequency decides the type
+    segment = build_segment(documents, 0)
+    assert segment.tfs.dtype == dtype and segment.fwd_tfs.dtype == dtype
+    for doc, (terms, tfs) in enumerate(documents):
+        got_terms, got_tfs = segment.bag(doc)
+        assert got_terms.tolist() == terms.tolist() and got_tfs.tolist() == tfs.tolist()
+
+
+def test_a_document_holds_a_term_exactly_when_its_bag_does() -> None:
+    from index.bm25 import BM25Index, BM25Params
+
+    rng = random.Random(3)
+    documents = bags(rng, 200, 40, 5)
+    index = BM25Index([build_segment(documents[:120], 0), build_segment(documents[120:], 120)], 41, BM25Params())
+    for doc, (terms, _) in enumerate(documents):
+        held = set(terms.tolist())
+        for term in range(41):
+            assert index.doc_has_term(doc, term) == (term in held)
