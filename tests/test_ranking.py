@@ -196,3 +196,15 @@ def test_terminal_and_bot_replies_say_how_many_similar_reports(tmp_path: Path) -
     html = replies.answer_reply(response, 1, 3).html
     assert "另有 2 篇相似报道" in html
     assert out.count("相似报道") == 1
+
+
+def test_question_words_never_reach_the_bigram_field(engine: SearchEngine) -> None:
+    tokens, problem = engine.analyze("社区义诊是哪天举办的")
+    assert problem is None and "哪天" not in tokens
+    codes = engine.query_codes(tokens, "社区义诊是哪天举办的")
+    texts = {bigram_text(c) for c in codes}
+    assert {"社区", "区义", "义诊"} <= texts
+    # No bigram spans a removed word or consists of question words.
+    assert not texts & {"诊是", "是哪", "哪天", "天举", "的"}
+    asked = engine.analyze("在哪届运动会上获得几枚金牌")[0]
+    assert "哪届" not in asked and "几枚" not in asked and "金牌" in asked
