@@ -228,25 +228,38 @@ class BigramIndex:
             return 0.0
         return float(self.idf[pos])
 
+    @staticmethod
+    def _positions_in(terms: Int32Array, query: Int32Array) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+        at = np.searchsorted(terms, query)
+        if not terms.shape[0]:
+            return at, np.zeros(query.shape[0], dtype=bool)
+        clipped = np.minimum(at, terms.shape[0] - 1)
+        return clipped, terms[clipped] == query
+
     def scores(self, codes: list[int]) -> FloatArray:
         """The BM25 score of every document for the query bigrams (repeats count, as in rank-bm25)."""
         scores = np.zeros(self.n_docs, dtype=np.float64)
+        if not codes or not self.n_docs:
+            return scores
         k1 = self.params.k1
-        for code in codes:
-            idf = self.term_idf(code)
-            if idf == 0.0:
-                continue
-            for segment in self.segments:
-                found = segment.term_index(code)
-                if found is None:
+        query = np.array(codes, dtype=np.int32)
+        at, known = self._positions_in(self.terms, query)
+        idfs = np.where(known, self.idf[at], 0.0).tolist()
+        for segment in self.segments:
+            where, present = self._positions_in(segment.bg_terms, query)
+            norm = self._norm[segment.doc_start : segment.doc_start + segment.n_docs]
+            part = scores[segment.doc_start : segment.doc_start + segment.n_docs]
+            indptr = segment.bg_indptr
+            for number in np.flatnonzero(present).tolist():
+                idf = idfs[number]
+                if idf == 0.0:
                     continue
-                start, end = int(segment.bg_indptr[found]), int(segment.bg_indptr[found + 1])
+                found = int(where[number])
+                start, end = int(indptr[found]), int(indptr[found + 1])
                 docs = segment.bg_docs[start:end]
                 tf = segment.bg_tfs[start:end].astype(np.float64)
-                norm = self._norm[segment.doc_start : segment.doc_start + segment.n_docs][docs]
                 # Same operations in the same order as rank-bm25 (and as the word field).
-                part = scores[segment.doc_start : segment.doc_start + segment.n_docs]
-                np.add.at(part, docs, idf * (tf * (k1 + 1.0) / (tf + norm)))
+                np.add.at(part, docs, idf * (tf * (k1 + 1.0) / (tf + norm[docs])))
         return scores
 
     def occurrences(self, codes: list[int], docs: list[int]) -> Occurrences:
@@ -254,35 +267,43 @@ class BigramIndex:
         wanted = np.array(docs, dtype=np.int64)
         order = np.argsort(wanted, kind="stable")
         sorted_docs = wanted[order]
+        query = np.array(codes, dtype=np.int32)
         out_doc: list[IntArray] = []
         out_term: list[IntArray] = []
         out_pos: list[IntArray] = []
-        for term_number, code in enumerate(codes):
-            for segment in self.segments:
-                found = segment.term_index(code)
-                if found is None:
-                    continue
-                lo = int(np.searchsorted(sorted_docs, segment.doc_start))
-                hi = int(np.searchsorted(sorted_docs, segment.doc_start + segment.n_docs))
-                if lo == hi:
-                    continue
-                local = (sorted_docs[lo:hi] - segment.doc_start).astype(np.int32)
-                start, end = int(segment.bg_indptr[found]), int(segment.bg_indptr[found + 1])
-                postings = segment.bg_docs[start:end]
-                at = np.searchsorted(postings, local)
-                inside = at < postings.shape[0]
-                hit = np.zeros(local.shape[0], dtype=bool)
-                hit[inside] = postings[at[inside]] == local[inside]
-                if not hit.any():
-                    continue
-                posting = start + at[hit]
-                counts = segment.bg_tfs[posting].astype(np.int64)
-                base = segment.bg_pos_start[posting].astype(np.int64)
-                ends = np.cumsum(counts)
-                gather = np.repeat(base - (ends - counts), counts) + np.arange(int(ends[-1]), dtype=np.int64)
-                out_pos.append(segment.bg_pos[gather].astype(np.int64))
-                out_doc.append(np.repeat(order[lo:hi][hit], counts))
-                out_term.append(np.full(int(ends[-1]), term_number, dtype=np.int64))
+        for segment in self.segments:
+            lo, hi = np.searchsorted(sorted_docs, [segment.doc_start, segment.doc_start + segment.n_docs]).tolist()
+            if lo == hi or not query.shape[0]:
+                continue
+            local = (sorted_docs[lo:hi] - segment.doc_start).astype(np.int32)
+            asked = order[lo:hi]
+            where, present = self._positions_in(segment.bg_terms, query)
+            indptr = segment.bg_indptr
+            postings: list[IntArray] = []
+            owners: list[IntArray] = []
+            numbers: list[int] = []
+            for number in np.flatnonzero(present).tolist():
+                found = int(where[number])
+                start, end = int(indptr[found]), int(indptr[found + 1])
+                at = np.searchsorted(segment.bg_docs[start:end], local)
+                np.minimum(at, end - start - 1, out=at)
+                hit = np.flatnonzero(segment.bg_docs[start + at] == local)
+                if hit.shape[0]:
+                    postings.append(start + at[hit])
+                    owners.append(asked[hit])
+                    numbers.append(number)
+            if not postings:
+                continue
+            # One gather for every (term, document) pair found: each posting's run of offsets.
+            posting = np.concatenate(postings)
+            counts = segment.bg_tfs[posting].astype(np.int64)
+            base = segment.bg_pos_start[posting].astype(np.int64)
+            ends = np.cumsum(counts)
+            gather = np.repeat(base - (ends - counts), counts) + np.arange(int(ends[-1]), dtype=np.int64)
+            pairs = np.array([len(p) for p in postings], dtype=np.int64)
+            out_pos.append(segment.bg_pos[gather].astype(np.int64))
+            out_doc.append(np.repeat(np.concatenate(owners), counts))
+            out_term.append(np.repeat(np.repeat(np.array(numbers, dtype=np.int64), pairs), counts))
         if not out_pos:
             empty = np.zeros(0, dtype=np.int64)
             return Occurrences(empty, empty, empty)

@@ -31,7 +31,7 @@ class FusionSettings:
     """How the fields and the proximity feature are combined."""
 
     bigram_weight: float = 1.0
-    proximity_weight: float = 0.2
+    proximity_weight: float = 0.4
     window: int = 30
     depth: int = 100
 

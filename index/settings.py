@@ -23,7 +23,7 @@ class SearchSettings:
     # Ranking (see index/ranking.py): the bigram field's weight beside the word field's (each
     # divided by its best score), the proximity rerank's weight, window and depth.
     bigram_weight: float = 1.0
-    proximity_weight: float = 0.2
+    proximity_weight: float = 0.4
     proximity_window: int = 30
     rerank_depth: int = 100
     # Estimated shingle overlap at which two results are one story shown once (1.01 = never).
