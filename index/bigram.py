@@ -57,6 +57,22 @@ def query_bigrams(runs: list[str]) -> list[int]:
     return list(seen)
 
 
+def token_bigrams(tokens: list[str], question: str = "") -> list[int]:
+    """The bigram ids of a question's kept words (its search tokens, in order).
+
+    Neighbouring tokens join into one run when the (normalised) question has them side by
+    side, so 垃圾 分类 gives 圾分 too; a question or filler word removed between them breaks
+    the run.
+    """
+    runs: list[str] = []
+    for token in tokens:
+        if runs and question and (runs[-1] + token) in question:
+            runs[-1] += token
+        else:
+            runs.append(token)
+    return query_bigrams(runs)
+
+
 def bigram_text(code: int) -> str:
     """The two characters of a bigram id (for tests and debugging)."""
     return chr(CJK_FIRST + code // CJK_SPAN) + chr(CJK_FIRST + code % CJK_SPAN)
@@ -321,4 +337,5 @@ __all__ = [
     "build_bigram_segment",
     "document_bigrams",
     "query_bigrams",
+    "token_bigrams",
 ]

@@ -103,3 +103,14 @@ def collapse(rows: UInt32Array, min_similarity: float = MIN_SIMILARITY) -> list[
         else:
             groups.append(Group(item))
     return groups
+
+
+def fold_similar(
+    ranked: list[tuple[int, float, float]], signatures_by_doc: UInt32Array, min_similarity: float = MIN_SIMILARITY
+) -> list[tuple[tuple[int, float, float], list[int]]]:
+    """Ranked (document, score, coverage) rows with the near-identical ones folded into the best
+    of them: (row, folded documents). A threshold above 1 folds nothing."""
+    if len(ranked) < 2 or min_similarity > 1.0:
+        return [(row, []) for row in ranked]
+    groups = collapse(signatures_by_doc[[doc for doc, _, _ in ranked]], min_similarity)
+    return [(ranked[g.position], [ranked[m][0] for m in g.members]) for g in groups]

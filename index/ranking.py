@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from index.bigram import BigramIndex, Occurrences
 from index.bm25 import BM25Index, FloatArray, IntArray
@@ -69,12 +70,27 @@ def _normalised(scores: FloatArray) -> FloatArray:
 
 
 def fused_scores(
-    words: BM25Index, bigrams: BigramIndex, terms: list[int], codes: list[int], weight: float
+    words: BM25Index,
+    bigrams: BigramIndex,
+    terms: list[int],
+    codes: list[int],
+    weight: float,
+    allowed: npt.NDArray[np.bool_] | None = None,
 ) -> FloatArray:
-    """Each document's word score / best word score + weight × bigram score / best bigram score."""
-    combined = _normalised(words.scores(terms))
+    """Each document's word score / best word score + weight × bigram score / best bigram score.
+
+    With `allowed` (a question's street and month), other documents score 0 and the best
+    scores are taken among the allowed ones.
+    """
+    word_scores = words.scores(terms)
+    if allowed is not None:
+        word_scores[~allowed[: word_scores.shape[0]]] = 0.0
+    combined = _normalised(word_scores)
     if codes and weight > 0.0:
-        combined += weight * _normalised(bigrams.scores(codes))
+        bigram_scores = bigrams.scores(codes)
+        if allowed is not None:
+            bigram_scores[~allowed[: bigram_scores.shape[0]]] = 0.0
+        combined += weight * _normalised(bigram_scores)
     return combined
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from index.article import Article
-from index.bigram import query_bigrams
+from index.bigram import token_bigrams
 from index.corpus import Issue
-from index.neardup import collapse
+from index.neardup import fold_similar
 from index.normalize import for_matching, has_cjk, normalize_query, strip_symbols
 from index.ranking import FusionSettings, fused_scores, rerank
 from index.scope import Scope, parse_scope, street_aliases
@@ -327,14 +327,7 @@ class SearchEngine:
         Neighbouring kept words join into one run when the question has them side by side,
         so 垃圾 分类 gives 圾分 too; a question or filler word between them breaks the run.
         """
-        text = normalize_query(question[:MAX_QUESTION_CHARS]) if question else ""
-        runs: list[str] = []
-        for token in tokens:
-            if runs and text and (runs[-1] + token) in text:
-                runs[-1] += token
-            else:
-                runs.append(token)
-        return query_bigrams(runs)
+        return token_bigrams(tokens, normalize_query(question[:MAX_QUESTION_CHARS]) if question else "")
 
     def fusion(self) -> FusionSettings:
         """The ranking settings in the form `index.ranking` takes."""
@@ -374,22 +367,14 @@ class SearchEngine:
     ) -> list[tuple[int, float]]:
         """The fused and reranked top k, only among the `allowed` documents when given."""
         fusion = self.fusion()
-        scores = fused_scores(self.index.bm25, self.index.bigrams, term_list, codes, fusion.bigram_weight)
-        if allowed is not None:
-            scores[~allowed[: scores.shape[0]]] = 0.0
+        scores = fused_scores(self.index.bm25, self.index.bigrams, term_list, codes, fusion.bigram_weight, allowed)
         return rerank(scores, self.index.bigrams, codes, fusion, k)
 
     def collapse_similar(
         self, ranked: list[tuple[int, float, float]]
     ) -> list[tuple[tuple[int, float, float], list[int]]]:
         """Ranked rows with the near-identical ones folded into the best of them: (row, folded docs)."""
-        threshold = self.settings.near_duplicate_similarity
-        if len(ranked) < 2 or threshold > 1.0:
-            return [(row, []) for row in ranked]
-        rows = self.index.minhash[[doc for doc, _, _ in ranked]]
-        return [
-            (ranked[group.position], [ranked[m][0] for m in group.members]) for group in collapse(rows, threshold)
-        ]
+        return fold_similar(ranked, self.index.minhash, self.settings.near_duplicate_similarity)
 
     def _read_match_text(self, doc: int) -> str:
         """An article's text as questions are matched against it."""
