@@ -1,7 +1,8 @@
 """`newsbot bench`: the scale benchmark from the command line (the measuring is index.benchmark's).
 
     newsbot bench [--data ../shared/bench] [--sizes 1000,10000,all] [--queries 500]
-                  [--skip-reference] [--json] [--work DIR] [--issue FILE]
+                  [--skip-reference] [--reference-limit N] [--json] [--work DIR] [--issue FILE]
+    newsbot bench --throughput [--rates 5,10,20,40,80] [--step-seconds 10] [--index DIR --corpus PATH]
 
 Prints progress on standard error and the results (markdown tables, or JSON with --json) on
 standard output. Targets are reported, not enforced: the exit code is 0 whenever every
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
-from index.benchmark import BenchmarkError, BenchOptions, format_report, parse_sizes, run_benchmark
+from index.benchmark import REFERENCE_LIMIT, BenchmarkError, BenchOptions, format_report, parse_sizes, run_benchmark
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_DATA = "../shared/bench"
@@ -51,6 +52,8 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     if data is None:
         print(f"no benchmark data (news.jsonl.xz) at {args.data}; pass --data DIR", file=sys.stderr)
         return EXIT_USAGE
+    if args.throughput:
+        return _throughput(settings, args, data)
     try:
         sizes = parse_sizes(args.sizes)
     except ValueError as exc:
@@ -70,6 +73,7 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
             sizes=sizes,
             n_queries=args.queries,
             references=not args.skip_reference,
+            reference_limit=args.reference_limit,
             workers=settings.workers,
             issue_file=issue,
             params=settings.index,
@@ -90,6 +94,36 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _throughput(settings: Settings, args: argparse.Namespace, data: Path) -> int:
+    """`--throughput`: one `newsbot run` process under a growing load (bot.throughput)."""
+    from bot.throughput import ThroughputError, ThroughputOptions, format_throughput, run_throughput
+
+    try:
+        rates = [int(part) for part in args.rates.split(",") if part.strip()]
+    except ValueError:
+        rates = []
+    if not rates or min(rates) < 1:
+        print(f"--rates: expected positive numbers like 5,10,20, not {args.rates!r}", file=sys.stderr)
+        return EXIT_USAGE
+    questions = [q.strip() for q in (data / "queries.txt").read_text(encoding="utf-8").splitlines() if q.strip()]
+    options = ThroughputOptions(
+        config=settings.config_path,
+        index_dir=settings.index_dir,
+        corpus_dir=settings.corpus_dir,
+        questions=questions,
+        rates=rates,
+        step_seconds=args.step_seconds,
+    )
+    _progress(f"throughput of one bot process on {settings.index_dir}, rates {rates} questions/s")
+    try:
+        figures = run_throughput(options)
+    except ThroughputError as exc:
+        print(f"throughput: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(json.dumps(figures, ensure_ascii=False, indent=1) if args.json else format_throughput(figures))
+    return EXIT_OK
+
+
 def add_bench_parser(subparsers: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
     """Register `newsbot bench` (called by bot.cli when this module is present)."""
     p = subparsers.add_parser("bench", help="benchmark speed and memory at scale", description=cmd_bench.__doc__)
@@ -102,6 +136,20 @@ def add_bench_parser(subparsers: Any, common: Callable[[argparse.ArgumentParser]
         action="store_true",
         help="measure only newsbot (no rank-bm25, bm25s or segmentation reference: much faster)",
     )
+    p.add_argument(
+        "--reference-limit",
+        type=int,
+        default=REFERENCE_LIMIT,
+        help=f"largest size the references are measured at (default {REFERENCE_LIMIT:,}; beyond the archive's "
+        "68k articles the corpus is made from its passages, e.g. --sizes all,500k)",
+    )
+    p.add_argument(
+        "--throughput",
+        action="store_true",
+        help="instead: questions a second one `newsbot run` sustains through the fake Bot API, and its CPU profile",
+    )
+    p.add_argument("--rates", default="5,10,20,40,80", help="with --throughput: questions a second to offer in turn")
+    p.add_argument("--step-seconds", type=float, default=10.0, help="with --throughput: seconds each rate is offered")
     p.add_argument("--json", action="store_true", help="print every figure as JSON")
     p.add_argument("--work", help="where to build the indexes (default: a temporary directory, removed after)")
     p.add_argument("--issue", help="issue .txt to publish into each index (default: the corpus's first .txt)")

@@ -192,6 +192,11 @@ def cmd_show(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_summary(settings: Settings, args: argparse.Namespace) -> int:
     """Print what staff broadcast for an issue: each headline and its key sentence."""
     engine, _ = _engine(settings)
+    if args.check:
+        return _summary_check(engine, args)
+    if not args.issue:
+        print("name an issue, or pass --check", file=sys.stderr)
+        return EXIT_USAGE
     issue = engine.find_issue(args.issue)
     if issue is None:
         known = ", ".join(i.id for i in engine.issues[:10])
@@ -216,6 +221,80 @@ def cmd_summary(settings: Settings, args: argparse.Namespace) -> int:
         print(f"■ {article.title}")
         print(f"  {sentence}")
     return EXIT_OK
+
+
+def _summary_check(engine: SearchEngine, args: argparse.Namespace) -> int:
+    """Line checks on every issue (or a bench sample), this method beside the previous one."""
+    from index.summary import lead_line, weighted_key_sentence
+    from index.summary_check import CHECKS, article_lead, bench_sample, check_line, tally
+
+    if args.bench:
+        articles = bench_sample(Path(args.bench), args.sample)
+        first = True
+    else:
+        articles = [a for issue in engine.issues for a in engine.issue_articles(issue)]
+        first = False
+    weights = engine.term_weights
+    tokens = engine.index.tokenizer.document_tokens
+    methods = {
+        "lead": lambda a: lead_line(a),
+        "previous": lambda a: weighted_key_sentence(a, tokens, lambda t: weights([t]).get(t, 0.0)),
+    }
+    results = {}
+    for name, method in methods.items():
+        checks = [check_line(method(a), article_lead(a, first)) for a in articles]
+        results[name] = tally(checks)
+        if args.verbose and name == "lead":
+            for c in checks:
+                if not c.passed:
+                    print(f"FAIL {c.line}", file=sys.stderr)
+    digest = None if args.bench else _digest_check(engine)
+    if args.json:
+        print(json.dumps({**results, **({"digest": digest} if digest else {})}, ensure_ascii=False))
+        return EXIT_OK
+    print(f"{'method':<10}{'lines':>7}{'all':>7}" + "".join(f"{n:>8}" for n in CHECKS))
+    for name, t in results.items():
+        print(f"{name:<10}{t['lines']:>7}{t['passed']:>7}" + "".join(f"{t[n]:>8}" for n in CHECKS))
+    if digest:
+        print(
+            f"digest: {digest['issues']} issues, heading with newspaper and month {digest['heading']}/"
+            f"{digest['issues']}, lines repeating their headline {digest['repeats']}/{digest['articles']}, "
+            f"articles taller than a phone screen {digest['too_tall']}/{digest['articles']} "
+            f"(tallest {digest['tallest']} of {digest['screen_rows']} rows)"
+        )
+        for problem in digest["problems"]:
+            print(f"  {problem}")
+    return EXIT_OK
+
+
+def _digest_check(engine: SearchEngine) -> dict[str, Any]:
+    """The digest-level checks on each issue's broadcast as subscribers receive it."""
+    import html
+    import re
+
+    from bot.publishing import broadcast_text, issue_title, month_label
+    from index.summary_check import SCREEN_ROWS, check_digest
+
+    out: dict[str, Any] = {"issues": 0, "heading": 0, "articles": 0, "repeats": 0, "too_tall": 0, "tallest": 0}
+    problems: list[str] = []
+    for issue in engine.issues:
+        lines = engine.summary(issue)
+        text = html.unescape(re.sub(r"<[^>]+>", "", broadcast_text(issue, lines)))
+        blocks = [(a.title, line) for a, line in lines]
+        check = check_digest(text.split("\n", 1)[0], issue.newspaper or issue.street, month_label(issue.month), blocks)
+        out["issues"] += 1
+        out["heading"] += check.heading
+        out["articles"] += check.articles
+        out["repeats"] += len(check.repeats)
+        out["too_tall"] += len(check.too_tall)
+        out["tallest"] = max(out["tallest"], check.tallest)
+        if not check.heading:
+            problems.append(f"{issue.id}: heading “{text.split(chr(10), 1)[0]}” lacks “{issue_title(issue)}”")
+        problems += [f"{issue.id} [{n}]: the line repeats the headline" for n in check.repeats]
+        problems += [f"{issue.id} [{n}]: taller than a phone screen" for n in check.too_tall]
+    out["screen_rows"] = SCREEN_ROWS
+    out["problems"] = problems
+    return out
 
 
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
@@ -312,10 +391,16 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{TOKEN_ENV} is not set: starting the terminal chat instead.", file=sys.stderr)
         return cmd_chat(settings, args)
     from bot.app import run_bot
+    from bot.profiling import sampler_from_environment
 
     mode = f"webhook {args.webhook}" if args.webhook else "long polling"
     print(f"starting the Telegram bot ({mode}) on {settings.corpus_dir}; Ctrl-C stops it", file=sys.stderr)
-    return run_bot(settings, token, webhook_url=args.webhook)
+    sampler = sampler_from_environment()
+    try:
+        return run_bot(settings, token, webhook_url=args.webhook)
+    finally:
+        if sampler is not None:
+            sampler.stop()
 
 
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
@@ -371,8 +456,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="an issue's headlines and key sentences", description=cmd_summary.__doc__)
     _common(p)
-    p.add_argument("issue", help="issue id, a unique prefix of it, or its file name")
+    p.add_argument("issue", nargs="?", help="issue id, a unique prefix of it, or its file name")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--check", action="store_true", help="check every line (whole, <=90, opener, date)")
+    p.add_argument("--bench", metavar="JSONL", help="with --check: a news archive sample instead of the corpus")
+    p.add_argument("--sample", type=int, default=200, help="with --bench: how many articles (default 200)")
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("eval", help="measure answer quality on a question file", description=cmd_eval.__doc__)

@@ -5,12 +5,17 @@ an unknown street needs --new-street, the newspaper and district come from the s
 issues, the month is read from the issue when not given and validated, a duplicate is refused
 naming the issue it repeats, and a second issue for a street and month must be declared a
 --correction (replaces the old one, not broadcast) or --another.
+
+Summary lines are reviewed in a file: `--summary-out FILE` writes one line per article (numbered,
+under its headline) and publishes nothing; staff edit it in any editor; `--summary FILE` checks it
+(same issue text, every article, a line of at most 90 characters each) and broadcasts those lines.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dtm
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,9 +28,13 @@ from bot.issue_facts import (
     same_street_and_month,
 )
 from bot.settings import Settings
-from index.dedupe import duplicate_in
+from bot.summary_edits import EMPTY, check_line
+from index.article import Article
+from index.corpus import decode_text
+from index.dedupe import content_key, duplicate_in
 from index.publish import PublishError, issue_text, parse_upload, publish_issue, replace_issue
 from index.search import SearchEngine
+from index.summary import MAX_CHARS, summary_lines
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -44,6 +53,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--correction", action="store_true", help="replace the issue already published for this street and month"
     )
     group.add_argument("--another", action="store_true", help="a second issue of the same street and month")
+    summary = p.add_mutually_exclusive_group()
+    summary.add_argument(
+        "--summary-out",
+        metavar="FILE",
+        help="write the summary lines to FILE for review and stop (nothing is published)",
+    )
+    summary.add_argument(
+        "--summary",
+        metavar="FILE",
+        help="broadcast the lines of FILE (written by --summary-out, then edited) instead of the generated ones",
+    )
     p.add_argument("--yes", action="store_true", help="publish without asking")
 
 
@@ -111,16 +131,29 @@ def run(
     except PublishError as exc:
         return _fail(f"{path}: {exc}")
 
-    from index.summary import summary_lines
-
+    lines = summary_lines(articles)
+    if args.summary:
+        try:
+            edits = read_summary_file(Path(args.summary), lines, text)
+        except (OSError, ValueError) as exc:
+            return _fail(f"{args.summary}: {exc}")
+        lines = [(article, edits[number]) for number, (article, _) in enumerate(lines, 1)]
     print(
         " ".join(p for p in (newspaper or street, street if newspaper else "", month) if p)
         + f": {len(articles)} 篇文章"
     )
     if existing is not None and args.correction:
         print(f"correction of {existing.file}: its articles are replaced; subscribers are not sent it again")
-    for article, sentence in summary_lines(articles):
+    for article, sentence in lines:
         print(f"■ {article.title}\n  {sentence}")
+    if args.summary_out:
+        out = Path(args.summary_out)
+        try:
+            out.write_text(summary_file_text(lines, text, path.name), encoding="utf-8")
+        except OSError as exc:
+            return _fail(f"cannot write {out}: {exc.strerror}")
+        print(f"summary lines written to {out}; nothing published. Edit the lines, then run again with --summary {out}")
+        return EXIT_OK
     if not args.yes:
         if not sys.stdin.isatty():
             return _fail("confirm with --yes when not at a terminal")
@@ -146,7 +179,75 @@ def run(
     print(f"published {issue.id} ({len(articles)} articles)")
     from bot.publishing import queue_broadcast_from_cli
 
-    queued = queue_broadcast_from_cli(settings, issue.id)
+    queued = queue_broadcast_from_cli(settings, issue.id, [sentence for _, sentence in lines])
     if queued is not None:
         print(f"broadcast queued for {queued} subscribers (sent by the running bot)")
     return EXIT_OK
+
+
+# --- the summary file staff review ------------------------------------------------------
+
+_HEADER_RE = re.compile(r"^\[(\d{1,3})\]\s*(.*)$")
+_KEY_RE = re.compile(r"^#\s*issue-key:\s*(\S+)\s*$")
+
+
+def summary_file_text(lines: list[tuple[Article, str]], issue_text_: str, file_name: str) -> str:
+    """The review file: a few instructions, the issue's key, then each article's number, headline and line."""
+    out = [
+        f"# {file_name}: 每篇文章的摘要，订阅者收到的就是这些句子。",
+        "# 只改标题下面那一行（一句话，不超过 90 个字）；不要改 [编号] 标题 这一行。以 # 开头的行不算。",
+        "# 改好后保存为 UTF-8，再运行 newsbot publish（同样的参数）加上 --summary 这个文件。",
+        f"# issue-key: {content_key(issue_text_)}",
+    ]
+    for number, (article, sentence) in enumerate(lines, 1):
+        out += ["", f"[{number}] {article.title}", sentence]
+    return "\n".join(out) + "\n"
+
+
+def read_summary_file(path: Path, lines: list[tuple[Article, str]], issue_text_: str) -> dict[int, str]:
+    """Article number -> reviewed line; ValueError naming every problem (nothing is published then)."""
+    text = decode_text(path.read_bytes())
+    problems: list[str] = []
+    found: dict[int, list[str]] = {}
+    key: str | None = None
+    current: int | None = None
+    for row, raw in enumerate(text.splitlines(), 1):
+        stripped = raw.strip()
+        if stripped.startswith("#"):
+            match = _KEY_RE.match(stripped)
+            key = match.group(1) if match else key
+            continue
+        header = _HEADER_RE.match(stripped)
+        if header:
+            current = int(header.group(1))
+            if not 1 <= current <= len(lines):
+                problems.append(f"line {row}: there is no article [{current}] (the issue has {len(lines)})")
+                current = None
+            elif current in found:
+                problems.append(f"line {row}: article [{current}] appears twice")
+                current = None
+            elif " ".join(header.group(2).split()) != " ".join(lines[current - 1][0].title.split()):
+                problems.append(f"line {row}: [{current}] is “{lines[current - 1][0].title}” in this issue")
+                current = None
+            else:
+                found[current] = []
+        elif stripped and current is not None:
+            found[current].append(stripped)
+        elif stripped:
+            problems.append(f"line {row}: text outside an article (“{stripped[:20]}”)")
+    if key is not None and key != content_key(issue_text_):
+        problems.insert(0, "it was written for another version of this issue (the text changed): write it again")
+    edits: dict[int, str] = {}
+    for number in range(1, len(lines) + 1):
+        if number not in found:
+            problems.append(f"article [{number}] {lines[number - 1][0].title} is missing")
+            continue
+        line, problem = check_line(" ".join(found[number]))
+        if problem == EMPTY:
+            problems.append(f"article [{number}] has an empty line")
+        elif problem is not None:
+            problems.append(f"article [{number}]: {len(line)} characters, at most {MAX_CHARS}")
+        edits[number] = line
+    if problems:
+        raise ValueError("; ".join(problems))
+    return edits

@@ -168,9 +168,10 @@ def queue_issue(
     )
 
 
-def queue_broadcast_from_cli(settings: Settings, issue_id: str) -> int | None:
+def queue_broadcast_from_cli(settings: Settings, issue_id: str, reviewed: list[str] | None = None) -> int | None:
     """Queue the broadcast of an issue `newsbot publish` just added; the running bot sends it.
 
+    `reviewed`: the summary lines staff saw, one per article in print order (default: generated).
     Returns the number of subscribers queued, or None when the issue is unknown or was queued before.
     """
     engine = SearchEngine.open(settings.index_dir, settings.search)
@@ -178,9 +179,14 @@ def queue_broadcast_from_cli(settings: Settings, issue_id: str) -> int | None:
     if issue is None:
         log.warning("cannot broadcast %s: not in the index", issue_id)
         return None
+    lines = engine.summary(issue)
+    if reviewed is not None:
+        if len(reviewed) != len(lines):
+            raise ValueError(f"{len(reviewed)} reviewed lines for {len(lines)} articles of {issue_id}")
+        lines = [(article, line) for (article, _), line in zip(lines, reviewed, strict=True)]
     db = Database(settings.state_db)
     try:
-        _, queued = queue_issue(db, issue, engine.summary(issue))
+        _, queued = queue_issue(db, issue, lines)
     except AlreadyBroadcast:
         log.warning("issue %s was broadcast before; not queued again", issue_id)
         return None

@@ -1,6 +1,6 @@
 """The staff and admin side of the bot: publishing an uploaded issue (preview, street and month
-buttons, Publish/Cancel), broadcasts (/broadcasts, the sender's start and stop), /staff, /reindex
-and /stats.
+buttons, ✏️ 修改 of a summary line, Publish/Cancel), broadcasts (/broadcasts, the sender's start
+and stop), /staff, /reindex and /stats.
 
 Staff handlers live in handler group 0, after the resident commands. The resident catch-alls in
 group 1 stay silent for any update one of these handlers matches (`handlers._claimed_earlier`),
@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
-from bot import publishing
+from bot import publishing, summary_edits
 from bot.broadcast import AlreadyBroadcast, BroadcastSender, broadcast_line, recent_broadcasts
 from bot.issue_facts import MONTH_RE, looks_like_street, parse_month, resolve_street
 from bot.roles import RoleChangeError, Roles
@@ -47,12 +47,17 @@ log = logging.getLogger(__name__)
 STAFF_GROUP = 0
 REFUSAL = "抱歉，这个命令不可用。"
 CALLBACK_PREFIX = "stf:"
+# ✏️ 修改 buttons under a preview: their own prefix, so their handler needs no routing through press_button.
+EDIT_PREFIX = "sed:"
+# Telegram allows 100 buttons; an issue with more articles than this has only its first lines editable.
+MAX_EDIT_BUTTONS = 40
 EXTRA_ROLES = "staff.roles"
 EXTRA_SENDER = "staff.sender"
 EXTRA_UPLOADS = "staff.uploads"
 EXTRA_PUBLISH_LOCK = "staff.publish_lock"
 EXTRA_TASKS = "staff.tasks"
 EXTRA_SENDER_REQUEST = "staff.sender_request"
+EXTRA_EDITS = "staff.summary_edits"
 # Broadcast messages in flight at once: enough for 25/s at Telegram's usual round trip.
 SENDER_CONCURRENCY = 8
 # A preview nobody pressed a button on for this long is forgotten.
@@ -114,6 +119,13 @@ def _publish_lock(services: BotServices) -> asyncio.Lock:
 def _tasks(services: BotServices) -> set[asyncio.Task[None]]:
     tasks: set[asyncio.Task[None]] = services.extras.setdefault(EXTRA_TASKS, set())
     return tasks
+
+
+def _edits(services: BotServices) -> summary_edits.SummaryEdits:
+    edits = services.extras.get(EXTRA_EDITS)
+    if not isinstance(edits, summary_edits.SummaryEdits):
+        edits = services.extras[EXTRA_EDITS] = summary_edits.SummaryEdits(services.db, UPLOAD_TTL)
+    return edits
 
 
 def _sender(services: BotServices) -> BroadcastSender | None:
@@ -266,9 +278,8 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
         _uploads(services).pop(upload.token, None)
         return f"❌ 《{name}》不能发布：{html.escape(str(exc))}\n没有做任何改动。", None
     upload.draft = draft
-    recipients = await asyncio.to_thread(publishing.recipients_for, services.db, upload.street)
-    keyboard = InlineKeyboardMarkup([[_button("✅ 发布", "ok", upload.token), _button("✖️ 取消", "no", upload.token)]])
-    return publishing.preview_text(draft, upload.file_name, len(recipients)), keyboard
+    await _apply_stored_edits(services, draft)
+    return await _preview(services, upload)
 
 
 def _too_big(size: int, limit: int = MAX_ISSUE_BYTES) -> str:
@@ -346,6 +357,8 @@ async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     if action == "no":
         _uploads(services).pop(token, None)
+        if upload.draft is not None:
+            await asyncio.to_thread(_edits(services).discard, _draft_key(upload.draft))
         await query.answer("已取消")
         await _edit(update, f"已取消：《{html.escape(upload.file_name)}》没有发布，什么都没有改动。")
         return
@@ -382,6 +395,7 @@ async def publish_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, upl
     if _uploads(services).pop(upload.token, None) is None:
         await query.answer()
         return
+    await asyncio.to_thread(_edits(services).close, _draft_key(upload.draft))
     await query.answer("正在发布…")
     draft = upload.draft
     title = html.escape(publishing.issue_title(draft.issue))
@@ -409,6 +423,172 @@ async def publish_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, upl
     sender = _sender(services)
     if sender is not None:
         sender.wake()
+
+
+# --- correcting summary lines before Publish ------------------------------------------
+
+EDIT_CANCEL_WORDS = ("取消", "不改", "算了")
+
+
+def _draft_key(draft: publishing.Draft) -> str:
+    return summary_edits.draft_key(draft.issue, draft.text)
+
+
+async def _apply_stored_edits(services: BotServices, draft: publishing.Draft) -> None:
+    """Lines corrected for this same upload before (e.g. before a restart) replace the generated ones."""
+    edits = await asyncio.to_thread(_edits(services).edits, _draft_key(draft))
+    draft.lines = summary_edits.apply(draft.lines, edits)
+
+
+def _preview_keyboard(upload: Upload) -> InlineKeyboardMarkup:
+    """✏️ 修改 under each line, then Publish and Cancel."""
+    assert upload.draft is not None
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"✏️ 修改 {n + 1}. {_short(article.title)}", callback_data=f"{EDIT_PREFIX}{upload.token}:{n}"
+            )
+        ]
+        for n, (article, _) in enumerate(upload.draft.lines[:MAX_EDIT_BUTTONS])
+    ]
+    rows.append([_button("✅ 发布", "ok", upload.token), _button("✖️ 取消", "no", upload.token)])
+    return InlineKeyboardMarkup(rows)
+
+
+def _short(title: str, size: int = 14) -> str:
+    return title if len(title) <= size else title[: size - 1] + "…"
+
+
+async def _preview(services: BotServices, upload: Upload) -> tuple[str, InlineKeyboardMarkup]:
+    """The preview of a prepared upload (HTML) and its buttons."""
+    draft = upload.draft
+    assert draft is not None and upload.street is not None
+    recipients = await asyncio.to_thread(publishing.recipients_for, services.db, upload.street)
+    edits = await asyncio.to_thread(_edits(services).edits, _draft_key(draft))
+    text = publishing.preview_text(draft, upload.file_name, len(recipients))
+    if edits:
+        text += f"\n✏️ 已修改 {len(edits)} 篇的摘要。"
+    text += "\n要改哪篇的摘要，点它的“✏️ 修改”。"
+    return text, _preview_keyboard(upload)
+
+
+@_guarded(admin=False, what="summary edit button")
+async def press_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """✏️ 修改 pressed under a preview: ask for the article's corrected line."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    services = _services(context)
+    token, _, number = (query.data or "")[len(EDIT_PREFIX) :].partition(":")
+    upload = _uploads(services).get(token)
+    if upload is None or upload.draft is None or query.message is None:
+        await query.answer()
+        await _edit(update, "这个预览已过期，请重新发送文件。")
+        return
+    lines = upload.draft.lines
+    if not number.isdigit() or int(number) >= len(lines):
+        await query.answer()
+        return
+    article, line = lines[int(number)]
+    prompt = summary_edits.Prompt(
+        chat_id=query.message.chat.id,
+        user_id=user.id,
+        draft_key=_draft_key(upload.draft),
+        number=int(number) + 1,
+        headline=article.title,
+        token=token,
+        message_id=query.message.message_id,
+        asked_at=time.time(),
+    )
+    await asyncio.to_thread(_edits(services).ask, prompt)
+    await query.answer()
+    await context.bot.send_message(
+        prompt.chat_id,
+        f"✏️ 请发送第 {prompt.number} 篇《{html.escape(article.title)}》的新摘要："
+        f"一句话，不超过 {summary_edits.MAX_CHARS} 个字。\n"
+        f"现在是：{html.escape(line)}\n"
+        "不想改了，发送“取消”。",
+        parse_mode=ParseMode.HTML,
+        reply_markup=ForceReply(input_field_placeholder="新的摘要"),
+    )
+
+
+def _edit_problem_text(prompt: summary_edits.Prompt, line: str, problem: str) -> str:
+    if problem == summary_edits.EMPTY:
+        why = "摘要不能是空的。"
+    else:
+        why = f"这句摘要有 {len(line)} 个字，超过了 {summary_edits.MAX_CHARS} 个字的上限。"
+    return (
+        f"❌ {why}第 {prompt.number} 篇《{prompt.headline}》的摘要没有改，预览也没有变。\n"
+        f"请重新发送（不超过 {summary_edits.MAX_CHARS} 个字），或发送“取消”。"
+    )
+
+
+@_guarded(admin=False, what="summary line")
+async def receive_line(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The staff member's corrected line: check it, keep it, and show it in the preview."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and message.text is not None and user is not None
+    services = _services(context)
+    edits = _edits(services)
+    prompt = edits.asking(message.chat_id, user.id)
+    if prompt is None:
+        return
+    if message.text.strip().lower() in EDIT_CANCEL_WORDS:
+        await asyncio.to_thread(edits.answered, prompt.chat_id, prompt.user_id)
+        await message.reply_text(f"好的，第 {prompt.number} 篇《{prompt.headline}》的摘要没有改。")
+        return
+    line, problem = summary_edits.check_line(message.text)
+    if problem is not None:
+        await message.reply_text(_edit_problem_text(prompt, line, problem))
+        return
+    await asyncio.to_thread(edits.save, prompt.draft_key, prompt.number, line, user.id)
+    await asyncio.to_thread(edits.answered, prompt.chat_id, prompt.user_id)
+    upload = _uploads(services).get(prompt.token)
+    if upload is None or upload.draft is None or _draft_key(upload.draft) != prompt.draft_key:
+        await message.reply_text(
+            f"✅ 已记下第 {prompt.number} 篇《{prompt.headline}》的新摘要。\n"
+            "原来的预览已经不在了（机器人重启过或已超过 24 小时）：请重新发送这个文件，新的预览会用改好的摘要。"
+        )
+        return
+    await _apply_stored_edits(services, upload.draft)
+    text, keyboard = await _preview(services, upload)
+    updated = True
+    if prompt.message_id is not None:
+        try:
+            await context.bot.edit_message_text(
+                text,
+                chat_id=prompt.chat_id,
+                message_id=prompt.message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+            )
+        except BadRequest as exc:
+            updated = "not modified" in str(exc).lower()
+            if not updated:
+                log.warning("could not update the preview: %s", exc)
+    if not updated or prompt.message_id is None:
+        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    await message.reply_text(
+        f"✅ 第 {prompt.number} 篇《{prompt.headline}》的摘要改为：\n{line}\n"
+        + ("预览已更新" if updated else "新的预览在上一条消息")
+        + "，确认无误后点“✅ 发布”。订阅者收到的就是预览里的内容。"
+    )
+
+
+class _AwaitingLine(filters.MessageFilter):
+    """Matches the text a staff member sends after pressing ✏️ 修改 (until they answer or cancel)."""
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        super().__init__(name="AwaitingSummaryLine")
+        self.application = application
+
+    def filter(self, message: Message) -> bool:
+        services = self.application.bot_data.get(SERVICES_KEY)
+        if not isinstance(services, BotServices) or message.from_user is None:
+            return False
+        return _edits(services).asking(message.chat_id, message.from_user.id) is not None
 
 
 # --- commands -------------------------------------------------------------------------
@@ -591,6 +771,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     uploads = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.Document.ALL
     application.add_handler(MessageHandler(uploads & _StaffOnly(application), receive_document), STAFF_GROUP)
     application.add_handler(CallbackQueryHandler(press_button, pattern=f"^{CALLBACK_PREFIX}"), STAFF_GROUP)
+    register_summary_edits(application)
     for name, callback in (
         ("staff", manage_staff),
         ("broadcasts", list_broadcasts),
@@ -600,10 +781,18 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         application.add_handler(CommandHandler(name, callback, filters=filters.UpdateType.MESSAGE), STAFF_GROUP)
 
 
+def register_summary_edits(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The ✏️ 修改 buttons and the corrected line that follows (handler group 0)."""
+    application.add_handler(CallbackQueryHandler(press_edit, pattern=f"^{EDIT_PREFIX}"), STAFF_GROUP)
+    awaiting = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    application.add_handler(MessageHandler(awaiting & _AwaitingLine(application), receive_line), STAFF_GROUP)
+
+
 async def on_startup(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Start the broadcast sender, resuming unfinished broadcasts."""
     services = services_of(application.bot_data)
     roles_of(services)
+    _edits(services)
     tg = services.settings.telegram
     # The sender has its own Bot and connection pool: application.shutdown() closes the
     # application's client, and a broadcast must be able to finish the sends in flight first.

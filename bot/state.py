@@ -105,6 +105,32 @@ MIGRATIONS: list[tuple[str, MigrationStep]] = [
         CREATE INDEX broadcasts_state ON broadcasts(state);
         """,
     ),
+    (
+        # Summary lines staff corrected before a broadcast, and the correction each staff chat is
+        # being asked for (see bot/summary_edits.py): both outlive a restart of the bot.
+        "005_summary_edits",
+        """
+        CREATE TABLE summary_edits (
+            draft_key TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            line TEXT NOT NULL,
+            edited_by INTEGER,
+            edited_at REAL NOT NULL,
+            PRIMARY KEY (draft_key, number)
+        );
+        CREATE TABLE summary_edit_prompts (
+            chat_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            draft_key TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            headline TEXT NOT NULL,
+            token TEXT NOT NULL,
+            message_id INTEGER,
+            asked_at REAL NOT NULL,
+            PRIMARY KEY (chat_id, user_id)
+        );
+        """,
+    ),
 ]
 
 

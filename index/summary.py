@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from index import clauses as cl
 from index.article import Article
+from index.lead_debris import strip_debris
 from index.snippet import fold, split_sentences
 
 TARGET_CHARS = 80
@@ -126,31 +127,70 @@ def repeats_headline(line: str, headline: str) -> bool:
 
 def lead_line(article: Article) -> str:
     """The article's summary line: its lead, compressed to a whole clause of at most MAX_CHARS."""
-    candidates = cl.sentences(article.body)[:LEAD_CANDIDATES] or [article.body.strip()]
-    fallback: str | None = None
+    body = strip_debris(article.body)
+    candidates = cl.sentences(body)[:LEAD_CANDIDATES] or [body.strip()]
+    # Second choices, best first: a long line cut back to whole clauses, a lead opening on a word
+    # that points back (the headline may say what it points at), a line repeating the headline.
+    too_long: str | None = None
+    points_back: str | None = None
+    repeating: str | None = None
     for number, sentence in enumerate(candidates):
         if number == 0 and _is_slogan(sentence) and len(candidates) > 1:
             continue
         line = _compress(sentence)
+        if line is not None and not cl.is_whole(line):
+            line = _whole_prefix(line) or line
         if line is None or len(line) < MIN_LINE_CHARS or line.endswith("？"):
             continue
-        if cl.back_referring_opener(line) and number > 0:
+        if cl.back_referring_opener(line):
+            points_back = points_back or (line if number == 0 and len(line) <= MAX_CHARS else None)
             continue
-        if repeats_headline(line, article.headline) and number + 1 < len(candidates):
-            fallback = fallback or line
+        # A headline derived from the lead repeats it by construction: nothing better to pick then.
+        if not article.derived_headline and repeats_headline(line, article.headline):
+            repeating = repeating or line
             continue
         if len(line) <= MAX_CHARS:
             return line
-        fallback = fallback or line
-    line = fallback or _clean(candidates[0])
+        too_long = too_long or line
+    line = (_hard_cut(too_long) if too_long else None) or points_back or repeating or _clean(candidates[0])
     return line if len(line) <= MAX_CHARS else _hard_cut(line)
 
 
+def _join(parts: list[cl.Clause], final: str) -> str:
+    return "".join(p.text + p.end for p in parts[:-1]) + parts[-1].text + final
+
+
+def _whole_prefix(line: str, limit: int = MAX_CHARS) -> str | None:
+    """The longest run of the line's first clauses that fits `limit` and reads as a whole sentence."""
+    final = line.rstrip()[-1:] if line.rstrip()[-1:] in "。！？" else "。"
+    parts = cl.clauses(line)
+    for count in range(len(parts), 0, -1):
+        candidate = _join(parts[:count], final)
+        if len(candidate) <= limit and len(candidate) >= MIN_LINE_CHARS and cl.is_whole(candidate):
+            return candidate
+    return None
+
+
 def _hard_cut(line: str) -> str:
-    """Last resort for one clause longer than MAX_CHARS: cut at its last inner break that fits."""
-    room = line[: MAX_CHARS - 1]
-    cut = max(room.rfind(mark) for mark in "，、 ")
-    return (room[:cut] if cut > MAX_CHARS // 2 else room).rstrip("，、 的和与及") + "。"
+    """A line longer than MAX_CHARS cut back to its first whole clauses; a single clause too long
+    for that loses its asides and lists first, and only then is cut at an inner break."""
+    found = _whole_prefix(line)
+    if found is not None:
+        return found
+    shorter = cl.shorten_lists(cl.drop_asides(line))
+    found = _whole_prefix(shorter)
+    if found is not None:
+        return found
+    first = cl.clauses(shorter)
+    clause = first[0].text if first else shorter
+    room = clause[: MAX_CHARS - 1]
+    cut = max(room.rfind(mark) for mark in "、 ")
+    room = room[:cut] if cut > MAX_CHARS // 2 else room
+    # Never leave a quotation or a title open.
+    for opener, closer in (("“", "”"), ("《", "》"), ("（", "）"), ("(", ")")):
+        while room.count(opener) > room.count(closer):
+            room = room[: room.rfind(opener)]
+    return room.rstrip("，、 的和与及并在对把被将为以从向或") + "。"
 
 
 def summary_lines(articles: list[Article]) -> list[tuple[Article, str]]:

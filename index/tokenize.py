@@ -23,7 +23,7 @@ from index.segmenter import make_segmenter
 
 log = logging.getLogger(__name__)
 
-TOKENIZER_VERSION = "3"
+TOKENIZER_VERSION = "4"
 _TOKEN_RE = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff]")
 _QUOTED_RE = re.compile(r"[“\"「『]([\u4e00-\u9fff]{2,8})[”\"」』]")
 _ADMIN_SUFFIX_RE = re.compile(r"^(.{2,6}?)(街道|镇|区|路)$")
@@ -138,13 +138,14 @@ class Tokenizer:
         """
         has_word = self._segmenter.has_word
         found: list[str] = []
-        if len(word) > 2:
-            for size in range(2, len(word)):
-                for start in range(len(word) - size + 1):
-                    gram = word[start : start + size]
-                    if has_word(gram):
-                        found.append(gram)
-        found.append(word)
+        for piece in self._segmenter.pieces(word):
+            if len(piece) > 2:
+                for size in range(2, len(piece)):
+                    for start in range(len(piece) - size + 1):
+                        gram = piece[start : start + size]
+                        if has_word(gram):
+                            found.append(gram)
+            found.append(piece)
         kept = (token.strip() for token in found)
         return tuple(t for t in kept if t and _TOKEN_RE.search(t) and t not in self.stopwords)
 
@@ -206,7 +207,8 @@ class Tokenizer:
         the fallback for a word that no article was segmented into.
         """
         words: list[tuple[str, list[str]]] = []
-        for word in self._segmenter.cut(normalize_query(question)):
+        cut = self._segmenter.cut(normalize_query(question))
+        for word in (piece for part in cut for piece in self._segmenter.pieces(part)):
             word = word.strip()
             if not word or not _TOKEN_RE.search(word) or word in self.stopwords:
                 continue
