@@ -6,8 +6,9 @@ so a second field of them, scored with the same exact BM25Okapi as the word fiel
 those matches. A bigram needs no vocabulary: its id is computed from its two code points.
 
 Each document's bigrams are taken from the same weighted text parts as its words (the title
-counts three times), in order, with their character offsets in that stream. The offsets are
-kept (term-major, like the postings) for the proximity rerank (`index.proximity`).
+counts three times). Positions are not stored: the proximity rerank (`index.ranking`) reads
+them from the text of the few candidates the no-answer check reads anyway, which costs less
+than paging in stored positions scattered over a large file (and 40% of the index on disk).
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from index.bm25 import BM25Params, FloatArray, Int32Array, IntArray
+from index.bm25 import BM25Params, CountArray, FloatArray, Int32Array, IntArray, compact_counts
 
 UInt32Array = npt.NDArray[np.uint32]
 
 CJK_FIRST = 0x3400
 CJK_LAST = 0x9FFF
 CJK_SPAN = CJK_LAST - CJK_FIRST + 1  # a bigram id is first * span + second: < 2**31
-BIGRAM_ARRAYS = ("bg_doc_len", "bg_terms", "bg_indptr", "bg_docs", "bg_tfs", "bg_pos_start", "bg_pos")
+BIGRAM_ARRAYS = ("bg_doc_len", "bg_terms", "bg_indptr", "bg_docs", "bg_tfs")
 
 
 def _code_points(text: str) -> npt.NDArray[np.int64]:
@@ -80,52 +81,35 @@ def bigram_text(code: int) -> str:
 
 @dataclass
 class BigramDoc:
-    """One document's bigrams: sorted distinct ids, their counts, and their offsets grouped by id."""
+    """One document's bigrams: sorted distinct ids and their counts."""
 
     terms: Int32Array
     tfs: Int32Array
-    positions: UInt32Array
 
 
 def document_bigrams(parts: list[tuple[str, int]]) -> BigramDoc:
     """The bigram bag of a document's weighted text parts (each part repeated `weight` times)."""
     texts = [text for text, weight in parts for _ in range(weight)]
-    ids, positions = bigram_stream("\n".join(texts))
-    order = np.argsort(ids, kind="stable")
-    ids, positions = ids[order], positions[order]
+    ids, _ = bigram_stream("\n".join(texts))
     terms, tfs = np.unique(ids, return_counts=True)
-    return BigramDoc(terms.astype(np.int32), tfs.astype(np.int32), positions)
+    return BigramDoc(terms.astype(np.int32), tfs.astype(np.int32))
 
 
 @dataclass
 class BigramSegment:
-    """The bigram postings of a run of consecutive documents (inverted only, with positions).
-
-    Posting `p`'s offsets are `bg_pos[bg_pos_start[p] : bg_pos_start[p] + bg_tfs[p]]`, in
-    ascending order. A start per posting (rather than per term) spares the rerank a running
-    sum over a common bigram's whole posting list for every question.
-    """
+    """The bigram postings of a run of consecutive documents (inverted only)."""
 
     doc_start: int
     bg_doc_len: Int32Array
     bg_terms: Int32Array
     bg_indptr: IntArray
     bg_docs: Int32Array
-    bg_tfs: Int32Array
-    bg_pos_start: npt.NDArray[np.integer]
-    bg_pos: UInt32Array
+    bg_tfs: CountArray
 
     @property
     def n_docs(self) -> int:
         """How many documents the segment holds."""
         return int(self.bg_doc_len.shape[0])
-
-    def term_index(self, code: int) -> int | None:
-        """Where a bigram id is in `bg_terms`, or None when no document of the segment has it."""
-        pos = int(self.bg_terms.searchsorted(np.int32(code)))
-        if pos >= self.bg_terms.shape[0] or int(self.bg_terms[pos]) != code:
-            return None
-        return pos
 
     def save(self, directory: Path) -> None:
         """Write the arrays as .npy files beside the word field's."""
@@ -144,11 +128,8 @@ class BigramSegment:
             segment.bg_docs.shape[0]
         ):
             raise ValueError("bigram pointers do not match the postings")
-        if segment.bg_tfs.shape != segment.bg_docs.shape or segment.bg_pos_start.shape != segment.bg_docs.shape:
+        if segment.bg_tfs.shape != segment.bg_docs.shape:
             raise ValueError("bigram arrays differ in size")
-        n = segment.bg_docs.shape[0]
-        if n and int(segment.bg_pos_start[-1]) + int(segment.bg_tfs[-1]) != int(segment.bg_pos.shape[0]):
-            raise ValueError("bigram positions do not match their pointers")
         return segment
 
 
@@ -158,34 +139,22 @@ def build_bigram_segment(docs: list[BigramDoc], doc_start: int) -> BigramSegment
     if docs:
         fwd_terms = np.concatenate([d.terms for d in docs])
         fwd_tfs = np.concatenate([d.tfs for d in docs])
-        fwd_pos = np.concatenate([d.positions for d in docs])
     else:
         fwd_terms = np.zeros(0, dtype=np.int32)
         fwd_tfs = np.zeros(0, dtype=np.int32)
-        fwd_pos = np.zeros(0, dtype=np.uint32)
     doc_len = np.array([int(d.tfs.sum()) for d in docs], dtype=np.int32)
     owner = np.repeat(np.arange(len(docs), dtype=np.int32), lengths)
     order = np.argsort(fwd_terms, kind="stable")  # stable: each term's documents stay in order
     terms, counts = np.unique(fwd_terms[order], return_counts=True)
     indptr = np.zeros(terms.shape[0] + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
-    tfs = fwd_tfs[order].astype(np.int64)
-    # The offsets move group by group: each posting's run of `tf` offsets follows it.
-    fwd_starts = np.zeros(fwd_tfs.shape[0], dtype=np.int64)
-    np.cumsum(fwd_tfs[:-1], out=fwd_starts[1:])
-    new_starts = np.zeros(tfs.shape[0] + 1, dtype=np.int64)
-    np.cumsum(tfs, out=new_starts[1:])
-    gather = np.repeat(fwd_starts[order] - new_starts[:-1], tfs) + np.arange(int(new_starts[-1]), dtype=np.int64)
     return BigramSegment(
         doc_start=doc_start,
         bg_doc_len=doc_len,
         bg_terms=terms.astype(np.int32),
         bg_indptr=indptr,
         bg_docs=owner[order],
-        bg_tfs=tfs.astype(np.int32),
-        # uint32 halves the file; an archive with 2**32 bigrams would need the wider type.
-        bg_pos_start=new_starts[:-1].astype(np.uint32 if int(new_starts[-1]) < 2**32 else np.int64),
-        bg_pos=fwd_pos[gather],
+        bg_tfs=compact_counts(fwd_tfs[order]),
     )
 
 
@@ -196,6 +165,30 @@ class Occurrences:
     doc: IntArray  # index into the documents asked about
     term: IntArray  # index into the query's bigrams
     position: IntArray
+
+
+def text_occurrences(texts: list[str], codes: list[int]) -> Occurrences:
+    """Every character offset of each query bigram (`codes`, by index) in each text."""
+    query = np.array(codes, dtype=np.int32)
+    order = np.argsort(query, kind="stable")
+    ranked = query[order]
+    docs: list[IntArray] = []
+    terms: list[IntArray] = []
+    positions: list[IntArray] = []
+    for number, text in enumerate(texts):
+        ids, offsets = bigram_stream(text)
+        if not ids.shape[0] or not ranked.shape[0]:
+            continue
+        at = np.minimum(np.searchsorted(ranked, ids), ranked.shape[0] - 1)
+        hit = np.flatnonzero(ranked[at] == ids)
+        if hit.shape[0]:
+            docs.append(np.full(hit.shape[0], number, dtype=np.int64))
+            terms.append(order[at[hit]].astype(np.int64))
+            positions.append(offsets[hit].astype(np.int64))
+    if not positions:
+        empty = np.zeros(0, dtype=np.int64)
+        return Occurrences(empty, empty, empty)
+    return Occurrences(np.concatenate(docs), np.concatenate(terms), np.concatenate(positions))
 
 
 class BigramIndex:
@@ -216,15 +209,14 @@ class BigramIndex:
             self.terms = np.zeros(0, dtype=np.int32)
             df = np.zeros(0, dtype=np.int64)
         elif len(segments) == 1:
-            self.terms = np.array(segments[0].bg_terms)
+            self.terms = segments[0].bg_terms  # memory-mapped, not copied
             df = np.diff(segments[0].bg_indptr)
         else:
             self.terms = np.unique(np.concatenate([s.bg_terms for s in segments]))
             df = np.zeros(self.terms.shape[0], dtype=np.int64)
             for s in segments:
                 np.add.at(df, np.searchsorted(self.terms, s.bg_terms), np.diff(s.bg_indptr))
-        self.df = df.astype(np.int64)
-        self.idf = self._idf(self.df)
+        self.idf = self._idf(df.astype(np.int64))
         k1, b = params.k1, params.b
         self._norm = k1 * (1.0 - b + b * self.doc_len / self.avgdl) if self.n_docs and self.avgdl else self.doc_len
 
@@ -278,53 +270,6 @@ class BigramIndex:
                 np.add.at(part, docs, idf * (tf * (k1 + 1.0) / (tf + norm[docs])))
         return scores
 
-    def occurrences(self, codes: list[int], docs: list[int]) -> Occurrences:
-        """Every offset of each query bigram in each of the given documents."""
-        wanted = np.array(docs, dtype=np.int64)
-        order = np.argsort(wanted, kind="stable")
-        sorted_docs = wanted[order]
-        query = np.array(codes, dtype=np.int32)
-        out_doc: list[IntArray] = []
-        out_term: list[IntArray] = []
-        out_pos: list[IntArray] = []
-        for segment in self.segments:
-            lo, hi = np.searchsorted(sorted_docs, [segment.doc_start, segment.doc_start + segment.n_docs]).tolist()
-            if lo == hi or not query.shape[0]:
-                continue
-            local = (sorted_docs[lo:hi] - segment.doc_start).astype(np.int32)
-            asked = order[lo:hi]
-            where, present = self._positions_in(segment.bg_terms, query)
-            indptr = segment.bg_indptr
-            postings: list[IntArray] = []
-            owners: list[IntArray] = []
-            numbers: list[int] = []
-            for number in np.flatnonzero(present).tolist():
-                found = int(where[number])
-                start, end = int(indptr[found]), int(indptr[found + 1])
-                at = np.searchsorted(segment.bg_docs[start:end], local)
-                np.minimum(at, end - start - 1, out=at)
-                hit = np.flatnonzero(segment.bg_docs[start + at] == local)
-                if hit.shape[0]:
-                    postings.append(start + at[hit])
-                    owners.append(asked[hit])
-                    numbers.append(number)
-            if not postings:
-                continue
-            # One gather for every (term, document) pair found: each posting's run of offsets.
-            posting = np.concatenate(postings)
-            counts = segment.bg_tfs[posting].astype(np.int64)
-            base = segment.bg_pos_start[posting].astype(np.int64)
-            ends = np.cumsum(counts)
-            gather = np.repeat(base - (ends - counts), counts) + np.arange(int(ends[-1]), dtype=np.int64)
-            pairs = np.array([len(p) for p in postings], dtype=np.int64)
-            out_pos.append(segment.bg_pos[gather].astype(np.int64))
-            out_doc.append(np.repeat(np.concatenate(owners), counts))
-            out_term.append(np.repeat(np.repeat(np.array(numbers, dtype=np.int64), pairs), counts))
-        if not out_pos:
-            empty = np.zeros(0, dtype=np.int64)
-            return Occurrences(empty, empty, empty)
-        return Occurrences(np.concatenate(out_doc), np.concatenate(out_term), np.concatenate(out_pos))
-
 
 __all__ = [
     "BIGRAM_ARRAYS",
@@ -337,5 +282,6 @@ __all__ = [
     "build_bigram_segment",
     "document_bigrams",
     "query_bigrams",
+    "text_occurrences",
     "token_bigrams",
 ]

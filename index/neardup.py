@@ -29,7 +29,6 @@ MIN_SIMILARITY = 0.5
 # The signature of a text too short to shingle: never similar to anything.
 EMPTY = np.uint32(0xFFFFFFFF)
 _NOT_WORD_RE = re.compile(r"[\W_]+")
-_MASK32 = np.uint64(0xFFFFFFFF)
 
 
 def _permutations() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
@@ -43,10 +42,10 @@ def _permutations() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
 _A, _B = _permutations()
 
 
-def signature(text: str) -> UInt32Array:
-    """The MinHash signature of a text (N_HASHES values)."""
-    folded = _NOT_WORD_RE.sub("", for_matching(text))
-    points = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+def signature(text: str, folded: bool = False) -> UInt32Array:
+    """The MinHash signature of a text (N_HASHES values); `folded`: already `for_matching`."""
+    folded_text = _NOT_WORD_RE.sub("", text if folded else for_matching(text))
+    points = np.frombuffer(folded_text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     if points.shape[0] < SHINGLE_CHARS:
         return np.full(N_HASHES, EMPTY, dtype=np.uint32)
     n = points.shape[0] - SHINGLE_CHARS + 1
@@ -55,8 +54,10 @@ def signature(text: str) -> UInt32Array:
         for k in range(SHINGLE_CHARS):
             # A polynomial hash of the shingle's code points, wrapping modulo 2**64.
             shingles = shingles * np.uint64(1_000_003) + points[k : k + n]
-        mixed = (_A * shingles[None, :] + _B) >> np.uint64(32)
-    return (mixed & _MASK32).min(axis=1).astype(np.uint32)
+        mixed = _A * shingles[None, :]
+        mixed += _B
+    # The high half of the smallest value is the smallest high half: shift 64 values, not all.
+    return (mixed.min(axis=1) >> np.uint64(32)).astype(np.uint32)
 
 
 def signatures(texts: list[str]) -> UInt32Array:

@@ -2,12 +2,12 @@
 
 Both fields are scored with exact BM25Okapi over every document. Their scales differ (a
 question has a few words but many bigrams), so each field's scores are divided by their best
-score before they are added, the bigram field weighted by `bigram_weight`. The best
-`depth` documents of that sum are then reranked with a proximity feature: the largest
-idf-weighted share of the question's bigrams found together inside one window of
-`window` characters of the article (1.0 when all of them stand within one sentence-sized
-stretch, as when the article says what the question asks in the question's words), added
-with weight `proximity_weight`.
+score before they are added, the bigram field weighted by `bigram_weight`. The candidates
+the no-answer check reads (`SearchSettings.candidates`) are then reranked with a proximity
+feature: the largest idf-weighted share of the question's bigrams found together inside one
+window of `window` characters of the article (1.0 when all of them stand within one
+sentence-sized stretch, as when the article says what the question asks in the question's
+words), added with weight `proximity_weight`. Positions come from those candidates' text.
 
 The plain BM25 ranking (the word field alone) stays available as `BM25Index.top`; benchmarks
 report it apart from this one.
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from index.bigram import BigramIndex, Occurrences
+from index.bigram import BigramIndex, Occurrences, text_occurrences
 from index.bm25 import BM25Index, FloatArray, IntArray
 
 # Offsets within one document stay far below this, so (document, offset) packs into one int64.
@@ -34,7 +34,6 @@ class FusionSettings:
     bigram_weight: float = 1.0
     proximity_weight: float = 0.4
     window: int = 30
-    depth: int = 100
 
 
 def window_coverage(occurrences: Occurrences, weights: FloatArray, n_docs: int, window: int) -> FloatArray:
@@ -105,17 +104,9 @@ def top_docs(scores: FloatArray, k: int) -> IntArray:
     return candidates[order].astype(np.int64)
 
 
-def rerank(
-    scores: FloatArray, bigrams: BigramIndex, codes: list[int], settings: FusionSettings, k: int
-) -> list[tuple[int, float]]:
-    """The `depth` best of `scores` reranked by proximity; the best k (document, score), best first."""
-    docs = top_docs(scores, max(k, settings.depth))
-    if docs.shape[0] == 0:
-        return []
-    final = scores[docs].copy()
-    if codes and settings.proximity_weight > 0.0:
-        weights = np.array([max(bigrams.term_idf(c), 0.0) for c in codes], dtype=np.float64)
-        occurrences = bigrams.occurrences(codes, docs.tolist())
-        final += settings.proximity_weight * window_coverage(occurrences, weights, docs.shape[0], settings.window)
-    order = np.lexsort((docs, -final))[:k]
-    return [(int(docs[i]), float(final[i])) for i in order]
+def proximity(texts: list[str], bigrams: BigramIndex, codes: list[int], window: int) -> FloatArray:
+    """Each text's window coverage of the question's bigrams, weighted by their idf (0..1)."""
+    if not codes or not texts:
+        return np.zeros(len(texts), dtype=np.float64)
+    weights = np.array([max(bigrams.term_idf(c), 0.0) for c in codes], dtype=np.float64)
+    return window_coverage(text_occurrences(texts, codes), weights, len(texts), window)

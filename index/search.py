@@ -19,7 +19,7 @@ from index.bigram import token_bigrams
 from index.corpus import Issue
 from index.neardup import fold_similar
 from index.normalize import for_matching, has_cjk, normalize_query, strip_symbols
-from index.ranking import FusionSettings, fused_scores, rerank
+from index.ranking import FusionSettings, fused_scores, proximity, top_docs
 from index.scope import Scope, parse_scope, street_aliases
 from index.settings import SearchSettings
 from index.snippet import Snippet, best_snippet, fold
@@ -332,15 +332,16 @@ class SearchEngine:
     def fusion(self) -> FusionSettings:
         """The ranking settings in the form `index.ranking` takes."""
         s = self.settings
-        return FusionSettings(s.bigram_weight, s.proximity_weight, s.proximity_window, s.rerank_depth)
+        return FusionSettings(s.bigram_weight, s.proximity_weight, s.proximity_window)
 
     def rank(
         self, tokens: list[str], k: int, allowed: np.ndarray | None = None, question: str = ""
     ) -> list[tuple[int, float, float]]:
         """(document, score, coverage) of the top-k documents that cover the question enough.
 
-        Candidates come from the fused word and bigram fields reranked by proximity
-        (`index.ranking`); the score is that score times the coverage.
+        Candidates come from the fused word and bigram fields; the score is that score plus
+        the weighted proximity of the question's bigrams in the text (`index.ranking`), times
+        the coverage.
 
         Coverage is the idf-weighted share of the question's words found in the article's
         text. It is checked on the text itself rather than on tokens because the segmenter
@@ -350,12 +351,22 @@ class SearchEngine:
         term_list = [ids[t] for t in tokens if t in ids]
         weights = self.coverage_weights(tokens)
         total_weight = sum(weights.values()) or 1.0
-        ranked = []
-        for doc, score in self._top(term_list, k, allowed, self.query_codes(tokens, question)):
-            text = _ArticleText(self._match_text(doc))
+        codes = self.query_codes(tokens, question)
+        kept: list[tuple[int, float, float, str]] = []
+        for doc, score in self._top(term_list, k, allowed, codes):
+            raw = self._match_text(doc)
+            text = _ArticleText(raw)
             coverage = sum(w for term, w in weights.items() if self._contains(term, text, doc)) / total_weight
             if coverage > self.settings.min_coverage:
-                ranked.append((doc, score * coverage, coverage))
+                kept.append((doc, score, coverage, raw))
+        fusion = self.fusion()
+        near = np.zeros(len(kept))
+        if fusion.proximity_weight > 0.0:
+            near = proximity([row[3] for row in kept], self.index.bigrams, codes, fusion.window)
+        ranked = [
+            (doc, (score + fusion.proximity_weight * float(close)) * coverage, coverage)
+            for (doc, score, coverage, _), close in zip(kept, near, strict=True)
+        ]
         # Among the BM25 candidates, articles that contain more of the question come first
         # (Lucene's classic "coordination" factor): BM25 alone lets one rare word outweigh
         # several ordinary ones that together say what the resident asks about.
@@ -365,10 +376,11 @@ class SearchEngine:
     def _top(
         self, term_list: list[int], k: int, allowed: np.ndarray | None, codes: list[int]
     ) -> list[tuple[int, float]]:
-        """The fused and reranked top k, only among the `allowed` documents when given."""
-        fusion = self.fusion()
-        scores = fused_scores(self.index.bm25, self.index.bigrams, term_list, codes, fusion.bigram_weight, allowed)
-        return rerank(scores, self.index.bigrams, codes, fusion, k)
+        """The fused top k (document, score), only among the `allowed` documents when given."""
+        scores = fused_scores(
+            self.index.bm25, self.index.bigrams, term_list, codes, self.settings.bigram_weight, allowed
+        )
+        return [(int(d), float(scores[d])) for d in top_docs(scores, k).tolist()]
 
     def collapse_similar(
         self, ranked: list[tuple[int, float, float]]

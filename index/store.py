@@ -130,9 +130,15 @@ def content_hash(article: Article, params: IndexParams, signature: str) -> str:
 # --- segmentation, on every core ------------------------------------------------------
 
 
-def document_bigram_bag(article: Article, params: IndexParams) -> BigramDoc:
+def document_bigram_bag(article: Article, params: IndexParams, folded_body: str | None = None) -> BigramDoc:
     """The article's character bigrams, from the same weighted parts as its words."""
-    return document_bigrams([(for_matching(text), weight) for text, weight in weighted_text_parts(article, params)])
+    parts = weighted_text_parts(article, params)
+    return document_bigrams(
+        [
+            (folded_body if folded_body is not None and text is article.body else for_matching(text), weight)
+            for text, weight in parts
+        ]
+    )
 
 
 @dataclass
@@ -142,8 +148,7 @@ class _Chunk:
     `terms` number the chunk's own `words`; the parent maps those once per chunk instead of
     looking up every token of every article. Words are only there for the articles asked to
     be segmented (`lengths` has one entry for each of those); bigrams and signatures are there
-    for every article (they cost a small share of segmenting, and positions cannot be reused
-    from a bag).
+    for every article (they cost a small share of segmenting, no dictionary involved).
     """
 
     words: list[str]
@@ -153,20 +158,14 @@ class _Chunk:
     bg_lengths: Int32Array
     bg_terms: Int32Array
     bg_tfs: Int32Array
-    bg_pos: npt.NDArray[np.uint32]
     minhash: npt.NDArray[np.uint32]
 
     def bigram_docs(self) -> list[BigramDoc]:
         """The articles' bigram bags, in order."""
-        bounds = np.zeros(self.bg_lengths.shape[0] + 1, dtype=np.int64)
-        np.cumsum(self.bg_lengths, out=bounds[1:])
-        running = np.zeros(self.bg_tfs.shape[0] + 1, dtype=np.int64)
-        np.cumsum(self.bg_tfs, out=running[1:])
-        cuts, pos_cuts = bounds[1:-1], running[bounds][1:-1]
+        cuts = np.cumsum(self.bg_lengths)[:-1]
         terms = np.split(self.bg_terms, cuts)
         tfs = np.split(self.bg_tfs, cuts)
-        positions = np.split(self.bg_pos, pos_cuts)
-        return [BigramDoc(t, f, p) for t, f, p in zip(terms, tfs, positions, strict=True)]
+        return [BigramDoc(t, f) for t, f in zip(terms, tfs, strict=True)]
 
 
 def _segment_articles(
@@ -179,8 +178,9 @@ def _segment_articles(
     bigrams: list[BigramDoc] = []
     minhash: list[npt.NDArray[np.uint32]] = []
     for article, segment_words in zip(articles, wanted, strict=True):
-        bigrams.append(document_bigram_bag(article, params))
-        minhash.append(signature(article.body))
+        body = for_matching(article.body)  # folded once for both
+        bigrams.append(document_bigram_bag(article, params, body))
+        minhash.append(signature(body, folded=True))
         if not segment_words:
             continue
         counts = Counter(document_token_list(tokenizer, article, params))
@@ -196,7 +196,6 @@ def _segment_articles(
         np.array([b.terms.shape[0] for b in bigrams], dtype=np.int32),
         np.concatenate([b.terms for b in bigrams]) if bigrams else np.zeros(0, dtype=np.int32),
         np.concatenate([b.tfs for b in bigrams]) if bigrams else np.zeros(0, dtype=np.int32),
-        np.concatenate([b.positions for b in bigrams]) if bigrams else np.zeros(0, dtype=np.uint32),
         np.stack(minhash) if minhash else np.zeros((0, N_HASHES), dtype=np.uint32),
     )
 

@@ -24,10 +24,11 @@ from index.bigram import (
     build_bigram_segment,
     document_bigrams,
     query_bigrams,
+    text_occurrences,
 )
 from index.bm25 import BM25Params
 from index.neardup import collapse, signature, signatures, similarity
-from index.ranking import FusionSettings, rerank, window_coverage
+from index.ranking import proximity, window_coverage
 from index.search import SearchEngine
 from index.settings import SearchSettings
 from index.store import IndexParams, build_index
@@ -73,19 +74,22 @@ def test_bigram_field_scores_exactly_as_rank_bm25_on_bigram_tokens() -> None:
             np.testing.assert_allclose(field.scores(codes), expected, rtol=RTOL, atol=1e-12)
 
 
-def test_bigram_positions_survive_the_inverted_layout_and_the_disk(tmp_path: Path) -> None:
-    weighted = [("垃圾分类", 3), ("居民参加垃圾分类", 1)]
-    docs = [document_bigrams([(TEXTS[1], 1)]), document_bigrams(weighted)]
-    segment = build_bigram_segment(docs, 0)
-    segment.save(tmp_path)
-    field = BigramIndex([BigramSegment.load(tmp_path, 0)], BM25Params())
-    stream = "\n".join(["垃圾分类"] * 3 + ["居民参加垃圾分类"])
-    codes = query_bigrams(["垃圾"])
-    found = field.occurrences(codes, [1, 0])
-    # Asked in the order [1, 0]: document index 0 of the answer is document 1.
-    at_one = sorted(found.position[found.doc == 0].tolist())
-    assert at_one == [i for i in range(len(stream) - 1) if stream[i : i + 2] == "垃圾"]
-    assert sorted(found.position[found.doc == 1].tolist()) == [TEXTS[1].index("垃圾")]
+def test_bigram_field_survives_the_disk(tmp_path: Path) -> None:
+    docs = [document_bigrams([(t, 1)]) for t in TEXTS]
+    build_bigram_segment(docs, 0).save(tmp_path)
+    loaded = BigramIndex([BigramSegment.load(tmp_path, 0)], BM25Params())
+    fresh = BigramIndex([build_bigram_segment(docs, 0)], BM25Params())
+    codes = query_bigrams(["垃圾分类", "社区"])
+    np.testing.assert_array_equal(loaded.scores(codes), fresh.scores(codes))
+    weighted = document_bigrams([("垃圾分类", 3), ("居民参加垃圾分类", 1)])
+    assert dict(zip(map(bigram_text, weighted.terms.tolist()), weighted.tfs.tolist(), strict=True))["垃圾"] == 4
+
+
+def test_text_occurrences_find_every_offset_of_each_query_bigram() -> None:
+    codes = query_bigrams(["垃圾", "志愿"])
+    found = text_occurrences(["垃圾垃圾，志愿者", "没有", "志愿"], codes)
+    rows = sorted(zip(found.doc.tolist(), found.term.tolist(), found.position.tolist(), strict=True))
+    assert rows == [(0, 0, 0), (0, 0, 2), (0, 1, 5), (2, 1, 0)]
 
 
 def test_window_coverage_rewards_query_words_standing_together() -> None:
@@ -98,16 +102,38 @@ def test_window_coverage_rewards_query_words_standing_together() -> None:
     field = BigramIndex([segment], BM25Params())
     codes = query_bigrams(["垃圾分类", "志愿者"])
     weights = np.ones(len(codes))
-    coverage = window_coverage(field.occurrences(codes, [0, 1, 2]), weights, 3, window=20)
+    coverage = window_coverage(text_occurrences(docs, codes), weights, 3, window=20)
     assert coverage[0] == pytest.approx(1.0)
     assert coverage[2] == pytest.approx(2 / len(codes))
     assert coverage[2] < coverage[1] < coverage[0]
-    # With the rerank the together-document wins although both had the same fused score.
-    scores = np.array([1.0, 1.0, 0.5])
-    ranked = rerank(scores, field, codes, FusionSettings(proximity_weight=0.5, window=20, depth=3), 3)
-    assert [d for d, _ in ranked] == [0, 1, 2]
-    unchanged = rerank(scores, field, codes, FusionSettings(proximity_weight=0.0, depth=3), 3)
-    assert [d for d, _ in unchanged] == [0, 1, 2] and unchanged[0][1] == 1.0
+    # Weighted by idf: 志愿/愿者 are in every document, so they count least.
+    weighted = proximity(docs, field, codes, window=20)
+    assert weighted[0] == pytest.approx(1.0) and weighted[2] < coverage[2]
+    assert proximity(docs, field, [], window=20).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_proximity_reorders_candidates_with_the_same_words(tmp_path: Path) -> None:
+    import json
+
+    # Different filler, so the two are not folded as near-duplicates.
+    filler_a = "。".join(f"第{i}段关于天气和交通的普通文字" for i in range(12))
+    filler_b = "。".join(f"其{i}则有关公园与图书馆的说明" for i in range(12))
+    records = [
+        {"id": "apart", "date": "2023-01-01", "text": "电梯加装进展。" + filler_a + "。居民代表会议讨论费用"},
+        {"id": "together", "date": "2023-01-01", "text": "居民代表会议讨论电梯加装费用。" + filler_b},
+    ]
+    records += [{"id": f"x{i}", "date": "2023-01-02", "text": f"公园绿化改造完成第{i}期。"} for i in range(10)]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "news.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), "utf-8")
+    build_index(corpus, tmp_path / "index", IndexParams())
+    question = "居民代表会议讨论电梯加装费用"
+    near = SearchEngine.open(tmp_path / "index")
+    assert near.search(question).results[0].article.id == "together"
+    scores = {r.article.id: r.score for r in near.search(question).results}
+    flat = SearchEngine.open(tmp_path / "index", SearchSettings(proximity_weight=0.0))
+    flat_scores = {r.article.id: r.score for r in flat.search(question).results}
+    assert scores["together"] - scores["apart"] > flat_scores["together"] - flat_scores["apart"]
 
 
 def test_minhash_similarity_tells_reprints_from_other_stories() -> None:
