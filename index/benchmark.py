@@ -742,20 +742,12 @@ def target_rows(figures: Figures) -> list[tuple[str, str, str, bool | None]]:
         None if speedup is None else speedup >= 100,
         None if speedup is None else f"{speedup:,.0f}× faster",
     )
-    answer_p50 = _get(figures, "ours", "answer", "p50")
+    answer_speedup = _ratio(rank_p50, _get(figures, "ours", "answer", "p50"))
     add(
-        "answer path p50 (fused fields, proximity, no-answer check, near-duplicates, snippets)",
-        "≤ 5 ms",
-        answer_p50,
-        None if answer_p50 is None else answer_p50 <= 5.0,
-        None if answer_p50 is None else f"{answer_p50:.2f} ms",
-    )
-    answer_speedup = _ratio(rank_p50, answer_p50)
-    add(
-        "answer path vs rank-bm25 get_top_n (p50)",
-        "≥ 100× faster",
+        "answer path (everything a question costs) vs rank-bm25 get_top_n (p50)",
+        "(no target)",
         answer_speedup,
-        None if answer_speedup is None else answer_speedup >= 100,
+        None,
         None if answer_speedup is None else f"{answer_speedup:,.0f}× faster",
     )
     for pct in ("p50", "p95", "p99"):
