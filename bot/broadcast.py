@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dtm
+import json
 import logging
 import time
 import warnings
@@ -41,7 +42,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Bot, LinkPreviewOptions, Message
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBDeprecationWarning
@@ -138,8 +139,12 @@ def queue_broadcast(
     recipients: Iterable[int],
     created_by: int | None = None,
     report_chat_id: int | None = None,
+    markup: str | None = None,
 ) -> tuple[int, int]:
-    """Queue a broadcast and one delivery per recipient, atomically: (broadcast id, recipients)."""
+    """Queue a broadcast and one delivery per recipient, atomically: (broadcast id, recipients).
+
+    `markup` is the inline keyboard sent with every message, as Telegram's JSON.
+    """
     chats = list(dict.fromkeys(int(c) for c in recipients))
     now = time.time()
     with db.transaction() as conn:
@@ -147,8 +152,8 @@ def queue_broadcast(
             raise AlreadyBroadcast(f"issue {issue_id} was already broadcast")
         cursor = conn.execute(
             "INSERT INTO broadcasts (issue_id, street, title, text, created_at, created_by, report_chat_id, state, "
-            "total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (issue_id, street, title, text, now, created_by, report_chat_id, QUEUED, len(chats)),
+            "total, markup) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (issue_id, street, title, text, now, created_by, report_chat_id, QUEUED, len(chats), markup),
         )
         broadcast_id = cursor.lastrowid
         assert broadcast_id is not None
@@ -367,6 +372,7 @@ class BroadcastSender:
         self._inflight: set[asyncio.Task[None]] = set()
         self._buffer: deque[_Due] = deque()
         self._texts: dict[int, str] = {}
+        self._markups: dict[int, InlineKeyboardMarkup | None] = {}
         # Wall-clock time of the last message to each chat, for the per-chat interval.
         self._last_sent: dict[int, float] = {}
         self._progress_shown: dict[int, str] = {}
@@ -463,13 +469,26 @@ class BroadcastSender:
 
     def _due_rows(self) -> list[_Due]:
         rows = self.db.query(
-            "SELECT d.broadcast_id, d.chat_id, b.text FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id "
+            "SELECT d.broadcast_id, d.chat_id, b.text, b.markup "
+            "FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id "
             "WHERE d.state = ? AND d.next_at <= ? ORDER BY d.broadcast_id, d.next_at, d.chat_id LIMIT ?",
             (PENDING, time.time(), self.batch),
         )
         for row in rows:
             self._texts[int(row[0])] = str(row[2])
+            if int(row[0]) not in self._markups:
+                self._markups[int(row[0])] = self._keyboard(row[3])
         return [_Due(int(r[0]), int(r[1])) for r in rows]
+
+    def _keyboard(self, markup: str | None) -> InlineKeyboardMarkup | None:
+        """A broadcast's stored keyboard; one that cannot be read is left off rather than failing the send."""
+        if not markup:
+            return None
+        try:
+            return InlineKeyboardMarkup.de_json(json.loads(markup), self.bot)
+        except (ValueError, TypeError, KeyError) as exc:
+            log.warning("broadcast keyboard unreadable, sending without it: %s", exc)
+            return None
 
     def _next_due_at(self) -> float | None:
         row = self.db.query("SELECT MIN(next_at) FROM deliveries WHERE state = ?", (PENDING,))[0]
@@ -628,6 +647,7 @@ class BroadcastSender:
                 chat_id=due.chat_id,
                 text=self._texts[due.broadcast_id],
                 parse_mode=ParseMode.HTML,
+                reply_markup=self._markups.get(due.broadcast_id),
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
                 read_timeout=timeout,
                 write_timeout=timeout,

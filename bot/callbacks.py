@@ -83,6 +83,18 @@ class Latest:
 
 
 @dataclass(frozen=True)
+class Unsubscribe:
+    """Stop sending the chat a street's new issues (a broadcast's 退订 button)."""
+
+    street: Ref
+
+
+@dataclass(frozen=True)
+class ShowSettings:
+    """Show the chat's subscriptions with buttons to change them (a broadcast's 设置 button)."""
+
+
+@dataclass(frozen=True)
 class Example:
     """Ask one of the welcome message's example questions."""
 
@@ -96,7 +108,7 @@ class Expired:
     reason: str
 
 
-Action = OpenArticle | TurnPage | MoreResults | Subscribe | Latest | Example | Expired
+Action = OpenArticle | TurnPage | MoreResults | Subscribe | Latest | Unsubscribe | ShowSettings | Example | Expired
 
 
 def digest(text: str) -> str:
@@ -162,6 +174,16 @@ def latest(street: str | Ref | None, day: int | None = None) -> str:
     return _join("l", day, [], "*" if street is None else street)
 
 
+def unsubscribe(street: str | Ref, day: int | None = None) -> str:
+    """Data of a button that unsubscribes the chat from a street."""
+    return _join("u", day, [], street)
+
+
+def show_settings(day: int | None = None) -> str:
+    """Data of a button that shows the chat's subscriptions to change them."""
+    return _join("g", day, [])
+
+
 def example(number: int, day: int | None = None) -> str:
     """Data of a button that asks example question `number`."""
     return _join("q", day, [str(number)])
@@ -215,6 +237,11 @@ def decode(data: str | None, max_age_days: int = 30, now_day: int | None = None)
         if ref is None:
             return Expired("malformed")
         return Subscribe(ref) if kind == "s" else Latest(ref)
+    if kind == "u":
+        ref = _ref(rest)
+        return Unsubscribe(ref) if ref is not None else Expired("malformed")
+    if kind == "g":
+        return ShowSettings() if not rest else Expired("malformed")
     if kind == "q":
         number = _int(rest, 99)
         return Example(number) if number is not None else Expired("malformed")

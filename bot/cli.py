@@ -57,6 +57,10 @@ def _report_skipped(skipped: Sequence[Skipped]) -> None:
         print(f"skipped {problem.path}: {problem.reason}", file=sys.stderr)
 
 
+def _say_waiting(who: str) -> None:
+    print(f"waiting for the index lock held by {who} …", file=sys.stderr)
+
+
 def _engine(settings: Settings, force: bool = False) -> tuple[SearchEngine, OpenReport]:
     engine, report = open_engine(
         settings.corpus_dir,
@@ -66,6 +70,7 @@ def _engine(settings: Settings, force: bool = False) -> tuple[SearchEngine, Open
         workers=settings.workers,
         progress=Progress(),
         force=force,
+        on_wait=_say_waiting,
     )
     if report.built:
         print(
@@ -110,6 +115,8 @@ def _print_response(response: SearchResponse, show_text: bool = False) -> None:
     if not response.results:
         print("没有找到相关的报道。可以换个说法，或用 `newsbot list` 看看有哪些文章。")
         return
+    if response.suggestion:
+        print(f"您是不是要找：{response.suggestion}")
     for number, result in enumerate(response.results, start=response.offset + 1):
         a = result.article
         where = " · ".join(p for p in (a.street, a.newspaper, a.date) if p)

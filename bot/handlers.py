@@ -43,7 +43,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks, replies, subscriptions
+from bot import callbacks, intents, replies, subscriptions
+from bot.listings import ChatListings, Listing
 from bot.ratelimit import RateLimiter, Verdict
 from bot.replies import Reply
 from bot.services import BotServices, services_of
@@ -63,6 +64,7 @@ ALL_WORDS = frozenset({"all", "全部", "所有", "全部街道", "*"})
 EXTRA_LIMITER = "resident.rate_limiter"
 EXTRA_RELOADED = "resident.reload_checked"
 EXTRA_DIGESTS = "resident.article_digests"
+EXTRA_LISTINGS = "resident.listings"
 SHANGHAI = "Asia/Shanghai"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -81,6 +83,24 @@ def rate_limiter(services: BotServices) -> RateLimiter:
         tg = services.settings.telegram
         limiter = services.extras[EXTRA_LIMITER] = RateLimiter(tg.burst, tg.rate_per_second)
     return limiter
+
+
+def listings(services: BotServices) -> ChatListings:
+    """What each chat was last shown as a numbered list (made on first use)."""
+    found = services.extras.get(EXTRA_LISTINGS)
+    if not isinstance(found, ChatListings):
+        found = services.extras[EXTRA_LISTINGS] = ChatListings()
+    return found
+
+
+def _remember_results(
+    services: BotServices, chat_id: int | None, response: SearchResponse, query_id: int | None
+) -> None:
+    if chat_id is None or not response.results:
+        return
+    ids = [r.article.id for r in response.results]
+    listing = Listing(ids, response.offset + 1, response.query, query_id, response.offset)
+    listings(services).remember(chat_id, listing)
 
 
 async def _check_for_new_index(services: BotServices) -> None:
@@ -103,7 +123,13 @@ async def with_engine(services: BotServices, work: Callable[..., T], *args: Any)
     """
     await _check_for_new_index(services)
     holder = services.holder
-    return await asyncio.to_thread(lambda: work(holder.engine, *args))
+
+    def leased() -> T:
+        # Held for the whole call, so a swap cannot close the engine under this question.
+        with holder.lease() as engine:
+            return work(engine, *args)
+
+    return await asyncio.to_thread(leased)
 
 
 async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> Message | None:
@@ -211,7 +237,68 @@ async def answer_question(
     chat_id = update.effective_chat.id if update.effective_chat else None
     response, query_id = await with_engine(services, _search_and_log, services, chat_id, question, 0)
     log.info("question in chat %s: %d result(s)", chat_id, response.total)
+    _remember_results(services, chat_id, response, query_id)
     await _send(update, context, replies.answer_reply(response, query_id, services.settings.search.results_per_page))
+
+
+async def handle_text(update: Update, context: ContextTypes.DEFAULT_TYPE, message: str) -> None:
+    """A resident's message: small talk, subscribing, a listed number, 更多, or a question (bot.intents)."""
+    intent = intents.recognise(message)
+    services = _services(context)
+    chat_id = update.effective_chat.id if update.effective_chat else None
+    listing = listings(services).get(chat_id) if chat_id is not None else None
+    if intent.kind == intents.QUESTION or (intent.kind == intents.NUMBER and not (listing and listing.article_ids)):
+        # A number with nothing listed before it is a question (2019, 110 ...).
+        await answer_question(update, context, message)
+        return
+    if not await _allowed(update, context):
+        return
+    if intent.kind in intents.SMALL_TALK:
+        await _send(update, context, replies.small_talk_reply(intent.kind))
+    elif intent.kind == intents.NUMBER and listing is not None:
+        await _open_listed(update, context, listing, intent.number)
+    elif intent.kind == intents.MORE:
+        await _next_page(update, context, listing)
+    elif intent.kind == intents.SUBSCRIBE:
+        await _send(update, context, await with_engine(services, _subscribe_offer, message))
+    elif intent.kind == intents.UNSUBSCRIBE:
+        await _send(update, context, replies.notice(replies.UNSUBSCRIBE_HINT))
+
+
+async def _open_listed(update: Update, context: ContextTypes.DEFAULT_TYPE, listing: Listing, number: int) -> None:
+    """A bare number: the article listed under it."""
+    article_id = listing.pick(number)
+    if article_id is None:
+        await _send(update, context, replies.notice(replies.PICK_NUMBER.format(first=listing.first, last=listing.last)))
+        return
+    article = await with_engine(_services(context), SearchEngine.article, article_id)
+    if article is None:
+        await _send(update, context, replies.notice(replies.ARTICLE_GONE))
+        return
+    await _send(update, context, replies.article_reply(article, 0))
+
+
+async def _next_page(update: Update, context: ContextTypes.DEFAULT_TYPE, listing: Listing | None) -> None:
+    """更多: the next page of the last question's results, as a new message."""
+    if listing is None or not listing.question:
+        await _send(update, context, replies.notice(replies.NO_QUESTION_YET if listing is None else replies.NO_MORE))
+        return
+    services = _services(context)
+    per_page = services.settings.search.results_per_page
+    offset = listing.offset + len(listing.article_ids)
+    response = await with_engine(services, SearchEngine.search, listing.question, per_page, offset)
+    if not response.results:
+        await _send(update, context, replies.notice(replies.NO_MORE))
+        return
+    chat_id = update.effective_chat.id if update.effective_chat else None
+    _remember_results(services, chat_id, response, listing.query_id)
+    await _send(update, context, replies.results_reply(response, listing.query_id, per_page))
+
+
+def _subscribe_offer(engine: SearchEngine, message: str) -> Reply:
+    """我想订阅天山路的社区报: that street's button; without a known street, every street's (worker thread)."""
+    street = engine.scope_of(message).street
+    return replies.subscribe_offer_reply(street) if street else replies.choose_street_reply(engine.streets())
 
 
 def _command_argument(message: Message | None) -> str:
@@ -260,8 +347,19 @@ def latest_for(engine: SearchEngine, wanted: str, open_hint: str | None = None) 
     return replies.latest_reply(issue, articles, streets, open_hint), articles
 
 
-def _latest_reply(engine: SearchEngine, wanted: str) -> Reply:
-    return latest_for(engine, wanted)[0]
+def _latest_reply(engine: SearchEngine, wanted: str) -> tuple[Reply, list[str]]:
+    """/latest's reply and the ids of the articles it numbers (worker thread)."""
+    reply, articles = latest_for(engine, wanted)
+    return reply, [a.id for a in articles[: replies.MAX_ISSUE_LINES]]
+
+
+async def _send_latest(update: Update, context: ContextTypes.DEFAULT_TYPE, wanted: str) -> None:
+    """Send /latest's reply, remembering its numbers for a bare number typed next."""
+    services = _services(context)
+    reply, ids = await with_engine(services, _latest_reply, wanted)
+    if ids and update.effective_chat is not None:
+        listings(services).remember(update.effective_chat.id, Listing(ids))
+    await _send(update, context, reply)
 
 
 def _find_article(engine: SearchEngine, services: BotServices, ref: callbacks.Ref) -> Article | None:
@@ -345,15 +443,14 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not question:
         await _send(update, context, replies.notice(replies.ASK_USAGE))
         return
-    await answer_question(update, context, question)
+    await handle_text(update, context, question)
 
 
 async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/latest [街道]: the headlines of the newest issue (of a street)."""
     if not await _allowed(update, context):
         return
-    reply = await with_engine(_services(context), _latest_reply, _command_argument(update.effective_message))
-    await _send(update, context, reply)
+    await _send_latest(update, context, _command_argument(update.effective_message))
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -402,7 +499,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if message.via_bot is not None and message.via_bot.id == context.bot.id:
         return  # an article the resident shared from inline mode, not a question
-    await answer_question(update, context, message.text)
+    await handle_text(update, context, message.text)
 
 
 async def mention(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -414,7 +511,7 @@ async def mention(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not asked:
         await _send(update, context, replies.notice(replies.GROUP_USAGE))
         return
-    await answer_question(update, context, asked)
+    await handle_text(update, context, asked)
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -472,6 +569,7 @@ async def _more_results(p: _Pressed, action: callbacks.MoreResults) -> None:
         await query.answer(replies.NO_MORE)
         return
     await query.answer()
+    _remember_results(p.services, chat_id, response, action.query_id)
     await _edit(p.update, replies.results_reply(response, action.query_id, per_page))
 
 
@@ -504,7 +602,42 @@ async def _latest_button(p: _Pressed, ref: callbacks.Ref | None) -> None:
             await query.answer(replies.EXPIRED, show_alert=True)
             return
     await query.answer()
-    await _send(p.update, p.context, await with_engine(p.services, _latest_reply, wanted))
+    await _send_latest(p.update, p.context, wanted)
+
+
+def _unsubscribe_ref(services: BotServices, chat_id: int, ref: callbacks.Ref) -> Reply:
+    """A broadcast's 退订: drop the street on the button (worker thread)."""
+    current = subscriptions.subscription_of(services.db, chat_id).streets
+    named = next((s for s in current if s != subscriptions.ALL_STREETS and ref.matches(s)), None)
+    if named is None and subscriptions.ALL_STREETS in current:
+        if ref.matches(subscriptions.ALL_STREETS):
+            return _unsubscribe(services, chat_id, "")
+        return replies.everything_subscribed_reply(ref.value or "这个街道")
+    if named is None:
+        return replies.unsubscribed_reply([], current, ref.value or "这个街道")
+    return _unsubscribe(services, chat_id, named)
+
+
+def _settings(services: BotServices, chat_id: int, streets: list[str]) -> Reply:
+    """A broadcast's 设置: the chat's streets and the buttons to change them (worker thread)."""
+    sub = subscriptions.subscription_of(services.db, chat_id)
+    return replies.settings_reply(sub.streets if sub.active else [], streets)
+
+
+async def _subscription_button(p: _Pressed, action: callbacks.Unsubscribe | callbacks.ShowSettings) -> None:
+    """退订 or 设置 under a broadcast: answered in a new message, the broadcast stays as it is."""
+    query, chat = p.update.callback_query, p.update.effective_chat
+    assert query is not None
+    if chat is None:
+        await query.answer(replies.EXPIRED, show_alert=True)
+        return
+    await query.answer()
+    if isinstance(action, callbacks.Unsubscribe):
+        reply = await asyncio.to_thread(_unsubscribe_ref, p.services, chat.id, action.street)
+    else:
+        streets = await with_engine(p.services, SearchEngine.streets)
+        reply = await asyncio.to_thread(_settings, p.services, chat.id, streets)
+    await _send(p.update, p.context, reply)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -529,6 +662,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _subscribe_button(pressed, action.street)
     elif isinstance(action, callbacks.Latest):
         await _latest_button(pressed, action.street)
+    elif isinstance(action, callbacks.Unsubscribe | callbacks.ShowSettings):
+        await _subscription_button(pressed, action)
     elif isinstance(action, callbacks.Example):
         if action.number >= len(replies.EXAMPLE_QUESTIONS):
             await query.answer(replies.EXPIRED, show_alert=True)

@@ -173,7 +173,9 @@ def run(
             )
             print(f"corrected {existing.id} -> {issue.id} ({len(articles)} articles); not broadcast")
             return EXIT_OK
-        publish_issue(settings.corpus_dir, settings.index_dir, issue, articles, text, original, waiting)
+        publish_issue(
+            settings.corpus_dir, settings.index_dir, issue, articles, text, original, waiting, bool(args.another)
+        )
     except (PublishError, ValueError) as exc:
         return _fail(str(exc))
     print(f"published {issue.id} ({len(articles)} articles)")

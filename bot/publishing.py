@@ -8,10 +8,12 @@ These functions block (parsing, disk, SQLite): the bot calls them in a worker th
 from __future__ import annotations
 
 import html
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import replies
 from bot.broadcast import AlreadyBroadcast, queue_broadcast
 from bot.settings import Settings
 from bot.state import Database
@@ -20,7 +22,7 @@ from index.article import Article
 from index.corpus import Issue, read_manifest
 from index.dedupe import duplicate_in
 from index.maintenance import EngineHolder
-from index.publish import PublishError, parse_upload, publish_issue
+from index.publish import PublishError, parse_text, publish_issue, replace_issue
 from index.search import SearchEngine, street_matches
 from index.summary import summary_lines
 
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # Room is left under Telegram's 4096 characters for the preview's header around the summary.
 MAX_SUMMARY_CHARS = 3500
+# Telegram allows 100 buttons under a message; 全文 buttons beyond a screenful help nobody.
+MAX_ARTICLE_BUTTONS = 20
 
 
 @dataclass
@@ -82,14 +86,15 @@ def prepare(
     engine: SearchEngine,
     corpus_dir: Path,
     data: bytes,
+    text: str,
     file_name: str,
     street: str,
     month: str,
     district: str = "",
     newspaper: str = "",
 ) -> Draft:
-    """Check and parse an upload into a draft; raises PublishError with a message for staff."""
-    issue, articles, text = parse_upload(data, file_name, street, month, district, newspaper)
+    """Check and parse an upload (its text read once, on arrival) into a draft; raises PublishError."""
+    issue, articles, text = parse_text(text, file_name, street, month, district, newspaper)
     same = duplicate_of(corpus_dir, text)
     if same is not None:
         raise PublishError(duplicate_reason(corpus_dir, same))
@@ -97,27 +102,48 @@ def prepare(
     return Draft(issue, articles, text, summarize(engine, articles), original)
 
 
-def broadcast_text(issue: Issue, lines: list[tuple[Article, str]]) -> str:
-    """The message subscribers receive (HTML): the issue's headlines and key sentences."""
+def _broadcast_parts(issue: Issue, lines: list[tuple[Article, str]]) -> tuple[list[str], list[Article]]:
+    """The broadcast's blocks of text and the articles they show (as many as fit)."""
     head = f"📰 <b>{html.escape(issue_title(issue))}</b> 新一期出版了"
     if issue.newspaper and issue.street:
         head += f"\n{html.escape(issue.street)}"
-    foot = "想看全文？把标题发给我就行。"
+    foot = replies.BROADCAST_FOOT
     parts = [head]
+    shown: list[Article] = []
     size = len(head) + len(foot) + 40
-    for shown, (article, sentence) in enumerate(lines):
+    for article, sentence in lines:
         block = f"<b>{html.escape(article.title)}</b>\n{html.escape(sentence)}"
-        if size + len(block) + 2 > MAX_SUMMARY_CHARS:
-            parts.append(f"……还有 {len(lines) - shown} 篇")
+        if size + len(block) + 2 > MAX_SUMMARY_CHARS or len(shown) == MAX_ARTICLE_BUTTONS:
+            parts.append(f"……还有 {len(lines) - len(shown)} 篇")
             break
         parts.append(block)
+        shown.append(article)
         size += len(block) + 2
     parts.append(foot)
-    return "\n\n".join(parts)
+    return parts, shown
 
 
-def preview_text(draft: Draft, file_name: str, recipients: int) -> str:
-    """What staff check before pressing Publish (HTML)."""
+def broadcast_text(issue: Issue, lines: list[tuple[Article, str]]) -> str:
+    """The message subscribers receive (HTML): the issue's headlines and key sentences."""
+    return "\n\n".join(_broadcast_parts(issue, lines)[0])
+
+
+def broadcast_markup(street: str, articles: list[Article]) -> str:
+    """The broadcast's buttons as Telegram's JSON: 全文 for each article shown, 退订 and 设置."""
+    reply = replies.Reply((), replies.broadcast_buttons([(a.id, a.title) for a in articles], street))
+    markup = reply.markup()
+    assert markup is not None
+    return json.dumps(markup.to_dict(), ensure_ascii=False)
+
+
+def buttons_line(issue: Issue, lines: list[tuple[Article, str]]) -> str:
+    """The broadcast's buttons as the preview shows them."""
+    shown = len(_broadcast_parts(issue, lines)[1])
+    return f"[📖 全文 ×{shown}] [🔕 退订{issue.street}] [⚙️ 设置]"
+
+
+def preview_text(draft: Draft, file_name: str, recipients: int, correction: bool = False) -> str:
+    """What staff check before pressing Publish (HTML); a correction is not pushed again."""
     issue = draft.issue
     facts = [f"街道：{issue.street}", f"月份：{month_label(issue.month) or '未填'}"]
     if issue.district:
@@ -126,11 +152,13 @@ def preview_text(draft: Draft, file_name: str, recipients: int) -> str:
         [
             f"📝 <b>预览</b>：{html.escape(file_name)}",
             html.escape(" · ".join(facts)),
-            f"{len(draft.articles)} 篇文章 · 将推送给 {recipients:,} 位订阅者",
+            f"{len(draft.articles)} 篇文章 · "
+            + (f"更正不再推送（{recipients:,} 位订阅者）" if correction else f"将推送给 {recipients:,} 位订阅者"),
             "",
-            "订阅者会收到：",
+            "更正后的内容（不推送）：" if correction else "订阅者会收到：",
             "┈┈┈┈┈┈┈┈",
             broadcast_text(issue, draft.lines),
+            html.escape(buttons_line(issue, draft.lines)),
             "┈┈┈┈┈┈┈┈",
             "发布后居民马上就能搜到本期内容。",
         ]
@@ -142,9 +170,25 @@ def recipients_for(db: Database, street: str) -> list[int]:
     return subscribers_for(db, street, street_matches)
 
 
-def publish(holder: EngineHolder, draft: Draft) -> None:
+def publish(holder: EngineHolder, draft: Draft, another_of_month: bool = False) -> None:
     """Add the draft to the corpus and the index (no rebuild) and start answering from it."""
-    publish_issue(holder.corpus_dir, holder.index_dir, draft.issue, draft.articles, draft.text, draft.original_pdf)
+    publish_issue(
+        holder.corpus_dir,
+        holder.index_dir,
+        draft.issue,
+        draft.articles,
+        draft.text,
+        draft.original_pdf,
+        another_of_month=another_of_month,
+    )
+    holder.reload()
+
+
+def publish_correction(holder: EngineHolder, draft: Draft, old_file: str) -> None:
+    """Replace the corpus file `old_file` by the draft in the corpus and the index, then answer from it."""
+    replace_issue(
+        holder.corpus_dir, holder.index_dir, old_file, draft.issue, draft.articles, draft.text, draft.original_pdf
+    )
     holder.reload()
 
 
@@ -156,15 +200,39 @@ def queue_issue(
     report_chat_id: int | None = None,
 ) -> tuple[int, int]:
     """Queue the broadcast of a published issue: (broadcast id, subscribers queued)."""
+    parts, shown = _broadcast_parts(issue, lines)
     return queue_broadcast(
         db,
         issue.id,
         issue.street,
         issue_title(issue),
-        broadcast_text(issue, lines),
+        "\n\n".join(parts),
         recipients_for(db, issue.street),
         created_by=created_by,
         report_chat_id=report_chat_id,
+        markup=broadcast_markup(issue.street, shown),
+    )
+
+
+def queue_correction_notice(
+    db: Database,
+    issue: Issue,
+    articles: list[Article],
+    created_by: int | None = None,
+    report_chat_id: int | None = None,
+) -> tuple[int, int]:
+    """Queue the short 更正 notice of a corrected issue (staff's choice): (broadcast id, subscribers)."""
+    title = issue_title(issue)
+    return queue_broadcast(
+        db,
+        issue.id,
+        issue.street,
+        f"更正：{title}",
+        replies.correction_notice_html(title, issue.street),
+        recipients_for(db, issue.street),
+        created_by=created_by,
+        report_chat_id=report_chat_id,
+        markup=broadcast_markup(issue.street, articles[:MAX_ARTICLE_BUTTONS]),
     )
 
 

@@ -50,6 +50,10 @@ ERROR = "抱歉，刚才出了点问题，请稍后再试。"
 ASK_USAGE = "请在 /ask 后面写上问题，例如：/ask 垃圾分类"
 GROUP_USAGE = "在群里请这样问我：/ask 垃圾分类，或者 @我 加上问题。"
 NOT_IN_TERMINAL = "订阅在 Telegram 里使用：新一期出版时，机器人会把要点发给你。"
+NO_QUESTION_YET = "还没有提问。直接打字提问吧，例如：垃圾分类。"
+PICK_NUMBER = "请输入 {first}–{last} 之间的数字。"
+DID_YOU_MEAN = "您是不是要找：{suggestion}"
+UNSUBSCRIBE_HINT = "退订请发送 /unsubscribe 街道名（只写 /unsubscribe 全部退订）；发送 /mysubs 查看当前订阅。"
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})")
 
@@ -226,9 +230,16 @@ def results_header(response: SearchResponse) -> Line:
     return text(f"找到 {response.total} 篇相关报道{where}：")
 
 
+def suggestion_lines(response: SearchResponse) -> list[Line]:
+    """'您是不是要找：社区义诊' when a typo in the question was corrected to find the results."""
+    if not response.suggestion:
+        return []
+    return [text(DID_YOU_MEAN.format(suggestion=shorten(response.suggestion, ECHO_CHARS * 2)))]
+
+
 def results_reply(response: SearchResponse, query_id: int | None, per_page: int) -> Reply:
     """Results of a question (at least one), with buttons to open each and to page."""
-    lines: list[Line] = [results_header(response)]
+    lines: list[Line] = [*suggestion_lines(response), results_header(response)]
     for number, result in enumerate(response.results, start=response.offset + 1):
         lines.append(BLANK)
         lines.extend(result_lines(number, result))
@@ -423,6 +434,61 @@ def latest_reply(
     return Reply(tuple(lines), tuple(rows))
 
 
+def broadcast_buttons(articles: Sequence[tuple[str, str]], street: str) -> tuple[tuple[Button, ...], ...]:
+    """Under a broadcast: 全文 for each (article id, headline), then 退订 (this street) and 设置."""
+    rows: list[tuple[Button, ...]] = [
+        (Button(f"📖 全文：{shorten(title, 16)}", callbacks.open_article(article_id)),)
+        for article_id, title in articles
+    ]
+    rows.append(
+        (
+            Button(f"🔕 退订{shorten(street, 10)}", callbacks.unsubscribe(street)),
+            Button("⚙️ 设置", callbacks.show_settings()),
+        )
+    )
+    return tuple(rows)
+
+
+BROADCAST_FOOT = "点下面的按钮看全文；不想再收到可以退订。"
+
+
+def correction_notice_html(title: str, street: str) -> str:
+    """The short notice subscribers get when staff publish a correction and choose to tell them (HTML)."""
+    return (
+        f"✏️ <b>更正</b>：{html.escape(title)} 有更正，内容已经更新。\n"
+        + (f"{html.escape(street)}\n" if street and street not in title else "")
+        + "点下面的按钮看更正后的全文。"
+    )
+
+
+def settings_reply(subscribed: Sequence[str], streets: Sequence[str]) -> Reply:
+    """The 设置 button: what the chat gets, a button to drop each, and the streets to add."""
+    if subscribed:
+        lines = [
+            text(f"你订阅了：{'、'.join(street_label(s) for s in subscribed)}"),
+            text("点“退订”去掉一个，或点街道加订："),
+        ]
+    else:
+        lines = [text("你现在没有订阅。点下面的街道订阅，新一期出版时我会把要点发给你。")]
+    drop = [Button(f"🔕 退订{shorten(street_label(s), 10)}", callbacks.unsubscribe(s)) for s in subscribed]
+    others = [s for s in streets if s not in subscribed]
+    add = [Button(s, callbacks.subscribe(s)) for s in others[:MAX_STREET_BUTTONS]]
+    if "*" not in subscribed:
+        add.append(Button("全部街道", callbacks.subscribe(None)))
+    return Reply(tuple(lines), _rows(drop, 2) + _rows(add, 2))
+
+
+def everything_subscribed_reply(street: str) -> Reply:
+    """退订 pressed for one street by a chat that gets every street."""
+    return Reply(
+        (
+            text(f"你订阅的是全部街道，所以会收到{street}的推送。"),
+            text("点“设置”改成只订阅某些街道，或发送 /unsubscribe 全部退订。"),
+        ),
+        ((Button("⚙️ 设置", callbacks.show_settings()),),),
+    )
+
+
 def no_issues_reply() -> Reply:
     """The index holds no issue at all."""
     return notice("资料库里还没有社区报。")
@@ -514,6 +580,36 @@ def welcome_reply() -> Reply:
     )
     rows = tuple((Button(q, callbacks.example(n)),) for n, q in enumerate(EXAMPLE_QUESTIONS))
     return Reply(lines, rows)
+
+
+_SMALL_TALK_OPENING = {
+    "greeting": "你好！我是社区报小助手 📰 我会在上海各街道的社区报里帮你找相关报道。",
+    "thanks": "不客气 😊 还想了解什么，直接发给我就好。",
+    "help": "我是社区报小助手：直接发一句话或几个关键词，我会在各街道的社区报里找相关报道。",
+    "bye": "再见！想看新一期社区报，随时发送 /latest；发送 /subscribe 可以订阅新一期推送。",
+}
+
+
+def small_talk_reply(kind: str) -> Reply:
+    """你好 / 谢谢 / help / 再见: a friendly pointer to what the bot does, with questions to try."""
+    lines = [
+        text(_SMALL_TALK_OPENING.get(kind, _SMALL_TALK_OPENING["help"])),
+        text("可以这样问：" + "；".join(EXAMPLE_QUESTIONS[:2])),
+        text("/latest 看最新一期 · /subscribe 订阅新一期推送 · /help 全部用法"),
+    ]
+    rows = tuple((Button(q, callbacks.example(n)),) for n, q in enumerate(EXAMPLE_QUESTIONS))
+    return Reply(tuple(lines), rows)
+
+
+def subscribe_offer_reply(street: str) -> Reply:
+    """"我想订阅天山路的社区报": the street's subscribe button (and the way to pick another)."""
+    return Reply(
+        (
+            text(f"想订阅 {street} 的社区报吗？点下面的按钮就好，新一期出版时我会把要点发给你。"),
+            text(f"也可以发送 /subscribe {street}；订阅其他街道：/subscribe"),
+        ),
+        ((Button(f"✅ 订阅 {street}", callbacks.subscribe(street)),),),
+    )
 
 
 def help_reply() -> Reply:

@@ -31,15 +31,16 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
-from bot import publishing, summary_edits
+from bot import publishing, summary_edits, upload_checks
 from bot.broadcast import AlreadyBroadcast, BroadcastSender, broadcast_line, recent_broadcasts
 from bot.issue_facts import MONTH_RE, looks_like_street, parse_month, resolve_street
 from bot.roles import RoleChangeError, Roles
 from bot.services import SERVICES_KEY, BotServices, services_of
-from bot.stats import SHANGHAI, format_stats, gather
+from bot.stats import SHANGHAI, Stats, format_stats, gather
+from bot.upload_checks import UploadChecks
 from index.corpus import load_corpus
 from index.maintenance import ReindexStatus
-from index.publish import MAX_ISSUE_BYTES, MAX_PDF_BYTES, PublishError, parse_upload
+from index.publish import MAX_ISSUE_BYTES, MAX_PDF_BYTES, PublishError, issue_text, parse_text
 from index.search import SearchEngine, street_matches
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ UPLOAD_TTL = 24 * 3600
 MAX_STREET_BUTTONS = 24
 MAX_SKIPPED_LISTED = 20
 RECENT_BROADCASTS = 10
-STAGE_NAMES = {"starting": "准备中", "segmenting": "分词", "done": "完成", "failed": "失败"}
+STAGE_NAMES = {"starting": "准备中", "waiting": "等待", "segmenting": "分词", "done": "完成", "failed": "失败"}
 
 _LABEL_RE = re.compile(r"(街道|月份|月|street|month)\s*[:：=]", re.IGNORECASE)
 _SPLIT_RE = re.compile(r"[\s,，、;；/|]+")
@@ -92,6 +93,7 @@ class Upload:
     street_choices: list[str] = dataclasses.field(default_factory=list)
     draft: publishing.Draft | None = None
     created: float = dataclasses.field(default_factory=time.time)
+    checks: UploadChecks = dataclasses.field(default_factory=UploadChecks)
 
 
 def _services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
@@ -230,11 +232,40 @@ def _street_keyboard(upload: Upload) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-def _month_keyboard(upload: Upload) -> InlineKeyboardMarkup:
-    months = recent_months(time.time())
-    rows = [[_button(publishing.month_label(m), "mo", upload.token, m) for m in months[i : i + 2]] for i in (0, 2)]
+def _month_keyboard(upload: Upload, first: list[upload_checks.Choice] | None = None) -> InlineKeyboardMarkup:
+    # The months the issue names come first; the clock's latest months only fill up the rest.
+    months = upload_checks.month_choices(upload.checks, recent_months(time.time()))
+    rows = [[_button(text, action, upload.token) for text, action, _ in first or []]]
+    rows += [[_button(publishing.month_label(m), "mo", upload.token, m) for m in months[i : i + 2]] for i in (0, 2)]
+    rows.append([_button("✖️ 取消", "no", upload.token)])
+    return InlineKeyboardMarkup([row for row in rows if row])
+
+
+def _choice_keyboard(upload: Upload, choices: list[upload_checks.Choice]) -> InlineKeyboardMarkup:
+    rows = [[_button(text, action, upload.token, *([arg] if arg else []))] for text, action, arg in choices]
     rows.append([_button("✖️ 取消", "no", upload.token)])
     return InlineKeyboardMarkup(rows)
+
+
+def _new_street_keyboard(upload: Upload) -> InlineKeyboardMarkup:
+    assert upload.street is not None
+    keyboard = _street_keyboard(upload)
+    confirm = [_button(*upload_checks.new_street_button(upload.street)[:2], upload.token)]
+    return InlineKeyboardMarkup([confirm, *keyboard.inline_keyboard])
+
+
+def _checks_question(services: BotServices, upload: Upload) -> tuple[str, InlineKeyboardMarkup] | None:
+    """The next question about an unknown street, a far-off month or a second issue of a month."""
+    assert upload.street is not None and upload.month is not None
+    engine = services.holder.engine
+    checks = upload.checks
+    future = upload_checks.future_question(checks, upload.month, upload_checks.shanghai_today())
+    if future is not None:
+        return future[0], _month_keyboard(upload, future[1])
+    second = upload_checks.correction_question(checks, engine.issues, upload.street, upload.month, upload.file_name)
+    if second is not None:
+        return second[0], _choice_keyboard(upload, second[1])
+    return None
 
 
 def _fill_from_street(upload: Upload, engine: SearchEngine) -> None:
@@ -250,6 +281,11 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
     """What to ask or show next: the street, the month, or the preview (HTML text and buttons)."""
     engine = services.holder.engine
     name = html.escape(upload.file_name)
+    if upload.street is not None and upload.checks.street_new and not upload.checks.street_confirmed:
+        upload.street_choices = engine.streets()
+        asked = upload_checks.street_question(upload.checks, upload.street, upload.street_choices, upload.file_name)
+        assert asked is not None
+        return asked, _new_street_keyboard(upload)
     if upload.street is None:
         if not upload.street_choices:
             upload.street_choices = engine.streets()
@@ -261,13 +297,18 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
             _street_keyboard(upload),
         )
     if upload.month is None:
-        return f"《{name}》（{html.escape(upload.street)}）是哪个月的？", _month_keyboard(upload)
+        note = upload_checks.month_note(upload.checks)
+        return f"{note}《{name}》（{html.escape(upload.street)}）是哪个月的？", _month_keyboard(upload)
+    question = _checks_question(services, upload)
+    if question is not None:
+        return question
     try:
         draft = await asyncio.to_thread(
             publishing.prepare,
             engine,
             services.holder.corpus_dir,
             upload.data,
+            upload.checks.text,
             upload.file_name,
             upload.street,
             upload.month,
@@ -278,6 +319,12 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
         _uploads(services).pop(upload.token, None)
         return f"❌ 《{name}》不能发布：{html.escape(str(exc))}\n没有做任何改动。", None
     upload.draft = draft
+    if upload_checks.is_correction(upload.checks):
+        # A correction is not broadcast (only an optional notice): its lines are not edited.
+        recipients = await asyncio.to_thread(publishing.recipients_for, services.db, upload.street)
+        note = upload_checks.correction_preview_note(upload.checks)
+        text = note + publishing.preview_text(draft, upload.file_name, len(recipients), correction=True)
+        return text, _choice_keyboard(upload, upload_checks.CORRECTION_BUTTONS)
     await _apply_stored_edits(services, draft)
     return await _preview(services, upload)
 
@@ -308,7 +355,9 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     telegram_file = await document.get_file()
     data = bytes(await telegram_file.download_as_bytearray())
     try:
-        _, _, text = await asyncio.to_thread(parse_upload, data, file_name, "")
+        # Read once (a PDF's extraction is the slow part); the preview parses this text again.
+        text = await asyncio.to_thread(issue_text, data, file_name)
+        await asyncio.to_thread(parse_text, text, file_name, "")
         same = await asyncio.to_thread(publishing.duplicate_of, services.holder.corpus_dir, text)
         if same is not None:
             raise PublishError(publishing.duplicate_reason(services.holder.corpus_dir, same))
@@ -324,7 +373,9 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     street, choices, month = parse_caption(message.caption or "", engine.streets(), newspapers)
     upload = Upload(secrets.token_hex(4), message.chat_id, user.id, file_name, data, street, month)
     upload.street_choices = choices
+    upload.checks = upload_checks.read_upload(text, file_name, message.caption or "")
     if street is not None:
+        upload_checks.street_changed(upload.checks, new=street not in engine.streets())
         _fill_from_street(upload, engine)
     uploads[upload.token] = upload
     text, keyboard = await _next_step(services, upload)
@@ -362,14 +413,19 @@ async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await query.answer("已取消")
         await _edit(update, f"已取消：《{html.escape(upload.file_name)}》没有发布，什么都没有改动。")
         return
-    if action == "ok":
+    if action in ("ok", "okn"):
+        upload.checks.notify = action == "okn"
         await publish_upload(update, context, upload)
         return
     if action == "st" and argument.isdigit() and int(argument) < len(upload.street_choices):
         upload.street = upload.street_choices[int(argument)]
+        upload_checks.street_changed(upload.checks, new=False)
         _fill_from_street(upload, services.holder.engine)
     elif action == "mo" and parse_month(argument) == argument:
         upload.month = argument
+        upload_checks.month_changed(upload.checks)
+    else:
+        upload_checks.press(upload.checks, action)
     await query.answer()
     text, keyboard = await _next_step(services, upload)
     await _edit(update, text, keyboard)
@@ -400,9 +456,14 @@ async def publish_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, upl
     draft = upload.draft
     title = html.escape(publishing.issue_title(draft.issue))
     await _edit(update, f"⏳ 正在发布 {title}…")
+    if upload_checks.is_correction(upload.checks):
+        async with lock:
+            await _publish_correction(update, services, upload, draft)
+        return
     async with lock:
         try:
-            await asyncio.to_thread(publishing.publish, holder, draft)
+            another = upload.checks.kind == upload_checks.ANOTHER
+            await asyncio.to_thread(publishing.publish, holder, draft, another)
         except (PublishError, ValueError, OSError) as exc:
             log.exception("publishing %s failed", draft.issue.id)
             await _edit(update, f"❌ 发布失败：{html.escape(str(exc))}\n居民看到的内容没有变化。")
@@ -591,6 +652,48 @@ class _AwaitingLine(filters.MessageFilter):
         return _edits(services).asking(message.chat_id, message.from_user.id) is not None
 
 
+async def _publish_correction(update: Update, services: BotServices, upload: Upload, draft: publishing.Draft) -> None:
+    """Replace the corrected issue in the corpus and the index; no broadcast, unless staff asked
+    for the short correction notice."""
+    old = upload.checks.replaces
+    assert old is not None
+    title = html.escape(publishing.issue_title(draft.issue))
+    try:
+        await asyncio.to_thread(publishing.publish_correction, services.holder, draft, old.file)
+    except (PublishError, ValueError, OSError) as exc:
+        log.exception("correcting %s with %s failed", old.id, draft.issue.id)
+        await _edit(update, f"❌ 更正失败：{html.escape(str(exc))}\n居民看到的内容没有变化。")
+        return
+    lines = [
+        f"✅ 已更正：{title}（{len(draft.articles)} 篇文章），替换了 {html.escape(old.file)}。",
+        "居民现在搜到的是更正后的内容。",
+    ]
+    queued = 0
+    if upload.checks.notify:
+        try:
+            broadcast_id, queued = await asyncio.to_thread(
+                publishing.queue_correction_notice,
+                services.db,
+                draft.issue,
+                draft.articles,
+                upload.user_id,
+                upload.chat_id,
+            )
+        except AlreadyBroadcast:
+            broadcast_id = 0
+        if queued:
+            lines.append(f"更正通知（广播 #{broadcast_id}）将推送给 {queued:,} 位订阅者，进度见下一条消息。")
+        else:
+            lines.append("目前没有这个街道的订阅者，不发送更正通知。")
+    else:
+        lines.append("没有再次推送给订阅者。")
+    log.info("user %s corrected %s with %s; notice to %d chats", upload.user_id, old.id, draft.issue.id, queued)
+    await _edit(update, "\n".join(lines))
+    sender = _sender(services)
+    if queued and sender is not None:
+        sender.wake()
+
+
 # --- commands -------------------------------------------------------------------------
 
 
@@ -666,8 +769,13 @@ async def show_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message = update.effective_message
     assert message is not None
     services = _services(context)
-    stats = await asyncio.to_thread(gather, services.holder.engine, services.db)
+    stats = await asyncio.to_thread(_gather_leased, services)
     await message.reply_text(format_stats(stats))
+
+
+def _gather_leased(services: BotServices) -> Stats:
+    with services.holder.lease() as engine:
+        return gather(engine, services.db)
 
 
 def reindex_status_text(status: ReindexStatus) -> str:
@@ -675,6 +783,8 @@ def reindex_status_text(status: ReindexStatus) -> str:
     stage = STAGE_NAMES.get(status.stage, status.stage)
     elapsed = time.time() - status.started if status.started else 0.0
     line = f"🔄 正在重建索引（已 {elapsed:.0f} 秒）：{stage}"
+    if status.stage == "waiting":
+        line += f"另一项写入完成（{status.waiting_for or '其他进程'}）"
     if status.total:
         line += f" {status.done:,} / {status.total:,}（{status.done * 100 // status.total}%）"
     return line + "\n居民的提问照常用旧索引回答。"

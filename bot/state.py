@@ -131,6 +131,8 @@ MIGRATIONS: list[tuple[str, MigrationStep]] = [
         );
         """,
     ),
+    # The inline keyboard (JSON) sent with a broadcast: 全文 per article, 退订 and 设置.
+    ("006_broadcast_buttons", "ALTER TABLE broadcasts ADD COLUMN markup TEXT;"),
 ]
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bot import replies
+from bot import intents, replies
 from bot.handlers import latest_for, resolve_street
 from bot.replies import Line, text
 from bot.settings import Settings
@@ -26,7 +26,6 @@ from index.search import SearchEngine, SearchResponse
 
 log = logging.getLogger(__name__)
 
-MORE_WORDS = frozenset({"更多", "更多结果", "下一页", "/more", "more", "m"})
 QUIT_WORDS = frozenset({"/quit", "/exit", "退出", "quit", "exit"})
 PROMPT = "> "
 
@@ -47,14 +46,21 @@ class ChatSession:
         line = line.strip()
         if not line:
             return ""
-        if line.startswith("/"):
+        if line.startswith("/") and line.lower() not in intents.MORE_WORDS:
             return self.command(line)
-        if line.lower() in MORE_WORDS:
+        # The same reading of a message as the Telegram bot's (bot.intents).
+        intent = intents.recognise(line)
+        if intent.kind == intents.MORE:
             return self.more()
-        if line.isdecimal() and self.listed:
-            # isdecimal, not isdigit: int() rejects '²' and '①'; full-width '２' is fine. A number
-            # too long for int() (or any article) gets the "pick a listed number" reply.
-            return self.open(int(line) if len(line) <= 9 else 0)
+        if intent.kind == intents.NUMBER and self.listed:
+            return self.open(intent.number)
+        if intent.kind in intents.SMALL_TALK:
+            return replies.small_talk_reply(intent.kind).plain.replace("/help 全部用法", "/help 全部用法，Ctrl-D 退出")
+        if intent.kind == intents.SUBSCRIBE:
+            street = self.engine.scope_of(line).street
+            return self.subscribe(street)
+        if intent.kind == intents.UNSUBSCRIBE:
+            return replies.NOT_IN_TERMINAL
         return self.ask(line)
 
     def command(self, line: str) -> str:
@@ -86,7 +92,7 @@ class ChatSession:
     def more(self) -> str:
         """The next page of the last question's results."""
         if not self.question:
-            return "还没有提问。直接打字提问吧，例如：垃圾分类。"
+            return replies.NO_QUESTION_YET
         response = self.engine.search(self.question, self.per_page, self.offset + self.per_page)
         if not response.results:
             return replies.NO_MORE
@@ -98,7 +104,7 @@ class ChatSession:
         if response.problem or not response.results:
             self.listed = []
             return replies.answer_reply(response, None, self.per_page).plain.replace("发送 /latest", "输入 /latest")
-        lines: list[Line] = [replies.results_header(response)]
+        lines: list[Line] = [*replies.suggestion_lines(response), replies.results_header(response)]
         for number, result in enumerate(response.results, start=response.offset + 1):
             headline, *details = replies.result_lines(number, result)
             lines.extend([replies.BLANK, headline])
@@ -117,7 +123,7 @@ class ChatSession:
         index = number - self.first_number
         if not 0 <= index < len(self.listed):
             last = self.first_number + len(self.listed) - 1
-            return f"请输入 {self.first_number}–{last} 之间的数字。"
+            return replies.PICK_NUMBER.format(first=self.first_number, last=last)
         return replies.article_text(self.listed[index])
 
     def latest(self, wanted: str) -> str:

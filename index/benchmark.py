@@ -217,7 +217,10 @@ def stream_bags(index_dir: Path) -> Iterator[tuple[list[int], list[int]]]:
 
 def read_vocabulary(index_dir: Path) -> list[str]:
     """The index's terms; a term's id is its position."""
-    text = (index_dir / "vocab.txt").read_text(encoding="utf-8")
+    from index.store import META, index_file
+
+    meta = json.loads((index_dir / META).read_text(encoding="utf-8"))
+    text = index_file(index_dir, meta, "vocab.txt").read_text(encoding="utf-8")
     return text.split("\n") if text else []
 
 
@@ -840,13 +843,14 @@ def _scale_rows(figures: Figures, add: Callable[..., None]) -> None:
             f"{agreement['differ_other']} other (of {agreement['questions']})",
         )
     answer_p50 = _get(figures, "ours", "answer", "p50")
-    add(
-        "answer path p50 (tokenize, rank, no-answer check, snippets)",
-        "≤ 5 ms",
-        answer_p50,
-        None if answer_p50 is None else answer_p50 <= 5.0,
-        _fmt(answer_p50, 2, " ms"),
-    )
+    if int(figures.get("articles") or 0) < CITY_ARTICLES:  # the city's own latency target is p95
+        add(
+            "answer path p50 (tokenize, rank, no-answer check, snippets)",
+            "≤ 5 ms",
+            answer_p50,
+            None if answer_p50 is None else answer_p50 <= 5.0,
+            _fmt(answer_p50, 2, " ms"),
+        )
     bm25s_memory = _ratio(_get(figures, "ours", "peak_rss"), _get(figures, "bm25s", "peak_rss"))
     add(
         "peak memory serving / bm25s's",

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +79,8 @@ class ReindexStatus:
     error: str = ""
     skipped: list[Skipped] = field(default_factory=list)
     articles: int = 0
+    # Who holds the writer lock while stage is "waiting".
+    waiting_for: str = ""
 
 
 class EngineHolder:
@@ -102,6 +105,10 @@ class EngineHolder:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._meta_mtime = self._current_meta_mtime()
+        # Questions in flight per engine (by id), and replaced engines waiting for theirs to end.
+        self._users: dict[int, int] = {}
+        self._retired: dict[int, SearchEngine] = {}
+        self.closed_engines = 0
 
     @property
     def engine(self) -> SearchEngine:
@@ -114,14 +121,51 @@ class EngineHolder:
         except OSError:
             return 0.0
 
-    def reload(self) -> None:
-        """Load the index directory again (after another process published into it)."""
-        engine = SearchEngine.open(self.index_dir, self.search_settings)
+    @contextmanager
+    def lease(self) -> Iterator[SearchEngine]:
+        """The current engine, kept open until the block ends even if it is replaced meanwhile."""
+        with self._lock:
+            engine = self._engine
+            self._users[id(engine)] = self._users.get(id(engine), 0) + 1
+        try:
+            yield engine
+        finally:
+            self._release(engine)
+
+    def _release(self, engine: SearchEngine) -> None:
+        with self._lock:
+            key = id(engine)
+            left = self._users.get(key, 1) - 1
+            if left > 0:
+                self._users[key] = left
+                return
+            self._users.pop(key, None)
+            retired = self._retired.pop(key, None)
+        if retired is not None:
+            self._close(retired)
+
+    def _swap(self, engine: SearchEngine) -> None:
+        """Answer with `engine` from now on; the old one is closed once no question uses it."""
         with self._lock:
             old, self._engine = self._engine, engine
             self._meta_mtime = self._current_meta_mtime()
+            if old is engine:
+                return
+            if self._users.get(id(old)):
+                self._retired[id(old)] = old
+                return
+        self._close(old)
+
+    def _close(self, engine: SearchEngine) -> None:
+        engine.index.close()
+        self.closed_engines += 1
+        log.debug("closed a replaced index (%d articles)", engine.index.n_docs)
+
+    def reload(self) -> None:
+        """Load the index directory again (after another process published into it)."""
+        engine = SearchEngine.open(self.index_dir, self.search_settings)
+        self._swap(engine)
         log.info("index reloaded: %d articles", engine.index.n_docs)
-        del old
 
     def reload_if_changed(self) -> bool:
         """Reload when the index on disk changed since it was loaded; True when it did."""
@@ -153,7 +197,9 @@ class EngineHolder:
             self._thread.join(timeout)
 
     def _waiting(self, who: str) -> None:
-        self.status.stage = f"waiting for {who}"
+        # The bot shows staff the stage's name; "waiting" is named in the staff texts.
+        self.status.stage = "waiting"
+        self.status.waiting_for = who
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         self.status.stage, self.status.done, self.status.total = stage, done, total
@@ -165,10 +211,7 @@ class EngineHolder:
                 report = build_index(
                     self.corpus_dir, self.index_dir, self.params, workers=self.workers, progress=self._progress
                 )
-            engine = SearchEngine.open(self.index_dir, self.search_settings)
-            with self._lock:
-                self._engine = engine
-                self._meta_mtime = self._current_meta_mtime()
+            self._swap(SearchEngine.open(self.index_dir, self.search_settings))
             status.skipped, status.articles = report.skipped, report.n_articles
             status.stage = "done"
         except Exception as exc:  # the old index keeps serving whatever went wrong

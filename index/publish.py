@@ -22,7 +22,7 @@ from index.dedupe import duplicate_in
 from index.issue_parser import parse_issue
 from index.lock import writer_lock
 from index.pdf import PdfError, pdf_to_text
-from index.store import META, IndexParams, add_articles, build_index
+from index.store import META, IndexParams, add_articles, build_index, index_file
 from index.tokenize import names_from_street, names_from_text
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,16 @@ _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 class PublishError(ValueError):
     """The file cannot be published; the message says why, for staff to read."""
+
+
+class SameMonthIssue(PublishError):
+    """Another issue of the street and month was published meanwhile, as `file`."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__(
+            f"这个街道这个月刚刚已有一期发布（{file}）。没有发布：请重新发送，选择“更正”或“另一期”。"
+        )
+        self.file = file
 
 
 class DuplicateIssue(PublishError):
@@ -52,7 +62,15 @@ def parse_upload(
     """Check and parse an uploaded issue (.txt or .pdf): (issue, articles, text). Raises PublishError."""
     if month and not _MONTH_RE.match(month):
         raise PublishError("月份格式应为 YYYY-MM，例如 2020-06。")
-    text = issue_text(data, file_name)
+    return parse_text(issue_text(data, file_name), file_name, street, month, district, newspaper)
+
+
+def parse_text(
+    text: str, file_name: str, street: str, month: str = "", district: str = "", newspaper: str = ""
+) -> tuple[Issue, list[Article], str]:
+    """Parse an issue's text already read from its file (a PDF is extracted once): see `parse_upload`."""
+    if month and not _MONTH_RE.match(month):
+        raise PublishError("月份格式应为 YYYY-MM，例如 2020-06。")
     return _parsed(text, file_name, street, month, district, newspaper)
 
 
@@ -116,8 +134,12 @@ def publish_issue(
     text: str,
     original_pdf: bytes | None = None,
     on_wait: Callable[[str], None] | None = None,
+    another_of_month: bool = False,
 ) -> None:
     """Write the issue into the corpus (file and manifest) and append it to the index.
+
+    Unless `another_of_month`, an issue of the same street and month already in the index (one
+    another writer published after this one was checked) refuses it: SameMonthIssue.
 
     An issue read from a PDF keeps the PDF beside its extracted text (same name, .pdf); the corpus
     reads the text, so what staff previewed is what residents search.
@@ -127,6 +149,9 @@ def publish_issue(
         same = duplicate_in(corpus_dir, text)
         if same is not None:
             raise DuplicateIssue(same)
+        earlier = None if another_of_month else _issue_of_month(index_dir, issue.street, issue.month)
+        if earlier is not None:
+            raise SameMonthIssue(earlier)
         corpus_dir.mkdir(parents=True, exist_ok=True)
         path = corpus_dir / issue.file
         if path.exists() or issue_id_for(path) != issue.id:
@@ -182,6 +207,17 @@ def replace_issue(
         meta = json.loads((index_dir / META).read_text(encoding="utf-8"))
         build_index(corpus_dir, index_dir, IndexParams(**meta["params"]), workers=1)
     log.info("corrected %s with %s: %d articles", old_file, issue.id, len(articles))
+
+
+def _issue_of_month(index_dir: Path, street: str, month: str) -> str | None:
+    """The file of an indexed issue of this street and month, if any (read under the lock)."""
+    if not month:
+        return None
+    meta = json.loads((index_dir / META).read_text(encoding="utf-8"))
+    for entry in json.loads(index_file(index_dir, meta, "issues.json").read_text(encoding="utf-8")):
+        if entry.get("street") == street and entry.get("month") == month:
+            return str(entry.get("file") or entry.get("id"))
+    return None
 
 
 def _facts(issue: Issue) -> dict[str, str]:

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.bigram import BigramIndex, Occurrences, text_occurrences
-from index.bm25 import BM25Index, FloatArray, IntArray
+from index.bm25 import FloatArray, IntArray
 
 # Offsets within one document stay far below this, so (document, offset) packs into one int64.
 _STRIDE = 1 << 32
@@ -69,27 +69,23 @@ def _normalised(scores: FloatArray) -> FloatArray:
 
 
 def fused_scores(
-    words: BM25Index,
-    bigrams: BigramIndex,
-    terms: list[int],
-    codes: list[int],
+    words: FloatArray,
+    bigrams: FloatArray | None,
     weight: float,
     allowed: npt.NDArray[np.bool_] | None = None,
 ) -> FloatArray:
     """Each document's word score / best word score + weight × bigram score / best bigram score.
 
     With `allowed` (a question's street and month), other documents score 0 and the best
-    scores are taken among the allowed ones.
+    scores are taken among the allowed ones. The arrays are modified in place.
     """
-    word_scores = words.scores(terms)
     if allowed is not None:
-        word_scores[~allowed[: word_scores.shape[0]]] = 0.0
-    combined = _normalised(word_scores)
-    if codes and weight > 0.0:
-        bigram_scores = bigrams.scores(codes)
+        words[~allowed[: words.shape[0]]] = 0.0
+    combined = _normalised(words)
+    if bigrams is not None and weight > 0.0:
         if allowed is not None:
-            bigram_scores[~allowed[: bigram_scores.shape[0]]] = 0.0
-        combined += weight * _normalised(bigram_scores)
+            bigrams[~allowed[: bigrams.shape[0]]] = 0.0
+        combined += weight * _normalised(bigrams)
     return combined
 
 

@@ -14,9 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from index.answer_kind import asked_kinds
 from index.article import Article
 from index.bigram import token_bigrams
 from index.corpus import Issue
+from index.loading import load_index
 from index.neardup import fold_similar
 from index.normalize import for_matching, has_cjk, normalize_query, strip_symbols
 from index.ranking import FusionSettings, fused_scores, proximity, top_docs
@@ -26,6 +28,7 @@ from index.snippet import Snippet, best_snippet, fold
 from index.store import LoadedIndex
 from index.summary import lead_line
 from index.tokenize import default_query_fillers
+from index.tolerance import EXPANSION_WEIGHT, Correction, alternatives_for, correct_typos, prefer_corrected
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +93,8 @@ class SearchResponse:
     scope: Scope | None = None
     # True when the question only named a street and/or a time: the results are an issue's articles.
     listing: bool = False
+    # The question as it was answered when a homophone typo was corrected (社区义珍 → 社区义诊).
+    suggestion: str = ""
 
     @property
     def message(self) -> str:
@@ -115,6 +120,8 @@ class SearchResponse:
             }
         if self.listing:
             data["listing"] = True
+        if self.suggestion:
+            data["suggestion"] = self.suggestion
         return data
 
 
@@ -160,7 +167,7 @@ class SearchEngine:
     @classmethod
     def open(cls, directory: Path, settings: SearchSettings | None = None) -> SearchEngine:
         """Load an index directory (raises IndexUnusable)."""
-        return cls(LoadedIndex(directory), settings)
+        return cls(load_index(directory), settings)
 
     # --- questions -------------------------------------------------------------------
 
@@ -265,16 +272,61 @@ class SearchEngine:
                 return self._listing(response, issues, limit, offset)
             response.problem = PROBLEM_VAGUE
             return response
-        ranked = self.rank(tokens, max(self.settings.candidates, offset + limit), allowed, question=rest)
+        k = max(self.settings.candidates, offset + limit)
+        ranked, tokens, alternatives, response.suggestion = self._tolerant_rank(
+            question, scope.rest if scope.active else question, tokens, k, allowed
+        )
+        response.tokens = tokens
         groups = self.collapse_similar(ranked)
         response.total = len(groups)
         weights = self.term_weights(tokens)
+        for term, others in alternatives.items():
+            for other in others:
+                weights.setdefault(for_matching(other), EXPANSION_WEIGHT * weights.get(term, 0.0))
+        kinds = asked_kinds(normalize_query(question[:MAX_QUESTION_CHARS]))
+        tools = self.index.tokenizer
         for (doc, score, coverage), similar in groups[offset : offset + limit]:
             article = self.index.article(doc)
-            snippet = best_snippet(article.body, weights, article.captions, self.settings.snippet_chars)
+            snippet = best_snippet(article.body, weights, article.captions, self.settings.snippet_chars, kinds, tools)
             folded = [self.index.article(d) for d in similar]
             response.results.append(SearchResult(article, doc, score, coverage, snippet, folded))
         return response
+
+    def _tolerant_rank(
+        self, question: str, text: str, tokens: list[str], k: int, allowed: np.ndarray | None
+    ) -> tuple[list[tuple[int, float, float]], list[str], dict[str, list[str]], str]:
+        """`rank` with everyday-word alternatives, and with homophone typos corrected when that
+        answers better (index.tolerance): (ranked, tokens, alternatives, the corrected question or "")."""
+        alternatives = alternatives_for(tokens)
+        ranked = self.rank(tokens, k, allowed, alternatives, question=text)
+        ids = self.index.term_ids
+        # Only a word no article holds can be a typo (analyze keeps such a word whole).
+        if all(t in ids for t in tokens):
+            return ranked, tokens, alternatives, ""
+        correction = self.typo_correction(text)
+        if correction.replaced and ranked:
+            # A word the best answer has in its text is a name or term the segmenter cut differently
+            # (清花高速, 段刘愚), not a typo.
+            best = _ArticleText(self._match_text(ranked[0][0]))
+            correction.replaced = {w: r for w, r in correction.replaced.items() if not best.contains(w)}
+        if not correction.replaced:
+            return ranked, tokens, alternatives, ""
+        fixed_tokens, fixed_problem = self.analyze(correction.apply(text))
+        fixed_alternatives = alternatives_for(fixed_tokens)
+        fixed_text = correction.apply(text)
+        fixed = [] if fixed_problem else self.rank(fixed_tokens, k, allowed, fixed_alternatives, question=fixed_text)
+        if not prefer_corrected(ranked[:1], fixed[:1]):
+            return ranked, tokens, alternatives, ""
+        return fixed, fixed_tokens, fixed_alternatives, correction.apply(question[:MAX_QUESTION_CHARS]).strip()
+
+    def typo_correction(self, question: str) -> Correction:
+        """Homophone corrections of the question's words that no article holds (index.tolerance)."""
+        ids = self.index.term_ids
+        df = self.index.bm25.df
+        fillers = default_query_fillers()
+        words = [(w, p) for w, p in self.index.tokenizer.query_words(question[:MAX_QUESTION_CHARS]) if w not in fillers]
+        tokenizer = self.index.tokenizer
+        return correct_typos(words, lambda w: w in ids, lambda w: int(df[ids[w]]), tokenizer.starts_a_word)
 
     def is_vague(self, tokens: list[str]) -> bool:
         """True when every word of the question is in most articles (社区, 街道...)."""
@@ -335,7 +387,12 @@ class SearchEngine:
         return FusionSettings(s.bigram_weight, s.proximity_weight, s.proximity_window)
 
     def rank(
-        self, tokens: list[str], k: int, allowed: np.ndarray | None = None, question: str = ""
+        self,
+        tokens: list[str],
+        k: int,
+        allowed: np.ndarray | None = None,
+        alternatives: dict[str, list[str]] | None = None,
+        question: str = "",
     ) -> list[tuple[int, float, float]]:
         """(document, score, coverage) of the top-k documents that cover the question enough.
 
@@ -349,14 +406,25 @@ class SearchEngine:
         """
         ids = self.index.term_ids
         term_list = [ids[t] for t in tokens if t in ids]
+        # Everyday/official alternatives (index.tolerance) rank at a lower weight and count as the word itself.
+        others = {t: [for_matching(a) for a in alts if len(a) >= 2] for t, alts in (alternatives or {}).items()}
+        extra = [ids[a] for alts in others.values() for a in alts if a in ids]
         weights = self.coverage_weights(tokens)
         total_weight = sum(weights.values()) or 1.0
         codes = self.query_codes(tokens, question)
         kept: list[tuple[int, float, float, str]] = []
-        for doc, score in self._top(term_list, k, allowed, codes):
+        for doc, score in self._top(term_list, k, allowed, codes, extra):
             raw = self._match_text(doc)
             text = _ArticleText(raw)
-            coverage = sum(w for term, w in weights.items() if self._contains(term, text, doc)) / total_weight
+            coverage = (
+                sum(
+                    w
+                    for term, w in weights.items()
+                    if self._contains(term, text, doc)
+                    or (term in others and any(text.contains(a) for a in others[term]))
+                )
+                / total_weight
+            )
             if coverage > self.settings.min_coverage:
                 kept.append((doc, score, coverage, raw))
         fusion = self.fusion()
@@ -374,12 +442,21 @@ class SearchEngine:
         return ranked
 
     def _top(
-        self, term_list: list[int], k: int, allowed: np.ndarray | None, codes: list[int]
+        self,
+        term_list: list[int],
+        k: int,
+        allowed: np.ndarray | None,
+        codes: list[int],
+        extra: list[int] | None = None,
     ) -> list[tuple[int, float]]:
-        """The fused top k (document, score), only among the `allowed` documents when given."""
-        scores = fused_scores(
-            self.index.bm25, self.index.bigrams, term_list, codes, self.settings.bigram_weight, allowed
-        )
+        """The fused top k (document, score), only among the `allowed` documents when given;
+        `extra` (everyday-word alternatives) count EXPANSION_WEIGHT in the word field."""
+        bm25 = self.index.bm25
+        words = bm25.scores(term_list)
+        if extra:
+            words += EXPANSION_WEIGHT * bm25.scores(extra)
+        bigrams = self.index.bigrams.scores(codes) if codes and self.settings.bigram_weight > 0.0 else None
+        scores = fused_scores(words, bigrams, self.settings.bigram_weight, allowed)
         return [(int(d), float(scores[d])) for d in top_docs(scores, k).tolist()]
 
     def collapse_similar(

@@ -31,6 +31,7 @@ import os
 import shutil
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -41,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.article import Article
+from index.atomic import exchange, temporary_name
 from index.bigram import BIGRAM_ARRAYS, BigramDoc, BigramIndex, BigramSegment, build_bigram_segment, document_bigrams
 from index.bm25 import SEGMENT_ARRAYS, BM25Index, BM25Params, CountArray, Int32Array, Segment, build_segment
 from index.corpus import CorpusLoad, Issue, Skipped, corpus_fingerprint, load_corpus
@@ -49,7 +51,7 @@ from index.normalize import for_matching
 from index.segmenter import SEGMENTERS
 from index.segmenter import resolve as resolve_segmenter
 from index.tokenize import Tokenizer, build_user_words, default_local_names, default_stopwords
-from index.vocabulary import TermIds, write_sorted
+from index.vocabulary import SORTED_FILES, TermIds, write_sorted
 
 log = logging.getLogger(__name__)
 
@@ -320,16 +322,32 @@ class BuildReport:
     skipped: list[Skipped] = field(default_factory=list)
 
 
+def _write_text(path: Path, text: str) -> None:
+    tmp = temporary_name(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    _write_text(path, json.dumps(data, ensure_ascii=False, indent=1))
 
 
 def _write_lines(path: Path, lines: Iterable[str]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    tmp.replace(path)
+    _write_text(path, "\n".join(lines))
+
+
+# The small files add_articles rewrites. It writes new copies under new names and meta.json,
+# written last, names them (`files`), so a reader or a crash sees the old generation or the new
+# one, never a mix. A freshly built index uses the plain names.
+GENERATION_FILES = ("vocab.txt", "userdict.txt", "issues.json", *SORTED_FILES)
+
+
+def index_file(directory: Path, meta: dict[str, Any], name: str) -> Path:
+    """Where this generation of an index keeps `name` (one of GENERATION_FILES)."""
+    return directory / str((meta.get("files") or {}).get(name, name))
 
 
 def _count_lines(path: Path) -> int:
@@ -389,7 +407,7 @@ class _PreviousIndex:
             meta = json.loads((directory / META).read_text(encoding="utf-8"))
             if meta.get("format_version") != FORMAT_VERSION or meta.get("tokenizer") != signature:
                 return previous
-            terms = _read_lines(directory / "vocab.txt")
+            terms = _read_lines(index_file(directory, meta, "vocab.txt"))
             for entry in meta["segments"]:
                 seg_dir = directory / entry["name"]
                 segment = Segment.load(seg_dir, 0)
@@ -452,8 +470,7 @@ def _save_segment(
     articles: list[Article],
     hashes: list[str],
 ) -> None:
-    tmp = directory / f".{name}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = temporary_name(directory / name)
     tmp.mkdir(parents=True)
     offsets = ArticleFile.write(tmp / "articles.jsonl", articles)
     _segment_files(tmp, segment, bigrams, minhash, offsets, hashes, [a.id for a in articles])
@@ -514,8 +531,7 @@ def build_index(
     report.segmented = sum(1 for h in hashes if h not in previous.where)
     report.reused = total - report.segmented
 
-    staging = index_dir.with_name(index_dir.name + f".building-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
+    staging = index_dir.with_name(f"{index_dir.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     seg_dir = staging / "seg-000"
     seg_dir.mkdir(parents=True)
     fresh: dict[str, tuple[Int32Array, CountArray]] = {}
@@ -552,7 +568,7 @@ def build_index(
         minhash = np.stack([fresh_minhash[h] for h in hashes])
         _segment_files(seg_dir, segment, bigrams, minhash, offsets, hashes, [a.id for a in corpus.articles])
     _write_lines(staging / "vocab.txt", vocabulary.terms)
-    write_sorted(staging, vocabulary.terms)
+    write_sorted(vocabulary.terms, {key: staging / key for key in SORTED_FILES})
     _write_lines(staging / "userdict.txt", user_words)
     _write_json(staging / "issues.json", [i.to_dict() for i in corpus.issues])
     meta = {
@@ -578,9 +594,16 @@ def build_index(
 
 
 def swap_in(staging: Path, index_dir: Path) -> None:
-    """Replace `index_dir` by `staging` with renames, so readers see one or the other."""
+    """Replace `index_dir` by `staging` with renames, so readers see one or the other.
+
+    Where the kernel can exchange two names atomically (Linux renameat2), there is not even a
+    moment without an index; elsewhere the old one is renamed away first.
+    """
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    old = index_dir.with_name(index_dir.name + f".old-{os.getpid()}-{threading.get_ident()}")
+    if index_dir.exists() and exchange(staging, index_dir):
+        shutil.rmtree(staging, ignore_errors=True)  # now the old index
+        return
+    old = index_dir.with_name(f"{index_dir.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     if index_dir.exists():
         index_dir.rename(old)
     staging.rename(index_dir)
@@ -609,13 +632,16 @@ class LoadedIndex:
         try:
             self.params = IndexParams(**meta["params"])
             n_terms = int(meta["n_terms"])
-            self.term_ids = TermIds.open(directory)
-            if len(self.term_ids) != n_terms or _count_lines(directory / "vocab.txt") != n_terms:
+            self.term_ids = TermIds.open({name: index_file(directory, meta, name) for name in SORTED_FILES})
+            vocab_lines = _count_lines(index_file(directory, meta, "vocab.txt"))
+            if len(self.term_ids) != n_terms or vocab_lines != n_terms:
                 raise ValueError("vocabulary size does not match the metadata")
             # The segmenter that built the index, whatever the settings say now: mixing two
             # segmenters' tokens would miss words (index_is_current reports the change).
-            self.tokenizer = Tokenizer(_read_lines(directory / "userdict.txt"), segmenter=meta["segmenter"])
-            self.issues = [Issue(**i) for i in json.loads((directory / "issues.json").read_text("utf-8"))]
+            user_words = _read_lines(index_file(directory, meta, "userdict.txt"))
+            self.tokenizer = Tokenizer(user_words, segmenter=meta["segmenter"])
+            issues_text = index_file(directory, meta, "issues.json").read_text("utf-8")
+            self.issues = [Issue(**i) for i in json.loads(issues_text)]
             segments: list[Segment] = []
             bigram_segments: list[BigramSegment] = []
             minhash: list[np.ndarray] = []
@@ -648,6 +674,7 @@ class LoadedIndex:
         except (OSError, ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
             raise IndexUnusable(f"damaged index ({exc})") from exc
         self._ids: dict[str, int] | None = None
+        self.closed = False
         # Every question checks its ~30 candidates' text; popular articles recur across questions.
         self._cached_article = functools.lru_cache(maxsize=ARTICLE_CACHE_SIZE)(self._read_article)
 
@@ -690,9 +717,16 @@ class LoadedIndex:
         return self.article_ids().get(article_id)
 
     def close(self) -> None:
-        """Release open files."""
+        """Release open files and memory maps (the index must not be searched afterwards).
+
+        Dropping the segments is what unmaps their arrays: the article cache refers back to
+        this object, so without it the maps would live until the cycle collector ran.
+        """
         for article_file in self.article_files:
             article_file.close()
+        self.bm25.segments = []
+        self._cached_article.cache_clear()
+        self.closed = True
 
 
 def index_is_current(index_dir: Path, corpus_dir: Path, params: IndexParams) -> tuple[bool, str]:
@@ -726,16 +760,21 @@ def index_is_current(index_dir: Path, corpus_dir: Path, params: IndexParams) -> 
 def add_articles(
     index_dir: Path, issue: Issue, articles: list[Article], corpus_dir: Path, new_words: Iterable[str] = ()
 ) -> None:
-    """Append a published issue to the index as a new segment (no rebuild)."""
+    """Append a published issue to the index as a new segment (no rebuild).
+
+    Crash-safe order: the segment, then new copies of the vocabulary, user words and issue
+    list under new names, then meta.json naming them all (the commit), then the old copies go.
+    Until meta.json is replaced, the index on disk is the old one, whole.
+    """
     meta = json.loads((index_dir / META).read_text(encoding="utf-8"))
     params = IndexParams(**meta["params"])
-    existing_ids = {i["id"] for i in json.loads((index_dir / "issues.json").read_text("utf-8"))}
-    if issue.id in existing_ids:
+    issues = json.loads(index_file(index_dir, meta, "issues.json").read_text("utf-8"))
+    if issue.id in {i["id"] for i in issues}:
         raise ValueError(f"issue {issue.id} is already in the index")
-    user_words = _read_lines(index_dir / "userdict.txt")
+    user_words = _read_lines(index_file(index_dir, meta, "userdict.txt"))
     tokenizer = Tokenizer(user_words, segmenter=meta["segmenter"])
     tokenizer.add_words(new_words)
-    vocabulary = _Vocabulary(_read_lines(index_dir / "vocab.txt"))
+    vocabulary = _Vocabulary(_read_lines(index_file(index_dir, meta, "vocab.txt")))
     bags: list[tuple[Int32Array, Int32Array]] = []
     bigram_docs: list[BigramDoc] = []
     rows: list[np.ndarray] = []
@@ -751,14 +790,18 @@ def add_articles(
     name = f"seg-{len(meta['segments']):03d}"
     hashes = [content_hash(a, params, tokenizer.signature) for a in articles]
     _save_segment(index_dir, name, segment, bigrams, minhash, articles, hashes)
-    _write_lines(index_dir / "vocab.txt", vocabulary.terms)
-    write_sorted(index_dir, vocabulary.terms)
-    _write_lines(index_dir / "userdict.txt", tokenizer.user_words)
-    issues = json.loads((index_dir / "issues.json").read_text("utf-8"))
-    issues.append(issue.to_dict())
-    _write_json(index_dir / "issues.json", issues)
+    old_files = {key: index_file(index_dir, meta, key) for key in GENERATION_FILES}
+    files = {key: f"{Path(key).stem}.{name}{Path(key).suffix}" for key in GENERATION_FILES}
+    _write_lines(index_dir / files["vocab.txt"], vocabulary.terms)
+    write_sorted(vocabulary.terms, {key: index_dir / files[key] for key in SORTED_FILES})
+    _write_lines(index_dir / files["userdict.txt"], tokenizer.user_words)
+    _write_json(index_dir / files["issues.json"], [*issues, issue.to_dict()])
+    meta["files"] = files
     meta["segments"].append({"name": name, "n_docs": segment.n_docs})
     meta["n_terms"] = len(vocabulary.terms)
     meta["tokenizer"] = tokenizer.signature
     meta["corpus"]["fingerprint"] = corpus_fingerprint(corpus_dir)
     _write_json(index_dir / META, meta)
+    for path in old_files.values():
+        if path.name not in files.values():
+            path.unlink(missing_ok=True)

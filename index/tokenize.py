@@ -216,6 +216,20 @@ class Tokenizer:
             words.append((word, pieces))
         return words
 
+    # --- passages (snippets) ------------------------------------------------------------
+
+    def words(self, text: str) -> list[str]:
+        """The text cut into words (precise mode, our dictionary); they join back to the text."""
+        return [piece for word in self._segmenter.cut(text) for piece in self._segmenter.pieces(word)]
+
+    def is_word(self, word: str) -> bool:
+        """Whether the word is in the dictionary (jieba's or our local names)."""
+        return self._segmenter.has_word(word)
+
+    def starts_a_word(self, text: str) -> bool:
+        """Whether some dictionary word starts with `text`."""
+        return self._segmenter.starts_a_word(text)
+
 
 def build_user_words(streets: Iterable[str], texts: Iterable[str], extra_file: Path | None = None) -> list[str]:
     """The user dictionary for a corpus: shipped names, its streets, quoted names in its issues."""

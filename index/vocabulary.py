@@ -20,31 +20,33 @@ from pathlib import Path
 
 import numpy as np
 
+from index.atomic import temporary_name
+
 BLOB = "vocab-sorted.bin"
 OFFSETS = "vocab-sorted-offsets.npy"
 IDS = "vocab-sorted-ids.npy"
-FILES = (BLOB, OFFSETS, IDS)
+SORTED_FILES = (BLOB, OFFSETS, IDS)
 
 
-def write_sorted(directory: Path, terms: Sequence[str]) -> None:
-    """Write the sorted lookup files for `terms` (term id = position) into `directory`."""
+def write_sorted(terms: Sequence[str], paths: Mapping[str, Path]) -> None:
+    """Write the sorted lookup files for `terms` (term id = position); `paths` by SORTED_FILES name."""
     order = sorted(range(len(terms)), key=terms.__getitem__)
     encoded = [terms[i].encode("utf-8") for i in order]
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(e) for e in encoded], out=offsets[1:])
-    _write_atomic(directory / BLOB, b"".join(encoded))
-    _save_atomic(directory / OFFSETS, offsets)
-    _save_atomic(directory / IDS, np.array(order, dtype=np.int32))
+    _write_atomic(paths[BLOB], b"".join(encoded))
+    _save_atomic(paths[OFFSETS], offsets)
+    _save_atomic(paths[IDS], np.array(order, dtype=np.int32))
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = temporary_name(path)
     temporary.write_bytes(data)
     os.replace(temporary, path)
 
 
 def _save_atomic(path: Path, array: np.ndarray) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = temporary_name(path)
     with temporary.open("wb") as handle:
         np.save(handle, array, allow_pickle=False)
     os.replace(temporary, path)
@@ -62,12 +64,12 @@ class TermIds(Mapping[str, int]):
         self._ids = np.ascontiguousarray(ids, dtype=np.int32).data.cast("B").cast("i")
 
     @classmethod
-    def open(cls, directory: Path) -> TermIds:
+    def open(cls, paths: Mapping[str, Path]) -> TermIds:
         """Load the lookup written by `write_sorted`; raises OSError or ValueError when damaged."""
         return cls(
-            (directory / BLOB).read_bytes(),
-            np.load(directory / OFFSETS, allow_pickle=False),
-            np.load(directory / IDS, allow_pickle=False),
+            paths[BLOB].read_bytes(),
+            np.load(paths[OFFSETS], allow_pickle=False),
+            np.load(paths[IDS], allow_pickle=False),
         )
 
     def _term(self, position: int) -> bytes:

@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from fake_bot_api import FakeBotApi
+
 from bot.services import BotServices
 from bot.settings import BroadcastSettings, RoleSettings, Settings, TelegramSettings
 from bot.state import Database
@@ -152,3 +154,39 @@ async def wait_for_bot_message(
     found = await api.wait_for_async(find, timeout=timeout, message=f"a message containing {contains!r}")
     assert found is not None
     return found
+
+
+async def press(api: FakeBotApi, message_id: int, label: str, expect: str) -> dict[str, Any]:
+    """Press the button whose text starts with `label` on a staff message; wait until it says `expect`."""
+    message = api.message(STAFF, message_id)
+    assert message is not None
+    matching = [data for text, data in buttons(message).items() if text.startswith(label)]
+    assert matching, f"no button {label!r} in {list(buttons(message))}"
+    api.callback_update(STAFF, message_id, matching[0], user_id=STAFF)
+
+    def edited() -> dict[str, Any] | None:
+        current = api.message(STAFF, message_id)
+        return current if current is not None and expect in str(current.get("text", "")) else None
+
+    shown = await api.wait_for_async(edited, timeout=30, message=f"message {message_id} saying {expect!r}")
+    assert shown is not None
+    return shown
+
+
+async def upload(api: FakeBotApi, name: str, data: bytes, caption: str, expect: str) -> tuple[int, dict[str, Any]]:
+    """Send a file as staff; the bot's new message saying `expect` (broadcast reports may come between)."""
+    seen = max((i for i, _ in bot_messages(api, STAFF)), default=0)
+    api.document_update(STAFF, name, data, caption=caption, user_id=STAFF)
+
+    def reply() -> tuple[int, dict[str, Any]] | None:
+        new = [(i, m) for i, m in bot_messages(api, STAFF) if i > seen and expect in str(m.get("text", ""))]
+        return new[0] if new else None
+
+    found = await api.wait_for_async(reply, timeout=30, message=f"a reply to {name} saying {expect!r}")
+    assert found is not None
+    return found
+
+
+async def publish(api: FakeBotApi, name: str, text: str, caption: str) -> None:
+    message_id, _ = await upload(api, name, text.encode(), caption, "预览")
+    await press(api, message_id, "✅ 发布", "已发布")

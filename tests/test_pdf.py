@@ -20,6 +20,7 @@ from staff_helpers import (
     wait_for_bot_message,
 )
 
+import index.publish
 from bot.cli import main as cli_main
 from bot.services import BotServices
 from index.corpus import load_corpus
@@ -153,13 +154,24 @@ def services(tmp_path: Path, api: FakeBotApi) -> Iterator[BotServices]:
     yield services
 
 
-async def test_bot_publishes_an_uploaded_pdf(api: FakeBotApi, services: BotServices) -> None:
+async def test_bot_publishes_an_uploaded_pdf(
+    api: FakeBotApi, services: BotServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extractions: list[int] = []
+
+    def counted(data: bytes) -> str:
+        extractions.append(len(data))
+        return pdf_to_text(data)
+
+    # The upload is extracted once, on arrival; the preview and the publish use that text.
+    monkeypatch.setattr(index.publish, "pdf_to_text", counted)
     async with running_bot(services):
         api.document_update(STAFF, "tianshan.pdf", issue_pdf(ISSUE), caption="天山路街道 2020-07", user_id=STAFF)
         preview_id, preview = await wait_for_bot_message(api, STAFF, "预览")
         assert "3 篇文章" in preview["text"] and "娄山关路开设社区长者食堂" in preview["text"]
         api.callback_update(STAFF, preview_id, buttons(preview)["✅ 发布"], user_id=STAFF)
         await wait_for_bot_message(api, STAFF, "已发布")
+        assert len(extractions) == 1
         messages = await api.wait_for_messages_async(4001, 1, timeout=30)
         assert "娄山关路开设社区长者食堂" in messages[0]["text"]
         found = services.holder.engine.search("娄山关路 长者食堂").results

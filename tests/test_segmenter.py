@@ -134,3 +134,15 @@ def test_the_index_records_its_segmenter_and_a_switch_rebuilds(tmp_path: Path) -
     rebuilt = LoadedIndex(index_dir)
     assert rebuilt.tokenizer.segmenter == "jieba"
     rebuilt.close()
+
+
+def test_dictionary_questions_are_answered_alike() -> None:
+    fast, reference = Tokenizer(["芷心工作坊"], segmenter="rjieba"), Tokenizer(["芷心工作坊"], segmenter="jieba")
+    texts, _ = bundled_texts()
+    sample = texts[0][:400]
+    assert fast.words(sample) == reference.words(sample)
+    assert "".join(fast.words(sample)) == sample
+    probes = {sample[i : i + n] for i in range(0, 300, 7) for n in (1, 2, 3, 4)} | {"芷心工", "芷心工作坊", "qqz"}
+    for probe in sorted(probes):
+        assert fast.is_word(probe) == reference.is_word(probe), probe
+        assert fast.starts_a_word(probe) == reference.starts_a_word(probe), probe

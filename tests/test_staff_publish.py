@@ -82,6 +82,7 @@ async def test_upload_preview_publish_and_broadcast(api: FakeBotApi, services: B
         assert "街道：天山路街道" in text and "2020年7月" in text and "区：长宁区" in text
         assert all(headline in text for headline in NEW_HEADLINES)
         assert "娄山关路新开一家老年助餐点" in text  # a key sentence
+        assert "[📖 全文 ×3] [🔕 退订天山路街道] [⚙️ 设置]" in text
         assert {b for b in buttons(preview) if not b.startswith("✏️ 修改")} == {"✅ 发布", "✖️ 取消"}
         assert sum(b.startswith("✏️ 修改") for b in buttons(preview)) == len(NEW_HEADLINES)
         assert corpus_files(services) == before  # nothing happens before Publish

@@ -158,3 +158,29 @@ async def test_failed_reindex_keeps_the_old_index_and_lists_skipped_files(
     assert all(text != ERROR for _, _, _, text in residents.answers)
     garbage = [text for _, _, question, text in residents.answers[failed_at:] if question == "垃圾分类"]
     assert garbage and all("垃圾" in text for text in garbage)  # still answered from the old index
+
+
+def test_a_rebuild_waiting_for_the_writer_lock_says_so_in_chinese(tmp_path: Path) -> None:
+    from staff_helpers import make_settings
+
+    from bot.staff import reindex_status_text
+    from index.lock import writer_lock
+    from index.maintenance import EngineHolder
+    from index.search import SearchEngine
+    from index.settings import IndexParams, SearchSettings
+
+    settings = make_settings(tmp_path)
+    holder = EngineHolder(
+        SearchEngine.open(settings.index_dir), settings.corpus_dir, settings.index_dir, IndexParams(), SearchSettings()
+    )
+    with writer_lock(settings.index_dir, "publishing x.txt"):
+        # Another thread waits like another process would.
+        holder.start_reindex()
+        waited = time.monotonic() + 60
+        while holder.status.stage != "waiting" and time.monotonic() < waited:
+            time.sleep(0.02)
+        text = reindex_status_text(holder.status)
+    holder.wait(timeout=600)
+    assert "等待另一项写入完成" in text and "publishing x.txt" in text
+    assert "waiting" not in text
+    assert holder.status.stage == "done"

@@ -102,3 +102,17 @@ def test_a_reader_that_goes_away_ends_the_chat_quietly(tmp_path: Path, corpus_in
     assert process.wait(timeout=60) == 0
     assert b"Traceback" not in process.stderr.read()
     process.stderr.close()
+
+
+def test_small_talk_and_subscribing_in_words(tmp_path: Path, corpus_index: Path) -> None:
+    lines = ["你好", "谢谢", "帮助", "我想订阅天山路的社区报", "怎么订阅", "下一页", "再见", "社区义珍"]
+    output = chat(tmp_path, corpus_index, lines)
+    answers = output.split("\n> ")
+    assert len(answers) == 8
+    for answer in (answers[0], answers[1], answers[2], answers[6]):
+        assert "没有找到" not in answer and "/latest" in answer and "可以这样问" in answer
+    assert "不客气" in answers[1]
+    assert "/subscribe 天山路街道" in answers[3] and "Telegram" in answers[3]
+    assert "可订阅的街道" in answers[4] and "外滩街道" in answers[4]
+    assert "还没有提问" in answers[5]
+    assert "您是不是要找：社区义诊" in answers[7] and "1. " in answers[7]

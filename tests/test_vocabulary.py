@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from index.bm25 import build_segment
-from index.vocabulary import TermIds, write_sorted
+from index.vocabulary import SORTED_FILES, TermIds, write_sorted
 
 
 def test_sorted_lookup_answers_as_a_dict(tmp_path: Path) -> None:
@@ -17,8 +17,8 @@ def test_sorted_lookup_answers_as_a_dict(tmp_path: Path) -> None:
     alphabet = "垃圾分类社区天山路街道abcXYZ0123é😀"
     terms = sorted({"".join(rng.choices(alphabet, k=rng.randint(1, 6))) for _ in range(3000)})
     rng.shuffle(terms)  # ids are build order, not sorted order
-    write_sorted(tmp_path, terms)
-    lookup = TermIds.open(tmp_path)
+    write_sorted(terms, files(tmp_path))
+    lookup = TermIds.open(files(tmp_path))
     expected = {term: number for number, term in enumerate(terms)}
     assert len(lookup) == len(expected)
     assert dict(lookup.items()) == expected
@@ -34,16 +34,20 @@ def test_sorted_lookup_answers_as_a_dict(tmp_path: Path) -> None:
 
 
 def test_an_empty_vocabulary(tmp_path: Path) -> None:
-    write_sorted(tmp_path, [])
-    lookup = TermIds.open(tmp_path)
+    write_sorted([], files(tmp_path))
+    lookup = TermIds.open(files(tmp_path))
     assert len(lookup) == 0 and "词" not in lookup and list(lookup) == []
 
 
 def test_files_that_do_not_fit_together_are_refused(tmp_path: Path) -> None:
-    write_sorted(tmp_path, ["社区", "街道"])
+    write_sorted(["社区", "街道"], files(tmp_path))
     (tmp_path / "vocab-sorted.bin").write_bytes("社区".encode())
     with pytest.raises(ValueError):
-        TermIds.open(tmp_path)
+        TermIds.open(files(tmp_path))
+
+
+def files(directory: Path) -> dict[str, Path]:
+    return {name: directory / name for name in SORTED_FILES}
 
 
 def bags(rng: random.Random, n_docs: int, n_terms: int, top_tf: int) -> list[tuple[np.ndarray, np.ndarray]]:
