@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot import replies
 from bot.settings import TOKEN_ENV, ConfigError, Settings, config_path, load_settings
 from index.corpus import Skipped
 from index.maintenance import OpenReport, open_engine
@@ -122,6 +123,8 @@ def _print_response(response: SearchResponse, show_text: bool = False) -> None:
         print(f"{number}. {a.title}")
         print(f"   {where} · {a.id} · score {result.score:.2f}")
         print(f"   {result.snippet.marked()}")
+        if result.similar:
+            print(f"   （{replies.similar_text(len(result.similar))}：{'、'.join(s.id for s in result.similar)}）")
         if show_text:
             print()
             print(a.body)
@@ -328,21 +331,57 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
         metrics = {"newsbot": metrics, "baseline (jieba + rank-bm25)": reference}
     if args.json:
         print(json.dumps(metrics, ensure_ascii=False))
-    elif args.baseline:
-        names = list(metrics)
-        print(f"{'metric':<12}" + "".join(f"{n:>30}" for n in names))
-        for key in ("recall@1", "recall@5", "recall@10", "mrr@10"):
-            print(f"{key:<12}" + "".join(f"{metrics[n][key]:>30.3f}" for n in names))
+    elif questions.kind == "ids":
+        _print_ranking_table(metrics)
     else:
-        for key, value in metrics.items():
-            if isinstance(value, float):
-                print(f"{key:<20} {value:.3f}")
-            elif isinstance(value, list):
-                if value:
-                    print(f"{key:<20} " + " | ".join(value))
-            elif value is not None:
-                print(f"{key:<20} {value}")
+        _print_metrics(metrics)
     return _skipped_exit(report)
+
+
+def _print_ranking_table(metrics: dict[str, Any]) -> None:
+    """JSONL figures: the answer path, the plain BM25 ranking (and the baseline) side by side."""
+    answer = metrics.get("newsbot", metrics)
+    columns = {
+        "answer path (no-answer check on)": answer,
+        "plain BM25 (ours, words only)": answer["plain_bm25"],
+        "answer path, answer-aware": answer["answer_aware"],
+        "plain BM25, answer-aware": answer["plain_bm25_answer_aware"],
+    }
+    baseline = metrics.get("baseline (jieba + rank-bm25)")
+    if baseline is not None:
+        columns["baseline (jieba + rank-bm25)"] = baseline
+    print(f"{'metric':<12}" + "".join(f"{n:>36}" for n in columns))
+    for key in ("recall@1", "recall@5", "recall@10", "mrr@10"):
+        print(f"{key:<12}" + "".join(f"{c[key]:>36.3f}" for c in columns.values()))
+    if baseline is not None:
+        for key in ("recall@10", "mrr@10"):
+            print(f"answer path / baseline {key}: {answer[key] / baseline[key]:.3f}x" if baseline[key] else "")
+    check = answer["no_answer_check"]
+    print(f"questions answered with nothing (all have an answer): {check['positives_turned_away']}")
+
+
+def _print_metrics(metrics: dict[str, Any]) -> None:
+    for key, value in metrics.items():
+        if key == "kinds":
+            print("per kind:")
+            for kind, figures in value.items():
+                name, share = figures["target"]
+                print(f"  {kind:<10} {figures['questions']:>3} questions  {name}: {share:.3f}")
+        elif key == "no_answer_check":
+            precision, recall = value["precision"], value["recall"]
+            print(
+                f"no-answer check: said nothing for {value['nothing_found']} questions, "
+                f"{value['of_them_negatives']} of them negatives (precision "
+                f"{'–' if precision is None else f'{precision:.3f}'}, recall "
+                f"{'–' if recall is None else f'{recall:.3f}'} of {value['negatives']} negatives)"
+            )
+        elif isinstance(value, float):
+            print(f"{key:<20} {value:.3f}")
+        elif isinstance(value, list):
+            if value:
+                print(f"{key:<20} " + " | ".join(value))
+        elif value is not None:
+            print(f"{key:<20} {value}")
 
 
 def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:

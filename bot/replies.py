@@ -196,14 +196,22 @@ def headline_of(article: Article) -> str:
     return shorten(article.headline or article.title or article.id, HEADLINE_CHARS)
 
 
+def similar_text(count: int) -> str:
+    """Said under a result that stands for near-identical reports of the same story."""
+    return f"另有 {count} 篇相似报道"
+
+
 def result_lines(number: int, result: SearchResult) -> list[Line]:
-    """One result: bold numbered headline, where and when, the snippet."""
+    """One result: bold numbered headline, where and when, the snippet (and how many like it)."""
     article = result.article
-    return [
+    lines = [
         text(Span(f"{number}. {headline_of(article)}", bold=True)),
         meta_line(article),
         snippet_line(result.snippet),
     ]
+    if result.similar:
+        lines.append(text(Span(f"（{similar_text(len(result.similar))}）", italic=True)))
+    return lines
 
 
 def _rows(buttons: Sequence[Button], per_row: int) -> tuple[tuple[Button, ...], ...]:

@@ -27,7 +27,7 @@ import numpy.typing as npt
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
-# Term frequencies: the smallest unsigned type that holds a segment's largest (see _counts).
+# Term frequencies: the smallest unsigned type that holds a segment's largest (see compact_counts).
 CountArray = npt.NDArray[np.integer[Any]]
 
 SEGMENT_ARRAYS = ("doc_len", "fwd_indptr", "fwd_terms", "fwd_tfs", "terms", "indptr", "docs", "tfs")
@@ -120,7 +120,7 @@ class Segment:
             raise ValueError("forward and inverted postings differ in size")
 
 
-def _counts(tfs: npt.NDArray[np.integer[Any]]) -> CountArray:
+def compact_counts(tfs: npt.NDArray[np.integer[Any]]) -> CountArray:
     """Term frequencies in the smallest type that holds them: almost all fit in one byte,
     which is a quarter of the postings a question reads (and of the memory they page in)."""
     largest = int(tfs.max(initial=0))
@@ -135,7 +135,7 @@ def build_segment(bags: Sequence[tuple[Int32Array, CountArray]], doc_start: int)
     np.cumsum(lengths, out=fwd_indptr[1:])
     if bags:
         fwd_terms = np.concatenate([t for t, _ in bags]).astype(np.int32, copy=False)
-        fwd_tfs = _counts(np.concatenate([f for _, f in bags]))
+        fwd_tfs = compact_counts(np.concatenate([f for _, f in bags]))
     else:
         fwd_terms = np.zeros(0, dtype=np.int32)
         fwd_tfs = np.zeros(0, dtype=np.uint8)

@@ -2,10 +2,16 @@
 
 Two formats are read:
 - YAML like `eval/dev_questions.yaml`: positives (`q`, `gold` title substrings, optional
-  `answer`) and negatives (questions with no answer). Reports hit@3, MRR@5,
-  answer-in-snippet and negatives answered with nothing.
+  `answer` and `kind`) and negatives (questions with no answer). Reports hit@3, MRR@5,
+  answer-in-snippet and negatives answered with nothing, overall and per `kind` (street:
+  gold at rank 1; answer: the answer inside the gold article's snippet; plain), and the
+  precision and recall of the no-answer check.
 - JSONL like `bench/dev_questions.jsonl`: `{"q", "gold": article id, "answer"}` a line.
-  Reports recall@1/5/10 and MRR@10.
+  Reports recall@1/5/10 and MRR@10 of the answer path residents get (no-answer check on)
+  and, apart, of the plain BM25 ranking (word field only, no check); an answer-aware score
+  where a result also counts when its text contains the question's answer (4+ characters:
+  many questions are answered by several articles); and how often the no-answer check
+  turned an answerable question away.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ class Positive:
     q: str
     gold: list[str]
     answer: str = ""
+    kind: str = ""
 
 
 @dataclass
@@ -67,7 +74,9 @@ def read_questions(path: Path) -> QuestionSet:
     out = QuestionSet(kind="titles")
     for item in data.get("positives") or []:
         gold = item.get("gold") or []
-        out.positives.append(Positive(str(item["q"]), [str(g) for g in gold], str(item.get("answer") or "")))
+        out.positives.append(
+            Positive(str(item["q"]), [str(g) for g in gold], str(item.get("answer") or ""), str(item.get("kind") or ""))
+        )
     out.negatives = [str(q) for q in data.get("negatives") or []]
     return out
 
@@ -80,6 +89,7 @@ class EvalRow:
     rank: int | None  # 1-based rank of the first gold result, None when missing
     answer_in_snippet: bool | None = None
     returned: int = 0
+    kind: str = ""
 
 
 def _first_gold_rank(keys: Sequence[str], gold: Sequence[str], by_title: bool) -> int | None:
@@ -103,7 +113,7 @@ def evaluate_titles(engine: SearchEngine, questions: QuestionSet) -> dict[str, A
         if item.answer and rank is not None:
             snippet = title_key(response.results[rank - 1].snippet.text)
             in_snippet = title_key(item.answer) in snippet
-        rows.append(EvalRow(item.q, rank, in_snippet, len(response.results)))
+        rows.append(EvalRow(item.q, rank, in_snippet, len(response.results), item.kind))
     negatives = [(q, len(engine.search(q).results)) for q in questions.negatives]
     answered = [r for r in rows if r.answer_in_snippet is not None]
     n = len(rows) or 1
@@ -117,6 +127,55 @@ def evaluate_titles(engine: SearchEngine, questions: QuestionSet) -> dict[str, A
         "negatives_empty": sum(1 for _, count in negatives if count == 0) / (len(negatives) or 1),
         "misses": [r.q for r in rows if r.rank is None or r.rank > 3],
         "negatives_answered": [q for q, count in negatives if count],
+        "kinds": kind_figures(rows, [count for _, count in negatives]),
+        "no_answer_check": no_answer_figures([r.returned for r in rows], [count for _, count in negatives]),
+    }
+
+
+def kind_figures(rows: Sequence[EvalRow], negative_counts: Sequence[int]) -> dict[str, dict[str, Any]]:
+    """Figures per `kind` of question, each with the test its kind is about (`target`).
+
+    street: the gold article at rank 1; answer: the answer inside the gold article's snippet
+    (a question whose gold article is not shown fails it); plain and untagged: hit@3;
+    negatives: nothing answered.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for kind in sorted({r.kind for r in rows}, key=lambda k: (k == "", k)):
+        mine = [r for r in rows if r.kind == kind]
+        n = len(mine)
+        figures: dict[str, Any] = {
+            "questions": n,
+            "hit@3": sum(1 for r in mine if r.rank is not None and r.rank <= 3) / n,
+            "rank1": sum(1 for r in mine if r.rank == 1) / n,
+            "mrr@5": sum(1.0 / r.rank for r in mine if r.rank is not None and r.rank <= 5) / n,
+        }
+        if kind == "street":
+            figures["target"] = ("gold at rank 1", figures["rank1"])
+        elif kind == "answer":
+            share = sum(1 for r in mine if r.answer_in_snippet) / n
+            figures["answer_in_snippet"] = share
+            figures["target"] = ("answer in the gold snippet", share)
+        else:
+            figures["target"] = ("hit@3", figures["hit@3"])
+        out[kind or "untagged"] = figures
+    if negative_counts:
+        share = sum(1 for c in negative_counts if c == 0) / len(negative_counts)
+        out["negatives"] = {"questions": len(negative_counts), "target": ("nothing answered", share)}
+    return out
+
+
+def no_answer_figures(positive_counts: Sequence[int], negative_counts: Sequence[int]) -> dict[str, Any]:
+    """Precision and recall of "nothing found" as a decision: right when the question has no answer."""
+    said_none_negative = sum(1 for c in negative_counts if c == 0)
+    said_none_positive = sum(1 for c in positive_counts if c == 0)
+    said_none = said_none_negative + said_none_positive
+    return {
+        "nothing_found": said_none,
+        "of_them_negatives": said_none_negative,
+        "negatives": len(negative_counts),
+        "positives_turned_away": said_none_positive,
+        "precision": said_none_negative / said_none if said_none else None,
+        "recall": said_none_negative / len(negative_counts) if negative_counts else None,
     }
 
 
@@ -133,17 +192,68 @@ def ranking_metrics(ranked_ids: Sequence[Sequence[str]], gold: Sequence[str]) ->
     }
 
 
+ANSWER_MIN_CHARS = 4
+
+
+def answer_aware_metrics(
+    ranked_texts: Sequence[Sequence[tuple[str, str]]], positives: Sequence[Positive]
+) -> dict[str, float]:
+    """recall@1/5/10 and MRR@10 where a result counts when it is the gold article or its text
+    holds the question's answer (only answers of ANSWER_MIN_CHARS+ characters; shorter ones,
+    like a bare number, would be found by chance)."""
+    ranks: list[int | None] = []
+    counted = 0
+    for results, item in zip(ranked_texts, positives, strict=True):
+        answer = title_key(item.answer)
+        usable = len(answer) >= ANSWER_MIN_CHARS
+        counted += usable
+        rank = None
+        for position, (article_id, text) in enumerate(results[:10], start=1):
+            if article_id in item.gold or (usable and answer in title_key(text)):
+                rank = position
+                break
+        ranks.append(rank)
+    n = len(positives) or 1
+    return {
+        "questions": len(positives),
+        "with_usable_answer": counted,
+        "recall@1": sum(1 for r in ranks if r is not None and r <= 1) / n,
+        "recall@5": sum(1 for r in ranks if r is not None and r <= 5) / n,
+        "recall@10": sum(1 for r in ranks if r is not None and r <= 10) / n,
+        "mrr@10": sum(1.0 / r for r in ranks if r is not None) / n,
+    }
+
+
 def evaluate_ids(
     engine: SearchEngine, questions: QuestionSet, progress: Callable[[int, int], None] | None = None
 ) -> dict[str, Any]:
-    """recall@k and MRR@10 for a JSONL question set (gold = article id) with the product's ranking."""
+    """For a JSONL question set (gold = article id): the answer path's recall@k and MRR@10 at
+    the top level, and beside them the plain BM25 ranking's, the answer-aware scores of both,
+    and the no-answer check's false "nothing found"."""
     ranked: list[list[str]] = []
+    answer_texts: list[list[tuple[str, str]]] = []
+    plain: list[list[str]] = []
+    plain_texts: list[list[tuple[str, str]]] = []
     for number, item in enumerate(questions.positives, start=1):
         response = engine.search(item.q, limit=10)
         ranked.append([r.article.id for r in response.results])
+        answer_texts.append([(r.article.id, _text_of(r.article)) for r in response.results])
+        articles = [engine.index.article(doc) for doc, _ in engine.raw_top(item.q, 10)]
+        plain.append([a.id for a in articles])
+        plain_texts.append([(a.id, _text_of(a)) for a in articles])
         if progress is not None:
             progress(number, len(questions.positives))
-    return ranking_metrics(ranked, [p.gold[0] for p in questions.positives])
+    gold = [p.gold[0] for p in questions.positives]
+    metrics: dict[str, Any] = ranking_metrics(ranked, gold)
+    metrics["answer_aware"] = answer_aware_metrics(answer_texts, questions.positives)
+    metrics["plain_bm25"] = ranking_metrics(plain, gold)
+    metrics["plain_bm25_answer_aware"] = answer_aware_metrics(plain_texts, questions.positives)
+    metrics["no_answer_check"] = no_answer_figures([len(r) for r in ranked], [])
+    return metrics
+
+
+def _text_of(article: Any) -> str:
+    return "\n".join([article.title, article.body, *article.captions])
 
 
 def baseline_rankings(articles: Sequence[Any], questions: QuestionSet, k: int = 10) -> list[list[str]]:

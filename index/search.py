@@ -16,9 +16,12 @@ import numpy as np
 
 from index.answer_kind import asked_kinds
 from index.article import Article
+from index.bigram import token_bigrams
 from index.corpus import Issue
 from index.loading import load_index
+from index.neardup import fold_similar
 from index.normalize import for_matching, has_cjk, normalize_query, strip_symbols
+from index.ranking import FusionSettings, fused_scores, proximity, top_docs
 from index.scope import Scope, parse_scope, street_aliases
 from index.settings import SearchSettings
 from index.snippet import Snippet, best_snippet, fold
@@ -53,6 +56,8 @@ class SearchResult:
     score: float
     coverage: float
     snippet: Snippet
+    # Near-identical articles folded into this one (the same story elsewhere), best first.
+    similar: list[Article] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of a result (see README: `newsbot search --json`)."""
@@ -70,6 +75,8 @@ class SearchResult:
             "highlights": [list(span) for span in self.snippet.highlights],
             "newspaper": a.newspaper,
             "coverage": round(self.coverage, 4),
+            "similar": len(self.similar),
+            "similar_ids": [s.id for s in self.similar],
         }
 
 
@@ -252,7 +259,8 @@ class SearchEngine:
                 # No issue of that time (of that street): look in the street's issues.
                 issues = self.scope_issues(Scope(street=scope.street))
             allowed = self._allowed_docs(issues) if issues else None
-        tokens, problem = self.analyze(scope.rest if scope.active else question)
+        rest = scope.rest if scope.active else question
+        tokens, problem = self.analyze(rest)
         response.tokens = tokens
         if problem == PROBLEM_NO_WORDS and scope.active and issues:
             return self._listing(response, issues, limit, offset)
@@ -269,17 +277,19 @@ class SearchEngine:
             question, scope.rest if scope.active else question, tokens, k, allowed
         )
         response.tokens = tokens
-        response.total = len(ranked)
+        groups = self.collapse_similar(ranked)
+        response.total = len(groups)
         weights = self.term_weights(tokens)
         for term, others in alternatives.items():
             for other in others:
                 weights.setdefault(for_matching(other), EXPANSION_WEIGHT * weights.get(term, 0.0))
         kinds = asked_kinds(normalize_query(question[:MAX_QUESTION_CHARS]))
         tools = self.index.tokenizer
-        for doc, score, coverage in ranked[offset : offset + limit]:
+        for (doc, score, coverage), similar in groups[offset : offset + limit]:
             article = self.index.article(doc)
             snippet = best_snippet(article.body, weights, article.captions, self.settings.snippet_chars, kinds, tools)
-            response.results.append(SearchResult(article, doc, score, coverage, snippet))
+            folded = [self.index.article(d) for d in similar]
+            response.results.append(SearchResult(article, doc, score, coverage, snippet, folded))
         return response
 
     def _tolerant_rank(
@@ -288,7 +298,7 @@ class SearchEngine:
         """`rank` with everyday-word alternatives, and with homophone typos corrected when that
         answers better (index.tolerance): (ranked, tokens, alternatives, the corrected question or "")."""
         alternatives = alternatives_for(tokens)
-        ranked = self.rank(tokens, k, allowed, alternatives)
+        ranked = self.rank(tokens, k, allowed, alternatives, question=text)
         ids = self.index.term_ids
         # Only a word no article holds can be a typo (analyze keeps such a word whole).
         if all(t in ids for t in tokens):
@@ -303,7 +313,8 @@ class SearchEngine:
             return ranked, tokens, alternatives, ""
         fixed_tokens, fixed_problem = self.analyze(correction.apply(text))
         fixed_alternatives = alternatives_for(fixed_tokens)
-        fixed = [] if fixed_problem else self.rank(fixed_tokens, k, allowed, fixed_alternatives)
+        fixed_text = correction.apply(text)
+        fixed = [] if fixed_problem else self.rank(fixed_tokens, k, allowed, fixed_alternatives, question=fixed_text)
         if not prefer_corrected(ranked[:1], fixed[:1]):
             return ranked, tokens, alternatives, ""
         return fixed, fixed_tokens, fixed_alternatives, correction.apply(question[:MAX_QUESTION_CHARS]).strip()
@@ -362,16 +373,32 @@ class SearchEngine:
                 out[term] = 0.0
         return out
 
+    def query_codes(self, tokens: list[str], question: str = "") -> list[int]:
+        """The bigram ids of the question's kept words (see `index.bigram.query_bigrams`).
+
+        Neighbouring kept words join into one run when the question has them side by side,
+        so 垃圾 分类 gives 圾分 too; a question or filler word between them breaks the run.
+        """
+        return token_bigrams(tokens, normalize_query(question[:MAX_QUESTION_CHARS]) if question else "")
+
+    def fusion(self) -> FusionSettings:
+        """The ranking settings in the form `index.ranking` takes."""
+        s = self.settings
+        return FusionSettings(s.bigram_weight, s.proximity_weight, s.proximity_window)
+
     def rank(
         self,
         tokens: list[str],
         k: int,
         allowed: np.ndarray | None = None,
         alternatives: dict[str, list[str]] | None = None,
+        question: str = "",
     ) -> list[tuple[int, float, float]]:
-        """(document, score, coverage) of the top-k BM25 documents that cover the question enough.
+        """(document, score, coverage) of the top-k documents that cover the question enough.
 
-        The score is the BM25 score times the coverage.
+        Candidates come from the fused word and bigram fields; the score is that score plus
+        the weighted proximity of the question's bigrams in the text (`index.ranking`), times
+        the coverage.
 
         Coverage is the idf-weighted share of the question's words found in the article's
         text. It is checked on the text itself rather than on tokens because the segmenter
@@ -384,9 +411,11 @@ class SearchEngine:
         extra = [ids[a] for alts in others.values() for a in alts if a in ids]
         weights = self.coverage_weights(tokens)
         total_weight = sum(weights.values()) or 1.0
-        ranked = []
-        for doc, score in self._top(term_list, k, allowed, extra):
-            text = _ArticleText(self._match_text(doc))
+        codes = self.query_codes(tokens, question)
+        kept: list[tuple[int, float, float, str]] = []
+        for doc, score in self._top(term_list, k, allowed, codes, extra):
+            raw = self._match_text(doc)
+            text = _ArticleText(raw)
             coverage = (
                 sum(
                     w
@@ -397,7 +426,15 @@ class SearchEngine:
                 / total_weight
             )
             if coverage > self.settings.min_coverage:
-                ranked.append((doc, score * coverage, coverage))
+                kept.append((doc, score, coverage, raw))
+        fusion = self.fusion()
+        near = np.zeros(len(kept))
+        if fusion.proximity_weight > 0.0:
+            near = proximity([row[3] for row in kept], self.index.bigrams, codes, fusion.window)
+        ranked = [
+            (doc, (score + fusion.proximity_weight * float(close)) * coverage, coverage)
+            for (doc, score, coverage, _), close in zip(kept, near, strict=True)
+        ]
         # Among the BM25 candidates, articles that contain more of the question come first
         # (Lucene's classic "coordination" factor): BM25 alone lets one rare word outweigh
         # several ordinary ones that together say what the resident asks about.
@@ -405,23 +442,28 @@ class SearchEngine:
         return ranked
 
     def _top(
-        self, term_list: list[int], k: int, allowed: np.ndarray | None, extra: list[int] | None = None
+        self,
+        term_list: list[int],
+        k: int,
+        allowed: np.ndarray | None,
+        codes: list[int],
+        extra: list[int] | None = None,
     ) -> list[tuple[int, float]]:
-        """BM25's top k, only among the `allowed` documents when given; `extra` terms count EXPANSION_WEIGHT."""
+        """The fused top k (document, score), only among the `allowed` documents when given;
+        `extra` (everyday-word alternatives) count EXPANSION_WEIGHT in the word field."""
         bm25 = self.index.bm25
-        if allowed is None and not extra:
-            return bm25.top(term_list, k)
-        scores = bm25.scores(term_list)
+        words = bm25.scores(term_list)
         if extra:
-            scores += EXPANSION_WEIGHT * bm25.scores(extra)
-        if allowed is not None:
-            scores[~allowed[: scores.shape[0]]] = 0.0
-        k = min(k, scores.shape[0])
-        if k <= 0:
-            return []
-        candidates = np.argpartition(-scores, k - 1)[:k]
-        ranked = sorted(candidates.tolist(), key=lambda d: (-scores[d], d))
-        return [(int(d), float(scores[d])) for d in ranked if scores[d] > 0.0]
+            words += EXPANSION_WEIGHT * bm25.scores(extra)
+        bigrams = self.index.bigrams.scores(codes) if codes and self.settings.bigram_weight > 0.0 else None
+        scores = fused_scores(words, bigrams, self.settings.bigram_weight, allowed)
+        return [(int(d), float(scores[d])) for d in top_docs(scores, k).tolist()]
+
+    def collapse_similar(
+        self, ranked: list[tuple[int, float, float]]
+    ) -> list[tuple[tuple[int, float, float], list[int]]]:
+        """Ranked rows with the near-identical ones folded into the best of them: (row, folded docs)."""
+        return fold_similar(ranked, self.index.minhash, self.settings.near_duplicate_similarity)
 
     def _read_match_text(self, doc: int) -> str:
         """An article's text as questions are matched against it."""

@@ -20,6 +20,13 @@ class SearchSettings:
     snippet_chars: int = 200
     # How many BM25 candidates are checked for coverage and paged through.
     candidates: int = 30
+    # Ranking (see index/ranking.py): the bigram field's weight beside the word field's (each
+    # divided by its best score), and the proximity rerank's weight and window (characters).
+    bigram_weight: float = 1.0
+    proximity_weight: float = 0.4
+    proximity_window: int = 30
+    # Estimated shingle overlap at which two results are one story shown once (1.01 = never).
+    near_duplicate_similarity: float = 0.5
 
 
 def from_mapping(cls: type[T], data: dict[str, Any] | None) -> T:

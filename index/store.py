@@ -7,8 +7,11 @@ Layout (every file written whole, then renamed into place):
     vocab-sorted.*   the same terms sorted, for lookups while serving (index/vocabulary.py)
     userdict.txt     the local names the segmenter was taught
     issues.json      the issues and their article ids
-    seg-NNN/         one segment: BM25 arrays (.npy), articles.jsonl + offsets.npy,
-                     hashes.txt (content hash of each article), ids.txt (article ids)
+    seg-NNN/         one segment: BM25 arrays (.npy) of the word field and of the
+                     character-bigram field with its positions (bg_*.npy, see index.bigram),
+                     minhash.npy (near-duplicate signatures, see index.neardup),
+                     articles.jsonl + offsets.npy, hashes.txt (content hash of each
+                     article), ids.txt (article ids)
 
 An index of another format version, or one whose files do not fit together, raises
 `IndexUnusable`; callers report it and rebuild. A rebuild reuses the bags of words of
@@ -36,11 +39,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from index.article import Article
 from index.atomic import exchange, temporary_name
+from index.bigram import BIGRAM_ARRAYS, BigramDoc, BigramIndex, BigramSegment, build_bigram_segment, document_bigrams
 from index.bm25 import SEGMENT_ARRAYS, BM25Index, BM25Params, CountArray, Int32Array, Segment, build_segment
 from index.corpus import CorpusLoad, Issue, Skipped, corpus_fingerprint, load_corpus
+from index.neardup import N_HASHES, signature
+from index.normalize import for_matching
 from index.segmenter import SEGMENTERS
 from index.segmenter import resolve as resolve_segmenter
 from index.tokenize import Tokenizer, build_user_words, default_local_names, default_stopwords
@@ -48,7 +55,9 @@ from index.vocabulary import SORTED_FILES, TermIds, write_sorted
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+# 3: the character-bigram field with positions, and near-duplicate signatures.
+FORMAT_VERSION = 3
+MINHASH = "minhash.npy"
 ARTICLE_CACHE_SIZE = 4096
 # Bump when what an article contributes to the index changes (fields, weights, segmentation).
 TEXT_LAYOUT_VERSION = 3
@@ -123,26 +132,59 @@ def content_hash(article: Article, params: IndexParams, signature: str) -> str:
 # --- segmentation, on every core ------------------------------------------------------
 
 
+def document_bigram_bag(article: Article, params: IndexParams, folded_body: str | None = None) -> BigramDoc:
+    """The article's character bigrams, from the same weighted parts as its words."""
+    parts = weighted_text_parts(article, params)
+    return document_bigrams(
+        [
+            (folded_body if folded_body is not None and text is article.body else for_matching(text), weight)
+            for text, weight in parts
+        ]
+    )
+
+
 @dataclass
 class _Chunk:
-    """The bags of words of a run of articles, in a form that is cheap to pickle.
+    """The bags of words and bigrams of a run of articles, in a form that is cheap to pickle.
 
     `terms` number the chunk's own `words`; the parent maps those once per chunk instead of
-    looking up every token of every article.
+    looking up every token of every article. Words are only there for the articles asked to
+    be segmented (`lengths` has one entry for each of those); bigrams and signatures are there
+    for every article (they cost a small share of segmenting, no dictionary involved).
     """
 
     words: list[str]
     lengths: Int32Array
     terms: Int32Array
     tfs: Int32Array
+    bg_lengths: Int32Array
+    bg_terms: Int32Array
+    bg_tfs: Int32Array
+    minhash: npt.NDArray[np.uint32]
+
+    def bigram_docs(self) -> list[BigramDoc]:
+        """The articles' bigram bags, in order."""
+        cuts = np.cumsum(self.bg_lengths)[:-1]
+        terms = np.split(self.bg_terms, cuts)
+        tfs = np.split(self.bg_tfs, cuts)
+        return [BigramDoc(t, f) for t, f in zip(terms, tfs, strict=True)]
 
 
-def _segment_articles(tokenizer: Tokenizer, params: IndexParams, articles: Sequence[Article]) -> _Chunk:
+def _segment_articles(
+    tokenizer: Tokenizer, params: IndexParams, articles: Sequence[Article], wanted: Sequence[bool]
+) -> _Chunk:
     words: dict[str, int] = {}
     lengths: list[int] = []
     terms: list[int] = []
     tfs: list[int] = []
-    for article in articles:
+    bigrams: list[BigramDoc] = []
+    minhash: list[npt.NDArray[np.uint32]] = []
+    for article, segment_words in zip(articles, wanted, strict=True):
+        body = for_matching(article.body)  # folded once for both
+        bigrams.append(document_bigram_bag(article, params, body))
+        minhash.append(signature(body, folded=True))
+        if not segment_words:
+            continue
         counts = Counter(document_token_list(tokenizer, article, params))
         lengths.append(len(counts))
         for token, count in counts.items():
@@ -153,19 +195,23 @@ def _segment_articles(tokenizer: Tokenizer, params: IndexParams, articles: Seque
         np.array(lengths, dtype=np.int32),
         np.array(terms, dtype=np.int32),
         np.array(tfs, dtype=np.int32),
+        np.array([b.terms.shape[0] for b in bigrams], dtype=np.int32),
+        np.concatenate([b.terms for b in bigrams]) if bigrams else np.zeros(0, dtype=np.int32),
+        np.concatenate([b.tfs for b in bigrams]) if bigrams else np.zeros(0, dtype=np.int32),
+        np.stack(minhash) if minhash else np.zeros((0, N_HASHES), dtype=np.uint32),
     )
 
 
 # What forked workers segment: set just before the fork so that they inherit the articles and
 # the loaded dictionary instead of receiving pickles or loading jieba again.
-_fork_job: tuple[Tokenizer, IndexParams, Sequence[Article]] | None = None
+_fork_job: tuple[Tokenizer, IndexParams, Sequence[Article], Sequence[bool]] | None = None
 _fork_lock = threading.Lock()
 
 
 def _segment_range(bounds: tuple[int, int]) -> _Chunk:
     assert _fork_job is not None, "worker started without a job"
-    tokenizer, params, articles = _fork_job
-    return _segment_articles(tokenizer, params, articles[bounds[0] : bounds[1]])
+    tokenizer, params, articles, wanted = _fork_job
+    return _segment_articles(tokenizer, params, articles[bounds[0] : bounds[1]], wanted[bounds[0] : bounds[1]])
 
 
 class _Segmenter:
@@ -175,8 +221,17 @@ class _Segmenter:
     file) while they segment.
     """
 
-    def __init__(self, articles: Sequence[Article], tokenizer: Tokenizer, params: IndexParams, workers: int) -> None:
+    def __init__(
+        self,
+        articles: Sequence[Article],
+        tokenizer: Tokenizer,
+        params: IndexParams,
+        workers: int,
+        wanted: Sequence[bool] | None = None,
+    ) -> None:
         self.articles = articles
+        # Which articles need their words segmented (the others only their bigrams).
+        self.wanted = list(wanted) if wanted is not None else [True] * len(articles)
         self.tokenizer = tokenizer
         self.params = params
         self.workers = workers if len(articles) >= PARALLEL_MIN_DOCS else 1
@@ -190,9 +245,12 @@ class _Segmenter:
             return iter(())
         self.tokenizer.initialize()
         if self.workers <= 1:
-            return (_segment_articles(self.tokenizer, self.params, self.articles[a:b]) for a, b in self.ranges)
+            return (
+                _segment_articles(self.tokenizer, self.params, self.articles[a:b], self.wanted[a:b])
+                for a, b in self.ranges
+            )
         with _fork_lock:
-            _fork_job = (self.tokenizer, self.params, self.articles)
+            _fork_job = (self.tokenizer, self.params, self.articles, self.wanted)
             try:
                 self._pool = multiprocessing.get_context("fork").Pool(self.workers)
             finally:
@@ -319,6 +377,8 @@ class _Vocabulary:
 
     def bags(self, chunk: _Chunk) -> list[tuple[Int32Array, Int32Array]]:
         """The chunk's bags in global term ids, each sorted by term id."""
+        if not chunk.lengths.shape[0]:
+            return []  # a chunk whose articles all kept their previous words
         terms = self.numbers(chunk.words)[chunk.terms]
         owner = np.repeat(np.arange(chunk.lengths.shape[0]), chunk.lengths)
         order = np.lexsort((terms, owner))
@@ -384,18 +444,36 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def _segment_files(directory: Path, segment: Segment, offsets: np.ndarray, hashes: list[str], ids: list[str]) -> None:
+def _segment_files(
+    directory: Path,
+    segment: Segment,
+    bigrams: BigramSegment,
+    minhash: np.ndarray,
+    offsets: np.ndarray,
+    hashes: list[str],
+    ids: list[str],
+) -> None:
     segment.save(directory)
+    bigrams.save(directory)
+    np.save(directory / MINHASH, minhash, allow_pickle=False)
     np.save(directory / "offsets.npy", offsets, allow_pickle=False)
     _write_lines(directory / "hashes.txt", hashes)
     _write_lines(directory / "ids.txt", ids)
 
 
-def _save_segment(directory: Path, name: str, segment: Segment, articles: list[Article], hashes: list[str]) -> None:
+def _save_segment(
+    directory: Path,
+    name: str,
+    segment: Segment,
+    bigrams: BigramSegment,
+    minhash: np.ndarray,
+    articles: list[Article],
+    hashes: list[str],
+) -> None:
     tmp = temporary_name(directory / name)
     tmp.mkdir(parents=True)
     offsets = ArticleFile.write(tmp / "articles.jsonl", articles)
-    _segment_files(tmp, segment, offsets, hashes, [a.id for a in articles])
+    _segment_files(tmp, segment, bigrams, minhash, offsets, hashes, [a.id for a in articles])
     final = directory / name
     shutil.rmtree(final, ignore_errors=True)
     tmp.rename(final)
@@ -441,10 +519,14 @@ def build_index(
     hashes = [content_hash(a, params, signature) for a in corpus.articles]
     previous = _PreviousIndex.open(index_dir, signature) if index_dir.exists() else _PreviousIndex()
     vocabulary = _Vocabulary(previous.terms)
+    same = previous.same_documents(hashes)
+    # Each distinct text once: its words when the previous index lacks them, its bigrams always
+    # (unless the whole index is unchanged, when every file is reused as it is).
     todo: dict[str, Article] = {}
-    for article, digest in zip(corpus.articles, hashes, strict=True):
-        if digest not in previous.where and digest not in todo:
-            todo[digest] = article
+    if not same:
+        for article, digest in zip(corpus.articles, hashes, strict=True):
+            todo.setdefault(digest, article)
+    wanted = [digest not in previous.where for digest in todo]
     total = len(corpus.articles)
     report.segmented = sum(1 for h in hashes if h not in previous.where)
     report.reused = total - report.segmented
@@ -453,27 +535,38 @@ def build_index(
     seg_dir = staging / "seg-000"
     seg_dir.mkdir(parents=True)
     fresh: dict[str, tuple[Int32Array, CountArray]] = {}
-    pending = iter(todo)
-    done = report.reused
-    with _Segmenter(list(todo.values()), tokenizer, params, workers or os.cpu_count() or 1) as chunks:
+    fresh_bigrams: dict[str, BigramDoc] = {}
+    fresh_minhash: dict[str, np.ndarray] = {}
+    digests = list(todo)
+    pending_words = iter(d for d, w in zip(digests, wanted, strict=True) if w)
+    pending = iter(digests)
+    done = total - len(todo)
+    with _Segmenter(list(todo.values()), tokenizer, params, workers or os.cpu_count() or 1, wanted) as chunks:
         # Written while the workers segment: this process would otherwise wait idle.
         offsets = ArticleFile.write(seg_dir / "articles.jsonl", corpus.articles)
         for chunk in chunks:
             for bag in vocabulary.bags(chunk):
-                fresh[next(pending)] = bag
-            done += len(chunk.lengths)
+                fresh[next(pending_words)] = bag
+            for bigram_doc, row in zip(chunk.bigram_docs(), chunk.minhash, strict=True):
+                digest = next(pending)
+                fresh_bigrams[digest] = bigram_doc
+                fresh_minhash[digest] = row
+            done += len(chunk.bg_lengths)
             if progress is not None:
                 progress("segmenting", min(done, total), total)
-    if previous.same_documents(hashes):
+    if same:
         segment = previous.segments[0]
-        for name in SEGMENT_ARRAYS:
+        for name in (*SEGMENT_ARRAYS, *BIGRAM_ARRAYS):
             _link_or_copy(previous.directories[0] / f"{name}.npy", seg_dir / f"{name}.npy")
+        _link_or_copy(previous.directories[0] / MINHASH, seg_dir / MINHASH)
         np.save(seg_dir / "offsets.npy", offsets, allow_pickle=False)
         _write_lines(seg_dir / "hashes.txt", hashes)
         _write_lines(seg_dir / "ids.txt", [a.id for a in corpus.articles])
     else:
         segment = build_segment([fresh[h] if h in fresh else previous.bag(h) for h in hashes], 0)
-        _segment_files(seg_dir, segment, offsets, hashes, [a.id for a in corpus.articles])
+        bigrams = build_bigram_segment([fresh_bigrams[h] for h in hashes], 0)
+        minhash = np.stack([fresh_minhash[h] for h in hashes])
+        _segment_files(seg_dir, segment, bigrams, minhash, offsets, hashes, [a.id for a in corpus.articles])
     _write_lines(staging / "vocab.txt", vocabulary.terms)
     write_sorted(vocabulary.terms, {key: staging / key for key in SORTED_FILES})
     _write_lines(staging / "userdict.txt", user_words)
@@ -550,6 +643,8 @@ class LoadedIndex:
             issues_text = index_file(directory, meta, "issues.json").read_text("utf-8")
             self.issues = [Issue(**i) for i in json.loads(issues_text)]
             segments: list[Segment] = []
+            bigram_segments: list[BigramSegment] = []
+            minhash: list[np.ndarray] = []
             self.article_files: list[ArticleFile] = []
             start = 0
             for entry in meta["segments"]:
@@ -564,10 +659,18 @@ class LoadedIndex:
                     raise ValueError(f"{entry['name']} uses terms beyond the vocabulary")
                 if not (seg_dir / "ids.txt").exists():
                     raise ValueError(f"{entry['name']} has no article ids")
+                bigram_segment = BigramSegment.load(seg_dir, start)
+                rows = np.load(seg_dir / MINHASH, allow_pickle=False)
+                if bigram_segment.n_docs != segment.n_docs or rows.shape != (segment.n_docs, N_HASHES):
+                    raise ValueError(f"{entry['name']} has bigrams or signatures of another number of documents")
                 segments.append(segment)
+                bigram_segments.append(bigram_segment)
+                minhash.append(rows)
                 self.article_files.append(ArticleFile(seg_dir / "articles.jsonl", offsets))
                 start += segment.n_docs
             self.bm25 = BM25Index(segments, n_terms, self.params.bm25)
+            self.bigrams = BigramIndex(bigram_segments, self.params.bm25)
+            self.minhash = np.concatenate(minhash) if minhash else np.zeros((0, N_HASHES), dtype=np.uint32)
         except (OSError, ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
             raise IndexUnusable(f"damaged index ({exc})") from exc
         self._ids: dict[str, int] | None = None
@@ -673,14 +776,20 @@ def add_articles(
     tokenizer.add_words(new_words)
     vocabulary = _Vocabulary(_read_lines(index_file(index_dir, meta, "vocab.txt")))
     bags: list[tuple[Int32Array, Int32Array]] = []
+    bigram_docs: list[BigramDoc] = []
+    rows: list[np.ndarray] = []
     with _Segmenter(articles, tokenizer, params, workers=1) as chunks:
         for chunk in chunks:
             bags.extend(vocabulary.bags(chunk))
+            bigram_docs.extend(chunk.bigram_docs())
+            rows.extend(chunk.minhash)
     start = sum(int(s["n_docs"]) for s in meta["segments"])
     segment = build_segment(bags, start)
+    bigrams = build_bigram_segment(bigram_docs, start)
+    minhash = np.stack(rows) if rows else np.zeros((0, N_HASHES), dtype=np.uint32)
     name = f"seg-{len(meta['segments']):03d}"
     hashes = [content_hash(a, params, tokenizer.signature) for a in articles]
-    _save_segment(index_dir, name, segment, articles, hashes)
+    _save_segment(index_dir, name, segment, bigrams, minhash, articles, hashes)
     old_files = {key: index_file(index_dir, meta, key) for key in GENERATION_FILES}
     files = {key: f"{Path(key).stem}.{name}{Path(key).suffix}" for key in GENERATION_FILES}
     _write_lines(index_dir / files["vocab.txt"], vocabulary.terms)

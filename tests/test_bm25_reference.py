@@ -192,3 +192,31 @@ def test_real_articles_bags_match_the_tokens(real_index: tuple[Path, Path]) -> N
         stored = {terms[t]: int(c) for t, c in zip(ids.tolist(), counts.tolist(), strict=True)}
         expected = Counter(document_token_list(engine.index.tokenizer, loaded.articles[doc], engine.index.params))
         assert stored == dict(expected)
+
+
+def test_real_articles_bigram_field_scores_as_rank_bm25(real_index: tuple[Path, Path]) -> None:
+    """The bigram field against BM25Okapi over bigram tokens computed here from the text."""
+    from index.bigram import bigram_stream, bigram_text
+    from index.normalize import for_matching
+    from index.store import weighted_text_parts
+
+    corpus, index_dir = real_index
+    engine = SearchEngine.open(index_dir)
+    params = engine.index.params
+    documents = []
+    for article in load_corpus(corpus).articles:
+        # The weighted parts joined as the index joins them; a bigram never spans two parts.
+        parts = [for_matching(text) for text, weight in weighted_text_parts(article, params) for _ in range(weight)]
+        documents.append([bigram_text(int(c)) for c in bigram_stream("\n".join(parts))[0]])
+    reference = BM25Okapi(documents, k1=params.k1, b=params.b, epsilon=params.epsilon)
+    questions = (BENCH / "queries.txt").read_text(encoding="utf-8").splitlines()[:REAL_QUERIES]
+    checked = 0
+    for question in questions:
+        tokens, problem = engine.analyze(question)
+        codes = engine.query_codes(tokens, question)
+        if problem or not codes:
+            continue
+        expected = np.asarray(reference.get_scores([bigram_text(c) for c in codes]), dtype=np.float64)
+        np.testing.assert_allclose(engine.index.bigrams.scores(codes), expected, rtol=RTOL, atol=1e-12)
+        checked += 1
+    assert checked >= REAL_QUERIES // 2

@@ -1,0 +1,287 @@
+"""The CJK character-bigram field: extraction, its on-disk arrays, exact BM25 over it, positions.
+
+Word segmentation decides what a question can match: a question cut 农家 | 乐趣 never meets an
+article cut 农家乐 | 趣. Overlapping pairs of Chinese characters do not depend on the segmenter,
+so a second field of them, scored with the same exact BM25Okapi as the word field, recovers
+those matches. A bigram needs no vocabulary: its id is computed from its two code points.
+
+Each document's bigrams are taken from the same weighted text parts as its words (the title
+counts three times). Positions are not stored: the proximity rerank (`index.ranking`) reads
+them from the text of the few candidates the no-answer check reads anyway, which costs less
+than paging in stored positions scattered over a large file (and 40% of the index on disk).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from index.bm25 import BM25Params, CountArray, FloatArray, Int32Array, IntArray, compact_counts
+
+UInt32Array = npt.NDArray[np.uint32]
+
+CJK_FIRST = 0x3400
+CJK_LAST = 0x9FFF
+CJK_SPAN = CJK_LAST - CJK_FIRST + 1  # a bigram id is first * span + second: < 2**31
+BIGRAM_ARRAYS = ("bg_doc_len", "bg_terms", "bg_indptr", "bg_docs", "bg_tfs")
+
+
+def _code_points(text: str) -> npt.NDArray[np.int64]:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+
+
+def bigram_stream(text: str) -> tuple[Int32Array, UInt32Array]:
+    """(bigram ids, character offsets) of every pair of adjacent Chinese characters, in order."""
+    points = _code_points(text)
+    if points.shape[0] < 2:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint32)
+    cjk = (points >= CJK_FIRST) & (points <= CJK_LAST)
+    pairs = np.flatnonzero(cjk[:-1] & cjk[1:])
+    ids = (points[pairs] - CJK_FIRST) * CJK_SPAN + (points[pairs + 1] - CJK_FIRST)
+    return ids.astype(np.int32), pairs.astype(np.uint32)
+
+
+def query_bigrams(runs: list[str]) -> list[int]:
+    """The distinct bigram ids of a question's kept runs of words, in order.
+
+    Bigrams are taken inside each run only: a question word or filler removed between two
+    runs must not leave a bigram that spans it.
+    """
+    seen: dict[int, None] = {}
+    for run in runs:
+        ids, _ = bigram_stream(run)
+        for code in ids.tolist():
+            seen.setdefault(int(code), None)
+    return list(seen)
+
+
+def token_bigrams(tokens: list[str], question: str = "") -> list[int]:
+    """The bigram ids of a question's kept words (its search tokens, in order).
+
+    Neighbouring tokens join into one run when the (normalised) question has them side by
+    side, so 垃圾 分类 gives 圾分 too; a question or filler word removed between them breaks
+    the run.
+    """
+    runs: list[str] = []
+    for token in tokens:
+        if runs and question and (runs[-1] + token) in question:
+            runs[-1] += token
+        else:
+            runs.append(token)
+    return query_bigrams(runs)
+
+
+def bigram_text(code: int) -> str:
+    """The two characters of a bigram id (for tests and debugging)."""
+    return chr(CJK_FIRST + code // CJK_SPAN) + chr(CJK_FIRST + code % CJK_SPAN)
+
+
+@dataclass
+class BigramDoc:
+    """One document's bigrams: sorted distinct ids and their counts."""
+
+    terms: Int32Array
+    tfs: Int32Array
+
+
+def document_bigrams(parts: list[tuple[str, int]]) -> BigramDoc:
+    """The bigram bag of a document's weighted text parts (each part repeated `weight` times)."""
+    texts = [text for text, weight in parts for _ in range(weight)]
+    ids, _ = bigram_stream("\n".join(texts))
+    terms, tfs = np.unique(ids, return_counts=True)
+    return BigramDoc(terms.astype(np.int32), tfs.astype(np.int32))
+
+
+@dataclass
+class BigramSegment:
+    """The bigram postings of a run of consecutive documents (inverted only)."""
+
+    doc_start: int
+    bg_doc_len: Int32Array
+    bg_terms: Int32Array
+    bg_indptr: IntArray
+    bg_docs: Int32Array
+    bg_tfs: CountArray
+
+    @property
+    def n_docs(self) -> int:
+        """How many documents the segment holds."""
+        return int(self.bg_doc_len.shape[0])
+
+    def save(self, directory: Path) -> None:
+        """Write the arrays as .npy files beside the word field's."""
+        for name in BIGRAM_ARRAYS:
+            np.save(directory / f"{name}.npy", getattr(self, name), allow_pickle=False)
+
+    @classmethod
+    def load(cls, directory: Path, doc_start: int) -> BigramSegment:
+        """Read (memory-mapped) what `save` wrote; raises ValueError when it is inconsistent."""
+        arrays = {
+            name: np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False))
+            for name in BIGRAM_ARRAYS
+        }
+        segment = cls(doc_start=doc_start, **arrays)
+        if segment.bg_indptr.shape[0] != segment.bg_terms.shape[0] + 1 or int(segment.bg_indptr[-1]) != int(
+            segment.bg_docs.shape[0]
+        ):
+            raise ValueError("bigram pointers do not match the postings")
+        if segment.bg_tfs.shape != segment.bg_docs.shape:
+            raise ValueError("bigram arrays differ in size")
+        return segment
+
+
+def build_bigram_segment(docs: list[BigramDoc], doc_start: int) -> BigramSegment:
+    """A segment from per-document bigram bags."""
+    lengths = np.array([d.terms.shape[0] for d in docs], dtype=np.int64)
+    if docs:
+        fwd_terms = np.concatenate([d.terms for d in docs])
+        fwd_tfs = np.concatenate([d.tfs for d in docs])
+    else:
+        fwd_terms = np.zeros(0, dtype=np.int32)
+        fwd_tfs = np.zeros(0, dtype=np.int32)
+    doc_len = np.array([int(d.tfs.sum()) for d in docs], dtype=np.int32)
+    owner = np.repeat(np.arange(len(docs), dtype=np.int32), lengths)
+    order = np.argsort(fwd_terms, kind="stable")  # stable: each term's documents stay in order
+    terms, counts = np.unique(fwd_terms[order], return_counts=True)
+    indptr = np.zeros(terms.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return BigramSegment(
+        doc_start=doc_start,
+        bg_doc_len=doc_len,
+        bg_terms=terms.astype(np.int32),
+        bg_indptr=indptr,
+        bg_docs=owner[order],
+        bg_tfs=compact_counts(fwd_tfs[order]),
+    )
+
+
+@dataclass
+class Occurrences:
+    """Where query bigrams occur in some documents: parallel arrays, one entry an occurrence."""
+
+    doc: IntArray  # index into the documents asked about
+    term: IntArray  # index into the query's bigrams
+    position: IntArray
+
+
+def text_occurrences(texts: list[str], codes: list[int]) -> Occurrences:
+    """Every character offset of each query bigram (`codes`, by index) in each text."""
+    query = np.array(codes, dtype=np.int32)
+    order = np.argsort(query, kind="stable")
+    ranked = query[order]
+    docs: list[IntArray] = []
+    terms: list[IntArray] = []
+    positions: list[IntArray] = []
+    for number, text in enumerate(texts):
+        ids, offsets = bigram_stream(text)
+        if not ids.shape[0] or not ranked.shape[0]:
+            continue
+        at = np.minimum(np.searchsorted(ranked, ids), ranked.shape[0] - 1)
+        hit = np.flatnonzero(ranked[at] == ids)
+        if hit.shape[0]:
+            docs.append(np.full(hit.shape[0], number, dtype=np.int64))
+            terms.append(order[at[hit]].astype(np.int64))
+            positions.append(offsets[hit].astype(np.int64))
+    if not positions:
+        empty = np.zeros(0, dtype=np.int64)
+        return Occurrences(empty, empty, empty)
+    return Occurrences(np.concatenate(docs), np.concatenate(terms), np.concatenate(positions))
+
+
+class BigramIndex:
+    """Exact BM25Okapi over the bigram field, and the positions of query bigrams.
+
+    Contributions are computed per question rather than stored (the field has about as many
+    postings as the word field; precomputed they would double the serving memory).
+    """
+
+    def __init__(self, segments: list[BigramSegment], params: BM25Params) -> None:
+        self.segments = segments
+        self.params = params
+        lengths = [s.bg_doc_len for s in segments]
+        self.doc_len = np.concatenate(lengths).astype(np.float64) if lengths else np.zeros(0, dtype=np.float64)
+        self.n_docs = int(self.doc_len.shape[0])
+        self.avgdl = float(self.doc_len.sum() / self.n_docs) if self.n_docs else 0.0
+        if not segments:
+            self.terms = np.zeros(0, dtype=np.int32)
+            df = np.zeros(0, dtype=np.int64)
+        elif len(segments) == 1:
+            self.terms = segments[0].bg_terms  # memory-mapped, not copied
+            df = np.diff(segments[0].bg_indptr)
+        else:
+            self.terms = np.unique(np.concatenate([s.bg_terms for s in segments]))
+            df = np.zeros(self.terms.shape[0], dtype=np.int64)
+            for s in segments:
+                np.add.at(df, np.searchsorted(self.terms, s.bg_terms), np.diff(s.bg_indptr))
+        self.idf = self._idf(df.astype(np.int64))
+        k1, b = params.k1, params.b
+        self._norm = k1 * (1.0 - b + b * self.doc_len / self.avgdl) if self.n_docs and self.avgdl else self.doc_len
+
+    def _idf(self, df: IntArray) -> FloatArray:
+        # As rank-bm25's BM25Okapi: negative idfs become epsilon times the mean idf.
+        if not df.shape[0]:
+            return np.zeros(0, dtype=np.float64)
+        values = np.log(self.n_docs - df + 0.5) - np.log(df + 0.5)
+        average = float(values.sum() / values.shape[0])
+        values[values < 0] = self.params.epsilon * average
+        return values
+
+    def term_idf(self, code: int) -> float:
+        """The idf a bigram scores with (0 when no document has it)."""
+        pos = int(self.terms.searchsorted(np.int32(code)))
+        if pos >= self.terms.shape[0] or int(self.terms[pos]) != code:
+            return 0.0
+        return float(self.idf[pos])
+
+    @staticmethod
+    def _positions_in(terms: Int32Array, query: Int32Array) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+        at = np.searchsorted(terms, query)
+        if not terms.shape[0]:
+            return at, np.zeros(query.shape[0], dtype=bool)
+        clipped = np.minimum(at, terms.shape[0] - 1)
+        return clipped, terms[clipped] == query
+
+    def scores(self, codes: list[int]) -> FloatArray:
+        """The BM25 score of every document for the query bigrams (repeats count, as in rank-bm25)."""
+        scores = np.zeros(self.n_docs, dtype=np.float64)
+        if not codes or not self.n_docs:
+            return scores
+        k1 = self.params.k1
+        query = np.array(codes, dtype=np.int32)
+        at, known = self._positions_in(self.terms, query)
+        idfs = np.where(known, self.idf[at], 0.0).tolist()
+        for segment in self.segments:
+            where, present = self._positions_in(segment.bg_terms, query)
+            norm = self._norm[segment.doc_start : segment.doc_start + segment.n_docs]
+            part = scores[segment.doc_start : segment.doc_start + segment.n_docs]
+            indptr = segment.bg_indptr
+            for number in np.flatnonzero(present).tolist():
+                idf = idfs[number]
+                if idf == 0.0:
+                    continue
+                found = int(where[number])
+                start, end = int(indptr[found]), int(indptr[found + 1])
+                docs = segment.bg_docs[start:end]
+                tf = segment.bg_tfs[start:end].astype(np.float64)
+                # Same operations in the same order as rank-bm25 (and as the word field).
+                np.add.at(part, docs, idf * (tf * (k1 + 1.0) / (tf + norm[docs])))
+        return scores
+
+
+__all__ = [
+    "BIGRAM_ARRAYS",
+    "BigramDoc",
+    "BigramIndex",
+    "BigramSegment",
+    "Occurrences",
+    "bigram_stream",
+    "bigram_text",
+    "build_bigram_segment",
+    "document_bigrams",
+    "query_bigrams",
+    "text_occurrences",
+    "token_bigrams",
+]
