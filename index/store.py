@@ -725,6 +725,7 @@ class LoadedIndex:
         for article_file in self.article_files:
             article_file.close()
         self.bm25.segments = []
+        self.bigrams = BigramIndex([], self.params.bm25)
         self._cached_article.cache_clear()
         self.closed = True
 
