@@ -725,6 +725,8 @@ class LoadedIndex:
         for article_file in self.article_files:
             article_file.close()
         self.bm25.segments = []
+        self.bigrams.segments = []
+        self.bigrams.terms = np.zeros(0, dtype=np.int32)  # a view of a segment's map
         self._cached_article.cache_clear()
         self.closed = True
 
