@@ -26,6 +26,9 @@ BLOB = "vocab-sorted.bin"
 OFFSETS = "vocab-sorted-offsets.npy"
 IDS = "vocab-sorted-ids.npy"
 SORTED_FILES = (BLOB, OFFSETS, IDS)
+# Terms whose lookup a TermIds remembers (a few MB at most).
+MEMO_SIZE = 20_000
+_UNSEEN = object()
 
 
 def write_sorted(terms: Sequence[str], paths: Mapping[str, Path]) -> None:
@@ -62,6 +65,7 @@ class TermIds(Mapping[str, int]):
         # memoryview indexing gives Python ints without numpy's per-item overhead.
         self._offsets = np.ascontiguousarray(offsets, dtype=np.int64).data.cast("B").cast("q")
         self._ids = np.ascontiguousarray(ids, dtype=np.int32).data.cast("B").cast("i")
+        self._memo: dict[str, object] = {}
 
     @classmethod
     def open(cls, paths: Mapping[str, Path]) -> TermIds:
@@ -76,6 +80,18 @@ class TermIds(Mapping[str, int]):
         return self._blob[self._offsets[position] : self._offsets[position + 1]]
 
     def _find(self, term: str) -> int | None:
+        # Questions look the same few words up again and again (each of its words, their
+        # pieces and bigrams, in several steps): a bounded memo saves most of the bisections.
+        found = self._memo.get(term, _UNSEEN)
+        if found is not _UNSEEN:
+            return found  # type: ignore[return-value]
+        position = self._search(term)
+        if len(self._memo) >= MEMO_SIZE:
+            self._memo.clear()
+        self._memo[term] = position
+        return position
+
+    def _search(self, term: str) -> int | None:
         key = term.encode("utf-8")
         position = bisect.bisect_left(range(len(self._ids)), key, key=self._term)
         if position < len(self._ids) and self._term(position) == key:
