@@ -15,6 +15,7 @@ import pytest
 import yaml
 from staff_helpers import NEW_ISSUE, make_settings
 
+from bot.settings import Settings
 from index import store
 from index.corpus import read_manifest
 from index.loading import load_index
@@ -44,14 +45,20 @@ def newsbot(*args: str) -> list[str]:
     return [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))", *args]
 
 
-@pytest.mark.slow
-def test_four_publishers_and_a_forced_build_at_once(tmp_path: Path) -> None:
+def settings_and_config(tmp_path: Path) -> tuple[Settings, Path]:
+    """A copy of the bundled corpus and its index, and a config.yaml for `newsbot` processes."""
     settings = make_settings(tmp_path)
     config = tmp_path / "config.yaml"
     config.write_text(
         yaml.safe_dump({"corpus_dir": str(settings.corpus_dir), "data_dir": str(settings.data_dir), "workers": 1}),
         encoding="utf-8",
     )
+    return settings, config
+
+
+@pytest.mark.slow
+def test_four_publishers_and_a_forced_build_at_once(tmp_path: Path) -> None:
+    settings, config = settings_and_config(tmp_path)
     before = len(read_manifest(settings.corpus_dir)[0])
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     published: list[str] = []
@@ -224,12 +231,7 @@ def test_a_publish_that_dies_before_its_commit_leaves_the_old_index(
 
 @pytest.mark.slow
 def test_two_issues_of_one_month_published_at_once_land_once(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        yaml.safe_dump({"corpus_dir": str(settings.corpus_dir), "data_dir": str(settings.data_dir), "workers": 1}),
-        encoding="utf-8",
-    )
+    settings, config = settings_and_config(tmp_path)
     before = len(read_manifest(settings.corpus_dir)[0])
     files = []
     for number, marker in enumerate(MARKERS[:2]):
