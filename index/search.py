@@ -162,6 +162,9 @@ class SearchEngine:
         self.index = index
         self.settings = settings or SearchSettings()
         self._match_text = functools.lru_cache(maxsize=MATCH_TEXT_CACHE_SIZE)(self._read_match_text)
+        # Each issue's document numbers, looked up once: a street or month in a question filters
+        # by them, and an archive issue holds tens of thousands of articles.
+        self._issue_docs: dict[str, np.ndarray] = {}
         index.tokenizer.initialize()
 
     @classmethod
@@ -220,13 +223,19 @@ class SearchEngine:
             chosen = [i for i in chosen if i.month == newest]
         return chosen
 
+    def _docs_of(self, issue: Issue) -> np.ndarray:
+        docs = self._issue_docs.get(issue.id)
+        if docs is None:
+            numbers = (self.index.doc_number(a) for a in issue.article_ids)
+            docs = np.array([d for d in numbers if d is not None], dtype=np.int64)
+            self._issue_docs[issue.id] = docs
+        return docs
+
     def _allowed_docs(self, issues: list[Issue]) -> np.ndarray:
         mask = np.zeros(self.index.bm25.n_docs, dtype=bool)
         for issue in issues:
-            for article_id in issue.article_ids:
-                doc = self.index.doc_number(article_id)
-                if doc is not None and doc < mask.shape[0]:
-                    mask[doc] = True
+            docs = self._docs_of(issue)
+            mask[docs[docs < mask.shape[0]]] = True
         return mask
 
     def _listing(self, response: SearchResponse, issues: list[Issue], limit: int, offset: int) -> SearchResponse:
