@@ -145,10 +145,7 @@ def publish_issue(
     reads the text, so what staff previewed is what residents search.
     """
     with writer_lock(index_dir, f"publishing {issue.file}", on_wait=on_wait):
-        # Checked again under the lock: two writers may have been handed the same issue at once.
-        same = duplicate_in(corpus_dir, text)
-        if same is not None:
-            raise DuplicateIssue(same)
+        _refuse_duplicate(corpus_dir, text)
         earlier = None if another_of_month else _issue_of_month(index_dir, issue.street, issue.month)
         if earlier is not None:
             raise SameMonthIssue(earlier)
@@ -156,14 +153,7 @@ def publish_issue(
         path = corpus_dir / issue.file
         if path.exists() or issue_id_for(path) != issue.id:
             raise PublishError(f"{issue.file} 已存在。")
-        if original_pdf is not None:
-            write_atomically(path.with_suffix(".pdf"), original_pdf)
-        write_atomically(path, text.encode("utf-8"))
-        write_manifest_entry(
-            corpus_dir,
-            path.name,
-            _facts(issue),
-        )
+        _write_issue(corpus_dir, issue, text, original_pdf)
         words = names_from_street(issue.street) | names_from_text(text)
         add_articles(index_dir, issue, articles, corpus_dir, words)
     log.info("published %s: %d articles", issue.id, len(articles))
@@ -186,19 +176,13 @@ def replace_issue(
     the corpus (the next start indexes them and staff see two issues of one month), never none.
     """
     with writer_lock(index_dir, f"correcting {old_file} with {issue.file}", on_wait=on_wait):
-        same = duplicate_in(corpus_dir, text)
-        if same is not None:
-            raise DuplicateIssue(same)
+        _refuse_duplicate(corpus_dir, text)
         old = corpus_dir / old_file
         if not old.exists():
             raise PublishError(f"要更正的 {old_file} 已不在语料库中。")
-        path = corpus_dir / issue.file
-        if path.exists():
+        if (corpus_dir / issue.file).exists():
             raise PublishError(f"{issue.file} 已存在。")
-        if original_pdf is not None:
-            write_atomically(path.with_suffix(".pdf"), original_pdf)
-        write_atomically(path, text.encode("utf-8"))
-        write_manifest_entry(corpus_dir, path.name, _facts(issue))
+        _write_issue(corpus_dir, issue, text, original_pdf)
         old.unlink()
         old_pdf = old.with_suffix(".pdf")
         if old.suffix == ".txt" and old_pdf.exists():
@@ -207,6 +191,22 @@ def replace_issue(
         meta = json.loads((index_dir / META).read_text(encoding="utf-8"))
         build_index(corpus_dir, index_dir, IndexParams(**meta["params"]), workers=1)
     log.info("corrected %s with %s: %d articles", old_file, issue.id, len(articles))
+
+
+def _refuse_duplicate(corpus_dir: Path, text: str) -> None:
+    """Checked again under the lock: two writers may have been handed the same issue at once."""
+    same = duplicate_in(corpus_dir, text)
+    if same is not None:
+        raise DuplicateIssue(same)
+
+
+def _write_issue(corpus_dir: Path, issue: Issue, text: str, original_pdf: bytes | None) -> None:
+    """The issue's text (and the PDF it came from) into the corpus, and its manifest entry."""
+    path = corpus_dir / issue.file
+    if original_pdf is not None:
+        write_atomically(path.with_suffix(".pdf"), original_pdf)
+    write_atomically(path, text.encode("utf-8"))
+    write_manifest_entry(corpus_dir, path.name, _facts(issue))
 
 
 def _issue_of_month(index_dir: Path, street: str, month: str) -> str | None:
