@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import yaml
 from fake_bot_api import FakeBotApi
 
 from bot.services import BotServices
@@ -87,6 +88,14 @@ def make_settings(
             progress_every=progress_every,
         ),
     )
+
+
+def write_cli_config(settings: Settings, **extra: Any) -> Path:
+    """A config.yaml beside the settings' data directory for `newsbot` commands over its corpus."""
+    path = settings.data_dir.parent / "config.yaml"
+    config = {"corpus_dir": str(settings.corpus_dir), "data_dir": str(settings.data_dir), **extra}
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
 
 
 def make_services(settings: Settings) -> BotServices:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 from fake_bot_api import FakeBotApi
 from pdf_helpers import SampleArticle, SampleIssue, issue_pdf, issue_text
 from staff_helpers import (
@@ -18,6 +17,7 @@ from staff_helpers import (
     make_settings,
     running_bot,
     wait_for_bot_message,
+    write_cli_config,
 )
 
 import index.publish
@@ -120,12 +120,7 @@ def test_corpus_reads_pdf_and_skips_the_original_beside_its_text(tmp_path: Path)
 
 def cli_config(tmp_path: Path) -> Path:
     """A config.yaml over a private copy of the sample corpus and its index."""
-    settings = make_settings(tmp_path)
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        yaml.safe_dump({"corpus_dir": str(settings.corpus_dir), "data_dir": str(settings.data_dir)}), encoding="utf-8"
-    )
-    return config
+    return write_cli_config(make_settings(tmp_path))
 
 
 def test_cli_publishes_a_pdf_and_keeps_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

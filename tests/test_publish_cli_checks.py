@@ -8,8 +8,7 @@ import datetime as dtm
 from pathlib import Path
 
 import pytest
-import yaml
-from staff_helpers import NEW_ISSUE, make_settings
+from staff_helpers import NEW_ISSUE, make_settings, write_cli_config
 
 from bot.cli import main as cli_main
 from bot.issue_facts import month_problem, months_from_issue, resolve_street
@@ -20,12 +19,7 @@ from index.settings import SearchSettings
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    settings = make_settings(tmp_path)
-    path = tmp_path / "config.yaml"
-    path.write_text(
-        yaml.safe_dump({"corpus_dir": str(settings.corpus_dir), "data_dir": str(settings.data_dir)}), encoding="utf-8"
-    )
-    return path
+    return write_cli_config(make_settings(tmp_path))
 
 
 def publish(config: Path, file: Path, *options: str) -> int:

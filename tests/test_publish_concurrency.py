@@ -12,8 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
-import yaml
-from staff_helpers import NEW_ISSUE, make_settings
+from staff_helpers import NEW_ISSUE, make_settings, write_cli_config
 
 from bot.settings import Settings
 from index import store
@@ -48,12 +47,7 @@ def newsbot(*args: str) -> list[str]:
 def settings_and_config(tmp_path: Path) -> tuple[Settings, Path]:
     """A copy of the bundled corpus and its index, and a config.yaml for `newsbot` processes."""
     settings = make_settings(tmp_path)
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        yaml.safe_dump({"corpus_dir": str(settings.corpus_dir), "data_dir": str(settings.data_dir), "workers": 1}),
-        encoding="utf-8",
-    )
-    return settings, config
+    return settings, write_cli_config(settings, workers=1)
 
 
 @pytest.mark.slow

@@ -60,6 +60,15 @@ def shown_broadcast(preview_text: str) -> str:
     return parts[1].strip("\n")
 
 
+async def assert_subscribers_received(api: FakeBotApi, shown: str) -> None:
+    """Every subscriber got the message the preview showed (its last line stands for the buttons)."""
+    message_text, buttons_shown = shown.rsplit("\n", 1)
+    assert buttons_shown.startswith("[📖 全文 ×3]")
+    for chat in SUBSCRIBERS:
+        received = (await api.wait_for_messages_async(chat, 1, timeout=30))[0]
+        assert received["text"] == message_text
+
+
 async def upload(api: FakeBotApi) -> tuple[int, dict[str, Any]]:
     api.document_update(STAFF, "tianshan-2020-07.txt", NEW_ISSUE.encode(), caption="天山路街道 2020-07", user_id=STAFF)
     return await wait_for_bot_message(api, STAFF, "预览")
@@ -111,12 +120,7 @@ async def test_edited_line_shows_in_the_preview_and_is_broadcast(api: FakeBotApi
 
         api.callback_update(STAFF, preview_id, buttons(updated)["✅ 发布"], user_id=STAFF)
         await wait_for_bot_message(api, STAFF, "已发布")
-        # The preview's last line between the rules stands for the broadcast's buttons.
-        message_text, buttons_shown = shown.rsplit("\n", 1)
-        assert buttons_shown.startswith("[📖 全文 ×3]")
-        for chat in SUBSCRIBERS:
-            received = (await api.wait_for_messages_async(chat, 1, timeout=30))[0]
-            assert received["text"] == message_text
+        await assert_subscribers_received(api, shown)
     db = Database(services.settings.state_db)
     infos = recent_broadcasts(db)
     assert len(infos) == 1
@@ -169,12 +173,7 @@ async def test_edit_survives_a_restart(api: FakeBotApi, settings: Settings, serv
         assert NEW_LINE in shown
         api.callback_update(STAFF, again_id, buttons(again)["✅ 发布"], user_id=STAFF)
         await wait_for_bot_message(api, STAFF, "已发布")
-        # The preview's last line between the rules stands for the broadcast's buttons.
-        message_text, buttons_shown = shown.rsplit("\n", 1)
-        assert buttons_shown.startswith("[📖 全文 ×3]")
-        for chat in SUBSCRIBERS:
-            received = (await api.wait_for_messages_async(chat, 1, timeout=30))[0]
-            assert received["text"] == message_text
+        await assert_subscribers_received(api, shown)
 
 
 def test_check_line() -> None:
