@@ -320,9 +320,9 @@ class SearchEngine:
             correction.replaced = {w: r for w, r in correction.replaced.items() if not best.contains(w)}
         if not correction.replaced:
             return ranked, tokens, alternatives, ""
-        fixed_tokens, fixed_problem = self.analyze(correction.apply(text))
-        fixed_alternatives = alternatives_for(fixed_tokens)
         fixed_text = correction.apply(text)
+        fixed_tokens, fixed_problem = self.analyze(fixed_text)
+        fixed_alternatives = alternatives_for(fixed_tokens)
         fixed = [] if fixed_problem else self.rank(fixed_tokens, k, allowed, fixed_alternatives, question=fixed_text)
         if not prefer_corrected(ranked[:1], fixed[:1]):
             return ranked, tokens, alternatives, ""
