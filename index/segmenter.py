@@ -132,20 +132,19 @@ class RjiebaSegmenter:
                 if self._jieba is None:
                     self._jieba = self._fresh(self._words)
 
-    def cut(self, text: str) -> list[str]:
+    def _engine(self) -> rjieba.Jieba:
         if self._jieba is None:
             self.initialize()
         engine = self._jieba
         assert engine is not None
-        result: list[str] = engine.cut(text, True)
+        return engine
+
+    def cut(self, text: str) -> list[str]:
+        result: list[str] = self._engine().cut(text, True)
         return result
 
     def has_word(self, word: str) -> bool:
-        if self._jieba is None:
-            self.initialize()
-        engine = self._jieba
-        assert engine is not None
-        return bool(engine.has_word(word))
+        return bool(self._engine().has_word(word))
 
     def pieces(self, word: str) -> list[str]:
         if len(word) < 2 or _CJK.search(word):
