@@ -1,1 +1,5 @@
-"""The Telegram layer of newsbot (and the command line that starts everything)."""
+"""newsbot's application: the core (state, subscriptions, broadcasts, publishing, roles, stats,
+messages), the Telegram edge built on it, and the command line and terminal chat.
+
+`bot.core` never imports `telegram`; `bot.edge` is the only package that talks to Telegram.
+"""

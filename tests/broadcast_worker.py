@@ -16,9 +16,9 @@ import sys
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.broadcast import BroadcastSender
-from bot.settings import BroadcastSettings
-from bot.state import Database
+from bot.core.settings import BroadcastSettings
+from bot.core.state import Database
+from bot.edge.sender import BroadcastSender
 
 
 async def run(args: argparse.Namespace) -> None:

@@ -15,10 +15,10 @@ import yaml
 from fake_bot_api import FakeBotApi
 from telegram.ext import Application
 
-from bot.app import build_application, start_application, stop_application
-from bot.services import BotServices
-from bot.settings import Settings, load_settings
-from bot.state import Database
+from bot.core.services import BotServices
+from bot.core.settings import Settings, load_settings
+from bot.core.state import Database
+from bot.edge.app import build_application, start_application, stop_application
 from index.maintenance import EngineHolder, open_engine
 from index.search import SearchEngine
 from index.settings import IndexParams, SearchSettings

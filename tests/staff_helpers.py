@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 from fake_bot_api import FakeBotApi
 
-from bot.services import BotServices
-from bot.settings import BroadcastSettings, RoleSettings, Settings, TelegramSettings
-from bot.state import Database
+from bot.core.services import BotServices
+from bot.core.settings import BroadcastSettings, RoleSettings, Settings, TelegramSettings
+from bot.core.state import Database
 from index.maintenance import open_engine
 from index.settings import IndexParams, SearchSettings
 
@@ -100,7 +100,7 @@ def write_cli_config(settings: Settings, **extra: Any) -> Path:
 
 def make_services(settings: Settings) -> BotServices:
     """Services the way `bot.app.open_services` makes them (the index is current: no build)."""
-    from bot.app import open_services
+    from bot.edge.app import open_services
 
     return open_services(settings)
 
@@ -123,7 +123,7 @@ def add_subscribers(db: Database, streets: dict[int, str], active: bool = True) 
 @asynccontextmanager
 async def running_bot(services: BotServices) -> AsyncIterator[Any]:
     """The real bot application (resident and staff handlers), polling the fake server."""
-    from bot.app import build_application, start_application, stop_application
+    from bot.edge.app import build_application, start_application, stop_application
 
     application = build_application(services, TOKEN)
     await start_application(application)

@@ -6,7 +6,7 @@ import json
 import lzma
 from pathlib import Path
 
-from index.bench_corpus import SYNTHETIC_PREFIX, passages, write_corpus
+from bench.corpus import SYNTHETIC_PREFIX, passages, write_corpus
 from index.corpus import load_corpus
 
 TEXTS = [

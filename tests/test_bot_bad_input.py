@@ -12,9 +12,9 @@ from fake_bot_api import FakeBotApi
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes, MessageHandler, filters
 
-from bot import callbacks, replies, subscriptions
-from bot.app import build_application, start_application, stop_application
-from bot.settings import Settings
+from bot.core import callbacks, replies, subscriptions
+from bot.core.settings import Settings
+from bot.edge.app import build_application, start_application, stop_application
 from index.search import SearchEngine
 
 

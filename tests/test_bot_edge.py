@@ -8,13 +8,13 @@ import logging
 import pytest
 from conftest import RunningBot, buttons
 
-from bot import callbacks, replies
+from bot.core import callbacks, replies
 
 
 async def test_an_unparsable_update_is_logged_once_and_skipped(
     bot: RunningBot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.updates")
+    caplog.set_level(logging.WARNING, logger="bot.edge.updates")
     # A poll without its required fields: PTB's Poll.de_json cannot build it.
     bot.api.push_update({"poll": {"id": "77", "question": "x" * 5000}})
     # Alone in its batch, it is the last update fetched: the offset must still move past it.

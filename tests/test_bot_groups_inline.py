@@ -6,7 +6,7 @@ import asyncio
 
 from conftest import RunningBot, buttons
 
-from bot import callbacks
+from bot.core import callbacks
 
 GROUP = -100500
 

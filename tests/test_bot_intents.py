@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conftest import RunningBot, buttons
 
-from bot import subscriptions
-from bot.replies import EXAMPLE_QUESTIONS
+from bot.core import subscriptions
+from bot.core.replies import EXAMPLE_QUESTIONS
 
 
 async def test_small_talk_gets_a_pointer_not_nothing_found(bot: RunningBot) -> None:

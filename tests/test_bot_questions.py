@@ -9,8 +9,8 @@ from pathlib import Path
 from conftest import RunningBot, buttons, copy_corpus_and_index, running_bot, write_settings
 from fake_bot_api import FakeBotApi
 
-from bot import callbacks
-from bot.replies import EXAMPLE_QUESTIONS
+from bot.core import callbacks
+from bot.core.replies import EXAMPLE_QUESTIONS
 from index.publish import parse_upload, publish_issue
 
 GARBAGE_QUESTION = "芷江西路垃圾分类检查去了哪些小区？"

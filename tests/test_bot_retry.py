@@ -9,8 +9,8 @@ from conftest import RunningBot
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 
-from bot import replies
-from bot.request import MAX_ATTEMPTS, RetryingRequest, backoff
+from bot.core import replies
+from bot.edge.request import MAX_ATTEMPTS, RetryingRequest, backoff
 
 TOKEN = "123456:TEST-retry-token"
 ME = {"id": 123456, "is_bot": True, "first_name": "Newsbot", "username": "newsbot"}

@@ -8,8 +8,8 @@ import logging
 import pytest
 from conftest import RunningBot
 
-from bot import callbacks, replies
-from bot.terminal import ChatSession
+from bot.cli.terminal import ChatSession
+from bot.core import callbacks, replies
 from index.search import SearchEngine
 
 log = logging.getLogger(__name__)

@@ -7,9 +7,9 @@ from pathlib import Path
 from conftest import buttons, running_bot
 from fake_bot_api import FakeBotApi
 
-from bot import subscriptions
-from bot.settings import Settings
-from bot.state import Database
+from bot.core import subscriptions
+from bot.core.settings import Settings
+from bot.core.state import Database
 from index.search import SearchEngine, street_matches
 
 CHAT = 201

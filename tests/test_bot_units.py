@@ -13,9 +13,9 @@ import pytest
 from conftest import TOKEN, write_settings
 from fake_bot_api import FakeBotApi
 
-from bot import app as bot_app
-from bot import callbacks, replies
-from bot.ratelimit import RateLimiter, Verdict
+from bot.core import callbacks, replies
+from bot.core.ratelimit import RateLimiter, Verdict
+from bot.edge import app as bot_app
 from index.article import Article
 from index.snippet import Snippet
 

@@ -28,7 +28,7 @@ import pytest
 from conftest import TOKEN, write_settings
 from fake_bot_api import FakeBotApi
 
-from bot.app import _check_webhook
+from bot.edge.app import _check_webhook
 
 log = logging.getLogger(__name__)
 

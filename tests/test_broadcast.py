@@ -22,7 +22,7 @@ from staff_helpers import (
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.broadcast import (
+from bot.core.broadcasts import (
     BLOCKED,
     DONE,
     FAILED,
@@ -32,16 +32,15 @@ from bot.broadcast import (
     SKIPPED,
     UNKNOWN,
     AlreadyBroadcast,
-    BroadcastSender,
-    Pacer,
     counts_of,
-    format_duration,
     get_broadcast,
     queue_broadcast,
 )
-from bot.publishing import recipients_for
-from bot.settings import BroadcastSettings
-from bot.state import Database
+from bot.core.publishing import recipients_for
+from bot.core.settings import BroadcastSettings
+from bot.core.staff_texts import format_duration
+from bot.core.state import Database
+from bot.edge.sender import BroadcastSender, Pacer
 
 STREET = "天山路街道"
 REPORT_CHAT = 1001

@@ -19,8 +19,8 @@ from staff_helpers import (
     running_bot,
 )
 
-from bot import subscriptions
-from bot.state import Database
+from bot.core import subscriptions
+from bot.core.state import Database
 
 STREET = "天山路街道"
 NEIGHBOUR, EVERYWHERE = 3201, 3202
@@ -95,7 +95,7 @@ async def test_broadcast_buttons_open_unsubscribe_and_set_after_a_restart(tmp_pa
 
 
 def test_broadcast_button_data_round_trips_and_rejects_forgeries() -> None:
-    from bot import callbacks
+    from bot.core import callbacks
 
     assert callbacks.decode(callbacks.unsubscribe(STREET)) == callbacks.Unsubscribe(callbacks.Ref(STREET))
     long_street = "很长的街道名" * 12

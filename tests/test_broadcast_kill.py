@@ -27,9 +27,9 @@ import pytest
 from fake_bot_api import FakeBotApi
 from staff_helpers import ADMIN, TOKEN, add_subscribers
 
-from bot.broadcast import BLOCKED, DONE, SENT, UNKNOWN, queue_broadcast
-from bot.publishing import recipients_for
-from bot.state import Database
+from bot.core.broadcasts import BLOCKED, DONE, SENT, UNKNOWN, queue_broadcast
+from bot.core.publishing import recipients_for
+from bot.core.state import Database
 
 WORKER = Path(__file__).with_name("broadcast_worker.py")
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ConfigError, _typed, load_settings
+from bot.core.settings import ConfigError, _typed, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from index.evaluate import (
+from bench.evaluate import (
     Positive,
     answer_aware_metrics,
     evaluate_ids,
@@ -17,6 +16,7 @@ from index.evaluate import (
     no_answer_figures,
     read_questions,
 )
+from bot.cli.commands import main
 from index.search import SearchEngine
 
 ROOT = Path(__file__).resolve().parents[1]

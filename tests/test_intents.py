@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.intents import BYE, GREETING, HELP, MORE, NUMBER, QUESTION, SUBSCRIBE, THANKS, UNSUBSCRIBE, recognise
+from bot.core.intents import BYE, GREETING, HELP, MORE, NUMBER, QUESTION, SUBSCRIBE, THANKS, UNSUBSCRIBE, recognise
 
 
 @pytest.mark.parametrize(

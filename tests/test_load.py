@@ -31,8 +31,8 @@ import pytest
 from conftest import CORPUS, TOKEN, write_settings
 from fake_bot_api import FakeBotApi
 
-from bot import replies
-from bot.settings import TOKEN_ENV
+from bot.core import replies
+from bot.core.settings import TOKEN_ENV
 
 log = logging.getLogger(__name__)
 

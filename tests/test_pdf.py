@@ -21,8 +21,8 @@ from staff_helpers import (
 )
 
 import index.publish
-from bot.cli import main as cli_main
-from bot.services import BotServices
+from bot.cli.commands import main as cli_main
+from bot.core.services import BotServices
 from index.corpus import load_corpus
 from index.issue_parser import parse_issue
 from index.pdf import PdfError, pdf_to_text

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from staff_helpers import NEW_ISSUE, make_settings, write_cli_config
 
-from bot.cli import main as cli_main
-from bot.issue_facts import month_problem, months_from_issue, resolve_street
+from bot.cli.commands import main as cli_main
+from bot.core.issue_facts import month_problem, months_from_issue, resolve_street
 from index.corpus import read_manifest
 from index.search import SearchEngine
 from index.settings import SearchSettings

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from staff_helpers import NEW_ISSUE, make_settings, write_cli_config
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 from index import store
 from index.corpus import read_manifest
 from index.loading import load_index
@@ -41,7 +41,7 @@ def newsbot(*args: str) -> list[str]:
     script = Path(sys.executable).with_name("newsbot")
     if script.exists():
         return [str(script), *args]
-    return [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))", *args]
+    return [sys.executable, "-c", "import sys; from bot.cli.commands import main; sys.exit(main(sys.argv[1:]))", *args]
 
 
 def settings_and_config(tmp_path: Path) -> tuple[Settings, Path]:

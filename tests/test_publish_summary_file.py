@@ -10,9 +10,9 @@ import pytest
 import yaml
 from staff_helpers import NEW_ISSUE, add_subscribers, make_settings
 
-from bot.cli import main as cli_main
-from bot.settings import Settings
-from bot.state import Database
+from bot.cli.commands import main as cli_main
+from bot.core.settings import Settings
+from bot.core.state import Database
 from index.summary import MAX_CHARS
 
 STREET = "天山路街道"

@@ -209,8 +209,8 @@ def test_bundled_corpus_bigram_field_matches_rank_bm25(tmp_path: Path) -> None:
 
 
 def test_terminal_and_bot_replies_say_how_many_similar_reports(tmp_path: Path) -> None:
-    from bot import replies
-    from bot.terminal import ChatSession
+    from bot.cli.terminal import ChatSession
+    from bot.core import replies
 
     corpus = tmp_path / "corpus"
     _archive_with_reprints(corpus)

@@ -20,13 +20,13 @@ from staff_helpers import (
     running_bot,
 )
 
-from bot.broadcast import queue_broadcast
-from bot.roles import RoleChangeError, Roles
-from bot.services import BotServices
-from bot.settings import RoleSettings
-from bot.staff import REFUSAL
-from bot.state import Database
-from bot.stats import SHANGHAI, format_stats, gather, normalize_question, period_starts
+from bot.core.broadcasts import queue_broadcast
+from bot.core.roles import RoleChangeError, Roles
+from bot.core.services import BotServices
+from bot.core.settings import RoleSettings
+from bot.core.state import Database
+from bot.core.stats import SHANGHAI, format_stats, gather, normalize_question, period_starts
+from bot.edge.staff_state import REFUSAL
 from index.search import SearchEngine
 
 STAFF_COMMANDS = ["/staff", "/staff list", "/staff add 5005", "/staff remove 1002", "/broadcasts", "/reindex", "/stats"]
@@ -66,7 +66,7 @@ def test_roles_come_from_config_and_admins_changes_persist(tmp_path: Path) -> No
 async def test_every_staff_command_is_refused_to_others(
     api: FakeBotApi, services: BotServices, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.staff")
+    caplog.set_level(logging.WARNING, logger="bot.edge.staff_state")
     async with running_bot(services):
         for command in STAFF_COMMANDS:
             assert await say(api, RESIDENT, command) == REFUSAL, command
@@ -83,7 +83,8 @@ async def test_every_staff_command_is_refused_to_others(
     assert len(api.sent_messages(RESIDENT)) == len(STAFF_COMMANDS) + 1
     assert api.sent_texts(RESIDENT)[-1] != REFUSAL
     assert len(api.sent_messages(STAFF)) == len(ADMIN_ONLY)
-    refusals = [r.getMessage() for r in caplog.records if r.name == "bot.staff" and "refused" in r.getMessage()]
+    logged = [r.getMessage() for r in caplog.records if r.name == "bot.edge.staff_state"]
+    refusals = [m for m in logged if "refused" in m]
     assert sum(str(RESIDENT) in r for r in refusals) == len(STAFF_COMMANDS) + 1
     assert sum(str(STAFF) in r for r in refusals) == len(ADMIN_ONLY)
     assert not services.holder.status.started  # no reindex ran

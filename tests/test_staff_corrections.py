@@ -25,9 +25,9 @@ from staff_helpers import (
     wait_for_bot_message,
 )
 
-from bot.broadcast import recent_broadcasts
-from bot.services import BotServices
-from bot.state import Database
+from bot.core.broadcasts import recent_broadcasts
+from bot.core.services import BotServices
+from bot.core.state import Database
 
 STREET = "天山路街道"
 TIANSHAN = [3101, 3102]

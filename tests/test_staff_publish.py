@@ -23,11 +23,13 @@ from staff_helpers import (
     wait_for_bot_message,
 )
 
-from bot.broadcast import recent_broadcasts
-from bot.cli import main as cli_main
-from bot.services import BotServices
-from bot.staff import REFUSAL, parse_caption, parse_month
-from bot.state import Database
+from bot.cli.commands import main as cli_main
+from bot.core.broadcasts import recent_broadcasts
+from bot.core.issue_facts import parse_month
+from bot.core.services import BotServices
+from bot.core.state import Database
+from bot.edge.staff_state import REFUSAL
+from bot.edge.staff_upload import parse_caption
 
 STREET = "天山路街道"
 TIANSHAN = [3001, 3002, 3003]

@@ -23,8 +23,8 @@ from staff_helpers import (
 )
 
 import index.maintenance
-from bot.replies import ERROR
-from bot.services import BotServices
+from bot.core.replies import ERROR
+from bot.core.services import BotServices
 
 RESIDENTS = list(range(6001, 6021))
 QUESTIONS = ["垃圾分类", "加装电梯", "义诊", "娄山关路 老年助餐点", "社区图书馆", "天山路街道最新消息"]
@@ -163,7 +163,7 @@ async def test_failed_reindex_keeps_the_old_index_and_lists_skipped_files(
 def test_a_rebuild_waiting_for_the_writer_lock_says_so_in_chinese(tmp_path: Path) -> None:
     from staff_helpers import make_settings
 
-    from bot.staff import reindex_status_text
+    from bot.edge.staff_commands import reindex_status_text
     from index.lock import writer_lock
     from index.maintenance import EngineHolder
     from index.search import SearchEngine

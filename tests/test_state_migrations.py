@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import state
-from bot.state import Database, sql_statements
+from bot.core import state
+from bot.core.state import Database, sql_statements
 
 
 def test_statements_split_where_sqlite_says_they_end() -> None:

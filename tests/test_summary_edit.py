@@ -23,11 +23,11 @@ from staff_helpers import (
     wait_for_bot_message,
 )
 
-from bot import summary_edits
-from bot.broadcast import recent_broadcasts
-from bot.services import BotServices
-from bot.settings import Settings
-from bot.state import Database
+from bot.core import summary_edits
+from bot.core.broadcasts import recent_broadcasts
+from bot.core.services import BotServices
+from bot.core.settings import Settings
+from bot.core.state import Database
 from index.article import Article
 from index.summary import MAX_CHARS
 

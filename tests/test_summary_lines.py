@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS
 
-from bot.cli import main as cli_main
-from bot.publishing import broadcast_text, issue_title, month_label
+from bot.cli.commands import main as cli_main
+from bot.core.publishing import broadcast_text, issue_title, month_label
 from index import clauses as cl
 from index.article import Article
 from index.corpus import Issue

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from conftest import CORPUS
 
-from bot.settings import load_settings
-from bot.terminal import run_terminal_chat
+from bot.cli.terminal import run_terminal_chat
+from bot.core.settings import load_settings
 
 
 def chat(tmp_path: Path, corpus_index: Path, lines: list[str]) -> str:

@@ -1,7 +1,7 @@
 """Building and running the Telegram application: handlers, start-up and shutdown hooks, the
 error handler, long polling or a webhook, and keeping the bot token out of every log line.
 
-`build_application` wires resident handlers (bot.handlers), then the staff module's, then the
+`build_application` wires resident handlers (bot.edge.handlers), then the staff module's, then the
 resident catch-alls. `start_application`/`stop_application` run an application the way
 `run_polling` does (including the start-up hooks) for tests and embedding; `run_bot` is what
 `newsbot run` calls.
@@ -21,12 +21,13 @@ from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError,
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
-from bot import handlers, replies, staff, subscriptions
-from bot.request import RetryingRequest
-from bot.services import SERVICES_KEY, BotServices
-from bot.settings import Settings
-from bot.state import Database
-from bot.updates import TolerantBot
+from bot.core import replies, subscriptions
+from bot.core.services import SERVICES_KEY, BotServices
+from bot.core.settings import Settings
+from bot.core.state import Database
+from bot.edge import handlers, staff
+from bot.edge.request import RetryingRequest
+from bot.edge.updates import TolerantBot
 from index.maintenance import EngineHolder, open_engine
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """Publishing a new issue: check an upload, summarise it, add it to the corpus and the index,
-and queue its broadcast. Shared by the bot (`bot.staff`) and `newsbot publish`
+and queue its broadcast. Shared by the bot (`bot.edge.staff`) and `newsbot publish`
 (`queue_broadcast_from_cli`), so both send residents the same message.
 
 These functions block (parsing, disk, SQLite): the bot calls them in a worker thread.
@@ -13,11 +13,11 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import replies
-from bot.broadcast import AlreadyBroadcast, queue_broadcast
-from bot.settings import Settings
-from bot.state import Database
-from bot.subscriptions import subscribers_for
+from bot.core import replies
+from bot.core.broadcasts import AlreadyBroadcast, queue_broadcast
+from bot.core.settings import Settings
+from bot.core.state import Database
+from bot.core.subscriptions import subscribers_for
 from index.article import Article
 from index.corpus import Issue, read_manifest
 from index.dedupe import duplicate_in
@@ -131,9 +131,9 @@ def broadcast_text(issue: Issue, lines: list[tuple[Article, str]]) -> str:
 def broadcast_markup(street: str, articles: list[Article]) -> str:
     """The broadcast's buttons as Telegram's JSON: 全文 for each article shown, 退订 and 设置."""
     reply = replies.Reply((), replies.broadcast_buttons([(a.id, a.title) for a in articles], street))
-    markup = reply.markup()
+    markup = reply.keyboard_json()
     assert markup is not None
-    return json.dumps(markup.to_dict(), ensure_ascii=False)
+    return json.dumps(markup, ensure_ascii=False)
 
 
 def buttons_line(issue: Issue, lines: list[tuple[Article, str]]) -> str:

@@ -2,8 +2,8 @@
 is an unknown street really new, is a month far ahead really meant, and is a second issue for a
 street and month a correction of the first or another issue.
 
-The rules are the command line's (`bot.issue_facts`); this module only keeps what staff have
-answered so far (`UploadChecks`, one per upload) and words the next question. `bot.staff` turns
+The rules are the command line's (`bot.core.issue_facts`); this module only keeps what staff have
+answered so far (`UploadChecks`, one per upload) and words the next question. `bot.edge.staff` turns
 the questions' buttons into callback data and shows them.
 """
 
@@ -13,15 +13,15 @@ import datetime as dtm
 import html
 from dataclasses import dataclass, field
 
-from bot.issue_facts import MONTH_RE, month_problem, months_from_issue, parse_month, same_street_and_month
-from bot.publishing import issue_title, month_label
+from bot.core.issue_facts import MONTH_RE, month_problem, months_from_issue, parse_month, same_street_and_month
+from bot.core.publishing import issue_title, month_label
 from index.corpus import Issue
 
 # Month buttons offered at most: the issue's own months first, then the latest months.
 MONTH_BUTTONS = 4
 CORRECTION, ANOTHER = "correction", "another"
 
-# (button text, action, argument); the action names are `bot.staff`'s callback actions.
+# (button text, action, argument); the action names are `bot.edge.staff`'s callback actions.
 Choice = tuple[str, str, str]
 
 

@@ -1,8 +1,6 @@
-"""Durable, paced broadcasts of new issues to subscribers: the queue and the sender.
+"""Sending queued broadcasts: claiming deliveries, pacing, retries, resuming and reporting to staff.
 
-The queue lives in SQLite (`broadcasts`, `deliveries`; migration 004_broadcasts): one row per
-subscriber per broadcast, so a broadcast survives crashes and restarts and nobody can be queued
-twice for it. A delivery row moves through these states:
+The queue and its states are `bot.core.broadcasts`; a delivery row moves through these states:
 
     pending ──claim──> sending ──> sent       (Telegram answered with the message)
                           │  ├───> blocked    (403: the subscriber is marked inactive)
@@ -38,7 +36,7 @@ import logging
 import time
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,232 +45,32 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.settings import BroadcastSettings
-from bot.state import Database
+from bot.core.broadcasts import (
+    BLOCKED,
+    DONE,
+    FAILED,
+    PENDING,
+    QUEUED,
+    RUNNING,
+    SENDING,
+    SENT,
+    SKIPPED,
+    UNKNOWN,
+    BroadcastInfo,
+    counts_of,
+    info_from_row,
+)
+from bot.core.settings import BroadcastSettings
+from bot.core.staff_texts import final_report, progress_text
+from bot.core.state import Database
 
 log = logging.getLogger(__name__)
-
-PENDING, SENDING, SENT, BLOCKED, FAILED, UNKNOWN, SKIPPED = (
-    "pending",
-    "sending",
-    "sent",
-    "blocked",
-    "failed",
-    "unknown",
-    "skipped",
-)
-FINAL_STATES = (SENT, BLOCKED, FAILED, UNKNOWN, SKIPPED)
-# Broadcast states.
-QUEUED, RUNNING, DONE = "queued", "sending", "done"
 
 # A chat answering 429 this many times in a row for one broadcast is given up on.
 MAX_THROTTLED = 10
 # The longest back-off between two tries after a timeout or a network error (seconds).
 MAX_BACKOFF = 60.0
 INTERRUPTED = "bot stopped while sending; not resent because it may have arrived"
-
-
-class AlreadyBroadcast(ValueError):
-    """The issue was broadcast (or queued) before; each issue goes out once."""
-
-
-@dataclass(frozen=True)
-class Counts:
-    """Deliveries of one broadcast by state."""
-
-    total: int = 0
-    pending: int = 0
-    sending: int = 0
-    sent: int = 0
-    blocked: int = 0
-    failed: int = 0
-    unknown: int = 0
-    skipped: int = 0
-
-    @property
-    def finished(self) -> bool:
-        """Whether no delivery is waiting or in flight."""
-        return self.pending == 0 and self.sending == 0
-
-    @property
-    def handled(self) -> int:
-        """Deliveries that reached a final state."""
-        return self.sent + self.blocked + self.failed + self.unknown + self.skipped
-
-
-@dataclass(frozen=True)
-class BroadcastInfo:
-    """One row of `broadcasts` with its delivery counts."""
-
-    id: int
-    issue_id: str
-    street: str
-    title: str
-    state: str
-    total: int
-    created_at: float
-    created_by: int | None
-    report_chat_id: int | None
-    progress_message_id: int | None
-    started_at: float | None
-    finished_at: float | None
-    reported_at: float | None
-    counts: Counts
-
-    @property
-    def duration(self) -> float:
-        """Seconds from the first send to the end (or to now while running)."""
-        if self.started_at is None:
-            return 0.0
-        return max(0.0, (self.finished_at or time.time()) - self.started_at)
-
-
-# --- the queue ------------------------------------------------------------------------
-
-
-def queue_broadcast(
-    db: Database,
-    issue_id: str,
-    street: str,
-    title: str,
-    text: str,
-    recipients: Iterable[int],
-    created_by: int | None = None,
-    report_chat_id: int | None = None,
-    markup: str | None = None,
-) -> tuple[int, int]:
-    """Queue a broadcast and one delivery per recipient, atomically: (broadcast id, recipients).
-
-    `markup` is the inline keyboard sent with every message, as Telegram's JSON.
-    """
-    chats = list(dict.fromkeys(int(c) for c in recipients))
-    now = time.time()
-    with db.transaction() as conn:
-        if conn.execute("SELECT 1 FROM broadcasts WHERE issue_id = ?", (issue_id,)).fetchone():
-            raise AlreadyBroadcast(f"issue {issue_id} was already broadcast")
-        cursor = conn.execute(
-            "INSERT INTO broadcasts (issue_id, street, title, text, created_at, created_by, report_chat_id, state, "
-            "total, markup) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (issue_id, street, title, text, now, created_by, report_chat_id, QUEUED, len(chats), markup),
-        )
-        broadcast_id = cursor.lastrowid
-        assert broadcast_id is not None
-        conn.executemany(
-            "INSERT INTO deliveries (broadcast_id, chat_id, state, next_at) VALUES (?, ?, ?, 0)",
-            [(broadcast_id, chat, PENDING) for chat in chats],
-        )
-        if not chats:
-            conn.execute("UPDATE broadcasts SET state = ?, finished_at = ? WHERE id = ?", (DONE, now, broadcast_id))
-    log.info("broadcast %s of %s queued for %d chats", broadcast_id, issue_id, len(chats))
-    return int(broadcast_id), len(chats)
-
-
-def counts_of(db: Database, broadcast_id: int) -> Counts:
-    """How the deliveries of one broadcast stand."""
-    rows = db.query("SELECT state, COUNT(*) FROM deliveries WHERE broadcast_id = ? GROUP BY state", (broadcast_id,))
-    by_state = {str(r[0]): int(r[1]) for r in rows}
-    return Counts(total=sum(by_state.values()), **{k: v for k, v in by_state.items() if k in Counts.__annotations__})
-
-
-def _info(db: Database, row: Any) -> BroadcastInfo:
-    return BroadcastInfo(
-        id=int(row["id"]),
-        issue_id=str(row["issue_id"]),
-        street=str(row["street"]),
-        title=str(row["title"]),
-        state=str(row["state"]),
-        total=int(row["total"]),
-        created_at=float(row["created_at"]),
-        created_by=row["created_by"],
-        report_chat_id=row["report_chat_id"],
-        progress_message_id=row["progress_message_id"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        reported_at=row["reported_at"],
-        counts=counts_of(db, int(row["id"])),
-    )
-
-
-def get_broadcast(db: Database, broadcast_id: int) -> BroadcastInfo | None:
-    """One broadcast, or None."""
-    rows = db.query("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
-    return _info(db, rows[0]) if rows else None
-
-
-def recent_broadcasts(db: Database, limit: int = 10) -> list[BroadcastInfo]:
-    """The newest broadcasts first."""
-    return [_info(db, r) for r in db.query("SELECT * FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,))]
-
-
-# --- what staff read ------------------------------------------------------------------
-
-
-def format_duration(seconds: float) -> str:
-    """'45 秒', '1 分 20 秒', '2 小时 3 分'."""
-    total = round(seconds)
-    if total < 60:
-        return f"{total} 秒"
-    minutes, rest = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes} 分 {rest} 秒"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} 小时 {minutes} 分"
-
-
-def progress_text(info: BroadcastInfo, rate: float) -> str:
-    """The staff member's progress message while a broadcast runs."""
-    c = info.counts
-    waiting = c.pending + c.sending
-    if info.started_at is None:
-        return (
-            f"📣 广播 #{info.id} 排队中：{info.title}\n"
-            f"共 {info.total:,} 位订阅者，预计需要 {format_duration(info.total / max(rate, 0.1))}"
-        )
-    return "\n".join(
-        [
-            f"📣 广播 #{info.id} 发送中：{info.title}",
-            f"已发送 {c.sent:,} / {info.total:,} · 屏蔽 {c.blocked:,} · 失败 {c.failed:,} · 待发 {waiting:,}",
-            f"已用 {format_duration(info.duration)}，预计还需 {format_duration(waiting / max(rate, 0.1))}",
-        ]
-    )
-
-
-def final_report(info: BroadcastInfo) -> str:
-    """The report sent when a broadcast is over."""
-    c = info.counts
-    lines = [
-        f"✅ 广播 #{info.id} 完成：{info.title}",
-        f"订阅者 {info.total:,} 位",
-        f"已发送 {c.sent:,}",
-        f"屏蔽了机器人 {c.blocked:,}（已标记为停用）",
-        f"失败 {c.failed:,}",
-    ]
-    if c.unknown:
-        lines.append(f"可能已送达 {c.unknown:,}（发送途中机器人中断，为免重复没有重发）")
-    if c.skipped:
-        lines.append(f"跳过 {c.skipped:,}（发送前已退订）")
-    lines.append(f"用时 {format_duration(info.duration)}")
-    return "\n".join(lines)
-
-
-STATE_NAMES = {QUEUED: "排队中", RUNNING: "发送中", DONE: "已完成"}
-
-
-def broadcast_line(info: BroadcastInfo, tz: dtm.tzinfo) -> str:
-    """One line of /broadcasts."""
-    c = info.counts
-    when = dtm.datetime.fromtimestamp(info.created_at, tz).strftime("%m-%d %H:%M")
-    parts = [f"已发送 {c.sent:,}/{info.total:,}"]
-    if c.blocked:
-        parts.append(f"屏蔽 {c.blocked:,}")
-    if c.failed:
-        parts.append(f"失败 {c.failed:,}")
-    if c.unknown:
-        parts.append(f"可能已送达 {c.unknown:,}")
-    if info.state == DONE and info.started_at is not None:
-        parts.append(f"用时 {format_duration(info.duration)}")
-    state = STATE_NAMES.get(info.state, info.state)
-    return f"#{info.id} {when} {info.title} · {state}\n    " + " · ".join(parts)
 
 
 # --- pacing ---------------------------------------------------------------------------
@@ -592,7 +390,7 @@ class BroadcastSender:
         rows = self.db.query(
             "SELECT * FROM broadcasts WHERE report_chat_id IS NOT NULL AND reported_at IS NULL ORDER BY id"
         )
-        return [_info(self.db, r) for r in rows]
+        return [info_from_row(self.db, r) for r in rows]
 
     def _set_progress_message(self, broadcast_id: int, message_id: int) -> None:
         self.db.execute("UPDATE broadcasts SET progress_message_id = ? WHERE id = ?", (message_id, broadcast_id))

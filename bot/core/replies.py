@@ -14,9 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bot import callbacks
+from bot.core import callbacks
 from index.article import Article
 from index.corpus import Issue
 from index.search import SearchResponse, SearchResult
@@ -82,6 +80,15 @@ class Button:
     data: str | None = None
     url: str | None = None
 
+    def json(self) -> dict[str, str]:
+        """Telegram's InlineKeyboardButton fields."""
+        fields = {"text": self.text}
+        if self.data is not None:
+            fields["callback_data"] = self.data
+        if self.url is not None:
+            fields["url"] = self.url
+        return fields
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -100,12 +107,10 @@ class Reply:
         """Plain text for the terminal; matched words in 【】."""
         return render_plain(self.lines)
 
-    def markup(self) -> InlineKeyboardMarkup | None:
-        """The inline keyboard, or None without buttons."""
-        rows = [
-            [InlineKeyboardButton(b.text, callback_data=b.data, url=b.url) for b in row] for row in self.buttons if row
-        ]
-        return InlineKeyboardMarkup(rows) if rows else None
+    def keyboard_json(self) -> dict[str, list[list[dict[str, str]]]] | None:
+        """The inline keyboard as Telegram's JSON (stored with a broadcast), or None without buttons."""
+        rows = [[button.json() for button in row] for row in self.buttons if row]
+        return {"inline_keyboard": rows} if rows else None
 
 
 def text(*parts: str | Span) -> Line:

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bot.state import Database
+from bot.core.state import Database
 from index.search import SearchEngine
 
 SHANGHAI = dtm.timezone(dtm.timedelta(hours=8), "Asia/Shanghai")

@@ -1,4 +1,4 @@
-"""Residents' subscriptions and the query log, over the tables of `bot.state` migrations
+"""Residents' subscriptions and the query log, over the tables of `bot.core.state` migrations
 001_subscribers and 002_query_log.
 
 A chat is subscribed to streets (exact names as the index spells them) or to every street,
@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bot.state import Database
+from bot.core.state import Database
 
 ALL_STREETS = "*"
 # Longer questions are cut before they are stored (Telegram messages are at most 4096 characters).

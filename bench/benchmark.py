@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from index.bench_corpus import write_corpus
-from index.evaluate import ranking_metrics
+from bench.corpus import write_corpus
+from bench.evaluate import ranking_metrics
 from index.segmenter import resolve as resolve_segmenter
 from index.settings import IndexParams, SearchSettings
 

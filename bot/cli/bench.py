@@ -1,4 +1,4 @@
-"""`newsbot bench`: the scale benchmark from the command line (the measuring is index.benchmark's).
+"""`newsbot bench`: the scale benchmark from the command line (the measuring is bench.benchmark's).
 
     newsbot bench [--data ../shared/bench] [--sizes 1000,10000,all] [--queries 500]
                   [--skip-reference] [--reference-limit N] [--json] [--work DIR] [--issue FILE]
@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.settings import Settings
-from index.benchmark import REFERENCE_LIMIT, BenchmarkError, BenchOptions, format_report, parse_sizes, run_benchmark
+from bench.benchmark import REFERENCE_LIMIT, BenchmarkError, BenchOptions, format_report, parse_sizes, run_benchmark
+from bot.core.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_DATA = "../shared/bench"
@@ -95,8 +95,8 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _throughput(settings: Settings, args: argparse.Namespace, data: Path) -> int:
-    """`--throughput`: one `newsbot run` process under a growing load (bot.throughput)."""
-    from bot.throughput import ThroughputError, ThroughputOptions, format_throughput, run_throughput
+    """`--throughput`: one `newsbot run` process under a growing load (bench.throughput)."""
+    from bench.throughput import ThroughputError, ThroughputOptions, format_throughput, run_throughput
 
     try:
         rates = [int(part) for part in args.rates.split(",") if part.strip()]
@@ -125,7 +125,7 @@ def _throughput(settings: Settings, args: argparse.Namespace, data: Path) -> int
 
 
 def add_bench_parser(subparsers: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Register `newsbot bench` (called by bot.cli when this module is present)."""
+    """Register `newsbot bench` (called by bot.cli.commands when this module is present)."""
     p = subparsers.add_parser("bench", help="benchmark speed and memory at scale", description=cmd_bench.__doc__)
     common(p)
     p.add_argument("--data", default=DEFAULT_DATA, help=f"benchmark data directory (default {DEFAULT_DATA})")

@@ -1,7 +1,7 @@
 """What staff say about an issue, checked the same way in the bot and on the command line: which
 street (known streets, newspaper names, or a new street said to be new), which month (read from
 the issue's own dates and file name first, validated), and which issue of the corpus it repeats
-or corrects. No Telegram here: `bot.staff` and `bot.cli` both call it.
+or corrects. No Telegram here: `bot.edge.staff` and `bot.cli.commands` both call it.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ retried, so a message Telegram already accepted is never sent twice:
 
 A timeout or a dropped connection after the request was written is ambiguous (the message may
 have been delivered) and is raised as before. Broadcasts use their own request and retry state
-machine (bot.broadcast) and long polling has the updater's own loop; this class serves the
+machine (bot.edge.sender) and long polling has the updater's own loop; this class serves the
 application's ordinary calls.
 """
 

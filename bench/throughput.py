@@ -6,7 +6,7 @@ source checkout) that plays the residents. First one resident asks alone, one qu
 the answer to the last: that reply time is the yardstick. Then ever more residents each ask
 once a second (the rate limiter's steady pace); a rate is sustained when every question is
 answered and the 95th percentile reply time stays under 3x the lone resident's. The bot runs
-under the sampling profiler (`bot.profiling`), so the report says where its CPU went.
+under the sampling profiler (`bench.profiling`), so the report says where its CPU went.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from bot.profiling import PROFILE_ENV
-from bot.settings import TOKEN_ENV
+from bench.profiling import PROFILE_ENV
+from bot.core.settings import TOKEN_ENV
 
 TOKEN = "123456:THROUGHPUT-bench-token-0123456789abc"
 ALONE_QUESTIONS = 20

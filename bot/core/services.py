@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.settings import Settings
-from bot.state import Database
+from bot.core.settings import Settings
+from bot.core.state import Database
 from index.maintenance import EngineHolder
 
 SERVICES_KEY = "services"

@@ -26,7 +26,7 @@ MAX_BYTES = 64
 # Larger numbers than these can only come from a forged button.
 MAX_PAGE = 999
 MAX_OFFSET = 10_000
-MAX_QUERY_ID = 2**48  # query-log ids are random 48-bit numbers (bot.subscriptions)
+MAX_QUERY_ID = 2**48  # query-log ids are random 48-bit numbers (bot.core.subscriptions)
 _DIGEST_CHARS = 12
 _SECONDS_PER_DAY = 86_400
 

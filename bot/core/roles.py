@@ -7,8 +7,8 @@ import logging
 import time
 from dataclasses import dataclass
 
-from bot.settings import RoleSettings
-from bot.state import Database
+from bot.core.settings import RoleSettings
+from bot.core.state import Database
 
 log = logging.getLogger(__name__)
 

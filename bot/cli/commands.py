@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import replies
-from bot.settings import TOKEN_ENV, ConfigError, Settings, config_path, load_settings
+from bot.core import replies
+from bot.core.settings import TOKEN_ENV, ConfigError, Settings, config_path, load_settings
 from index.corpus import Skipped
 from index.maintenance import OpenReport, open_engine
 from index.search import SearchEngine, SearchResponse
@@ -279,7 +279,7 @@ def _digest_check(engine: SearchEngine) -> dict[str, Any]:
     import html
     import re
 
-    from bot.publishing import broadcast_text, issue_title, month_label
+    from bot.core.publishing import broadcast_text, issue_title, month_label
     from index.summary_check import SCREEN_ROWS, check_digest
 
     out: dict[str, Any] = {"issues": 0, "heading": 0, "articles": 0, "repeats": 0, "too_tall": 0, "tallest": 0}
@@ -306,7 +306,7 @@ def _digest_check(engine: SearchEngine) -> dict[str, Any]:
 
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     """Score the engine on a question file (YAML titles or JSONL ids)."""
-    from index.evaluate import evaluate_ids, evaluate_titles, read_questions
+    from bench.evaluate import evaluate_ids, evaluate_titles, read_questions
 
     try:
         questions = read_questions(Path(args.file))
@@ -323,7 +323,7 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
         if questions.kind != "ids":
             print("--baseline applies to JSONL question files (gold article ids)", file=sys.stderr)
             return EXIT_USAGE
-        from index.evaluate import baseline_rankings, ranking_metrics
+        from bench.evaluate import baseline_rankings, ranking_metrics
 
         reference = ranking_metrics(
             baseline_rankings(list(engine.index.articles()), questions), [p.gold[0] for p in questions.positives]
@@ -386,7 +386,7 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
 
 def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
     """Add a new issue (.txt or .pdf) to the corpus and the index (no rebuild), and queue its broadcast."""
-    from bot.publish_cli import run
+    from bot.cli.publish import run
 
     return run(settings, args, lambda s: _engine(s)[0])
 
@@ -397,8 +397,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if not token:
         print(f"{TOKEN_ENV} is not set: starting the terminal chat instead.", file=sys.stderr)
         return cmd_chat(settings, args)
-    from bot.app import run_bot
-    from bot.profiling import sampler_from_environment
+    from bench.profiling import sampler_from_environment
+    from bot.edge.app import run_bot
 
     mode = f"webhook {args.webhook}" if args.webhook else "long polling"
     print(f"starting the Telegram bot ({mode}) on {settings.corpus_dir}; Ctrl-C stops it", file=sys.stderr)
@@ -412,7 +412,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     """Talk to the bot in the terminal, on the configured corpus."""
-    from bot.terminal import run_terminal_chat
+    from bot.cli.terminal import run_terminal_chat
 
     return run_terminal_chat(settings)
 
@@ -481,7 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("publish", help="add a new issue and broadcast it", description=cmd_publish.__doc__)
     _common(p)
-    from bot.publish_cli import add_arguments
+    from bot.cli.publish import add_arguments
 
     add_arguments(p)
     p.set_defaults(func=cmd_publish)
@@ -498,7 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_chat)
 
     try:
-        from bot.bench_cli import add_bench_parser
+        from bot.cli.bench import add_bench_parser
     except ImportError:
         pass
     else:

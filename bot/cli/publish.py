@@ -20,15 +20,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.issue_facts import (
+from bot.core.issue_facts import (
     month_problem,
     months_from_issue,
     newspapers_of,
     resolve_street,
     same_street_and_month,
 )
-from bot.settings import Settings
-from bot.summary_edits import EMPTY, check_line
+from bot.core.settings import Settings
+from bot.core.summary_edits import EMPTY, check_line
 from index.article import Article
 from index.corpus import decode_text
 from index.dedupe import content_key, duplicate_in
@@ -179,7 +179,7 @@ def run(
     except (PublishError, ValueError) as exc:
         return _fail(str(exc))
     print(f"published {issue.id} ({len(articles)} articles)")
-    from bot.publishing import queue_broadcast_from_cli
+    from bot.core.publishing import queue_broadcast_from_cli
 
     queued = queue_broadcast_from_cli(settings, issue.id, [sentence for _, sentence in lines])
     if queued is not None:

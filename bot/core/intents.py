@@ -1,7 +1,7 @@
 """What a resident's message is, before it is searched: small talk, a wish to subscribe, a number
 picking a listed article, "更多" for the next page, or a question.
 
-One recogniser for the Telegram bot (bot.handlers) and the terminal chat (bot.terminal), so both
+One recogniser for the Telegram bot (bot.edge.handlers) and the terminal chat (bot.cli.terminal), so both
 treat 你好, 谢谢, 怎么订阅, "2" and 更多 alike. It only looks at the text; which street a
 subscription message names is read by the search engine's street recognition (scope_of).
 """

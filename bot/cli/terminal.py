@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bot import intents, replies
-from bot.handlers import latest_for, resolve_street
-from bot.replies import Line, text
-from bot.settings import Settings
+from bot.core import intents, replies
+from bot.core.replies import Line, text
+from bot.core.resident_actions import latest_for, resolve_street
+from bot.core.settings import Settings
 from index.article import Article
 from index.maintenance import open_engine
 from index.search import SearchEngine, SearchResponse
@@ -48,7 +48,7 @@ class ChatSession:
             return ""
         if line.startswith("/") and line.lower() not in intents.MORE_WORDS:
             return self.command(line)
-        # The same reading of a message as the Telegram bot's (bot.intents).
+        # The same reading of a message as the Telegram bot's (bot.core.intents).
         intent = intents.recognise(line)
         if intent.kind == intents.MORE:
             return self.more()

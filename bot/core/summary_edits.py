@@ -1,7 +1,7 @@
 """Summary lines staff corrected before a broadcast, and the corrections being asked for.
 
-Staff press ✏️ 修改 under a line of an issue's preview and send the corrected line (bot.staff);
-`newsbot publish --summary FILE` reads corrected lines from a file (bot.publish_cli). Both check
+Staff press ✏️ 修改 under a line of an issue's preview and send the corrected line (bot.edge.staff);
+`newsbot publish --summary FILE` reads corrected lines from a file (bot.cli.publish). Both check
 a line with `check_line`. The bot keeps corrections in the state database (migration
 005_summary_edits) under the draft's key (street, month and the text's content key) and the article's number, so after a
 restart the same file sent again (under any name) shows the corrected lines, and a correction that arrives after
@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from bot.state import Database
+from bot.core.state import Database
 from index.article import Article
 from index.corpus import Issue
 from index.dedupe import content_key

@@ -1,0 +1,1 @@
+"""The command line (`newsbot ...`) and the terminal chat, built on `bot.core` and `index`."""

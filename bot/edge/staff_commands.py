@@ -1,0 +1,207 @@
+"""Staff and admin commands: /staff (who is staff), /broadcasts, /stats and /reindex with its
+progress message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from pathlib import Path
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.core.broadcasts import recent_broadcasts
+from bot.core.roles import RoleChangeError, Roles
+from bot.core.services import BotServices
+from bot.core.staff_texts import broadcast_line
+from bot.core.stats import SHANGHAI, Stats, format_stats, gather
+from bot.edge.staff_state import (
+    MAX_SKIPPED_LISTED,
+    RECENT_BROADCASTS,
+    STAGE_NAMES,
+    guarded,
+    publish_lock_of,
+    roles_of,
+    services_from,
+    tasks_of,
+)
+from index.corpus import load_corpus
+from index.maintenance import ReindexStatus
+
+log = logging.getLogger(__name__)
+
+
+STAFF_USAGE = "用法：/staff list · /staff add 用户ID · /staff remove 用户ID"
+
+
+@guarded(admin=True, what="/staff")
+async def manage_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/staff list | add ID | remove ID (admins)."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None
+    roles = roles_of(services_from(context))
+    args = context.args or []
+    verb = args[0].lower() if args else "list"
+    if verb == "list" and len(args) <= 1:
+        await message.reply_text(await asyncio.to_thread(_staff_list, roles))
+        return
+    if verb not in ("add", "remove") or len(args) != 2 or not args[1].lstrip("-").isdigit():
+        await message.reply_text(STAFF_USAGE)
+        return
+    target = int(args[1])
+    try:
+        if verb == "add":
+            changed = await asyncio.to_thread(roles.add_staff, target, user.id)
+            reply = f"已把 {target} 加为工作人员。" if changed else f"{target} 已经是工作人员。"
+        else:
+            changed = await asyncio.to_thread(roles.remove_staff, target, user.id)
+            reply = f"已移除工作人员 {target}。" if changed else f"{target} 不是工作人员。"
+            if changed and target in roles.config_staff:
+                reply += "\n注意：config.yaml 仍列出此人；已在机器人里停用，请也从 config.yaml 删除。"
+    except RoleChangeError as exc:
+        reply = str(exc)
+    await message.reply_text(reply)
+
+
+def _staff_list(roles: Roles) -> str:
+    members = roles.members()
+    admins = [str(m.user_id) for m in members if m.admin]
+    where = {"config": "config.yaml", "bot": "管理员添加"}
+    staff = [f"{m.user_id}（{where.get(m.source, m.source)}）" for m in members if not m.admin]
+    return "\n".join(
+        [
+            "👥 工作人员",
+            "管理员：" + ("、".join(admins) or "无"),
+            "工作人员：" + ("、".join(staff) or "无"),
+            *(
+                ["config.yaml 仍列出、但已在机器人里停用：" + "、".join(str(u) for u in removed)]
+                if (removed := roles.removed_config_staff())
+                else []
+            ),
+            STAFF_USAGE,
+        ]
+    )
+
+
+@guarded(admin=False, what="/broadcasts")
+async def list_broadcasts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/broadcasts: the recent broadcasts and how they stand."""
+    message = update.effective_message
+    assert message is not None
+    infos = await asyncio.to_thread(recent_broadcasts, services_from(context).db, RECENT_BROADCASTS)
+    if not infos:
+        await message.reply_text("还没有广播。")
+        return
+    lines = ["📣 最近的广播"] + [broadcast_line(info, SHANGHAI) for info in infos]
+    await message.reply_text("\n".join(lines))
+
+
+@guarded(admin=False, what="/stats")
+async def show_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats: corpus, subscribers, questions and the most frequent unanswered ones."""
+    message = update.effective_message
+    assert message is not None
+    services = services_from(context)
+    stats = await asyncio.to_thread(_gather_leased, services)
+    await message.reply_text(format_stats(stats))
+
+
+def _gather_leased(services: BotServices) -> Stats:
+    with services.holder.lease() as engine:
+        return gather(engine, services.db)
+
+
+def reindex_status_text(status: ReindexStatus) -> str:
+    """The progress of a running rebuild."""
+    stage = STAGE_NAMES.get(status.stage, status.stage)
+    elapsed = time.time() - status.started if status.started else 0.0
+    line = f"🔄 正在重建索引（已 {elapsed:.0f} 秒）：{stage}"
+    if status.stage == "waiting":
+        line += f"另一项写入完成（{status.waiting_for or '其他进程'}）"
+    if status.total:
+        line += f" {status.done:,} / {status.total:,}（{status.done * 100 // status.total}%）"
+    return line + "\n居民的提问照常用旧索引回答。"
+
+
+@guarded(admin=True, what="/reindex")
+async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reindex: rebuild the index in the background, reporting progress (admins)."""
+    message = update.effective_message
+    assert message is not None
+    services = services_from(context)
+    holder = services.holder
+    if holder.status.running:
+        await message.reply_text("已经在重建了。\n" + reindex_status_text(holder.status))
+        return
+    if publish_lock_of(services).locked():
+        await message.reply_text("正在发布新一期，请稍后再重建索引。")
+        return
+    progress = await message.reply_text("🔄 开始重建索引…\n居民的提问照常用旧索引回答。")
+    loop = asyncio.get_running_loop()
+    finished = asyncio.Event()
+
+    def done(_status: ReindexStatus) -> None:
+        # Called in the rebuild's thread: hand the news to the event loop.
+        loop.call_soon_threadsafe(finished.set)
+
+    if not holder.start_reindex(on_done=done):
+        await progress.edit_text("已经在重建了。\n" + reindex_status_text(holder.status))
+        return
+    log.info("user %s started a reindex", update.effective_user.id if update.effective_user else "-")
+    task = asyncio.create_task(_follow_reindex(services, progress, finished), name="reindex-progress")
+    tasks_of(services).add(task)
+    task.add_done_callback(tasks_of(services).discard)
+
+
+async def _follow_reindex(services: BotServices, progress: Message, finished: asyncio.Event) -> None:
+    """Edit the progress message until the rebuild ends, then say how it ended."""
+    holder = services.holder
+    shown = ""
+    while not finished.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(finished.wait(), timeout=services.settings.broadcast.progress_every)
+        if finished.is_set():
+            break
+        text = reindex_status_text(holder.status)
+        if text != shown:
+            await _edit_quietly(progress, text)
+            shown = text
+    status = holder.status
+    seconds = max(0.0, status.finished - status.started)
+    if status.error:
+        lines = [f"❌ 索引重建失败：{status.error}", "仍在使用原来的索引，居民的提问不受影响。"]
+        try:
+            skipped = (await asyncio.to_thread(load_corpus, holder.corpus_dir)).skipped
+        except Exception:  # the listing is a courtesy; the failure itself is already reported
+            skipped = []
+        pairs = [(s.path, s.reason) for s in skipped]
+    else:
+        lines = [f"✅ 索引重建完成：{status.articles:,} 篇文章，用时 {seconds:.0f} 秒，已换用新索引。"]
+        pairs = [(s.path, s.reason) for s in status.skipped]
+    if pairs:
+        lines.append(f"跳过了 {len(pairs)} 个文件：")
+        lines.extend(describe_skipped(pairs, holder.corpus_dir))
+    await _edit_quietly(progress, "\n".join(lines))
+
+
+async def _edit_quietly(message: Message, text: str) -> None:
+    try:
+        await message.edit_text(text)
+    except TelegramError as exc:
+        if "not modified" not in str(exc).lower():
+            log.warning("could not update the reindex message: %s", exc)
+
+
+def describe_skipped(paths: list[tuple[str, str]], corpus_dir: Path) -> list[str]:
+    lines = []
+    for path, reason in paths[:MAX_SKIPPED_LISTED]:
+        shown = path[len(str(corpus_dir)) + 1 :] if path.startswith(str(corpus_dir)) else Path(path).name
+        lines.append(f"• {shown}：{reason}")
+    if len(paths) > MAX_SKIPPED_LISTED:
+        lines.append(f"……还有 {len(paths) - MAX_SKIPPED_LISTED} 个")
+    return lines

@@ -1,0 +1,241 @@
+"""✏️ 修改 of a summary line before Publish: the button, the corrected line staff send next,
+the preview edited in place, and publishing a correction of an issue already out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import time
+from typing import Any
+
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import Application, ContextTypes, filters
+
+from bot.core import publishing, summary_edits
+from bot.core.broadcasts import AlreadyBroadcast
+from bot.core.services import SERVICES_KEY, BotServices
+from bot.edge.staff_state import (
+    EDIT_PREFIX,
+    MAX_EDIT_BUTTONS,
+    Upload,
+    button,
+    edit_pressed,
+    edits_of,
+    guarded,
+    sender_of,
+    services_from,
+    uploads_of,
+)
+from index.publish import PublishError
+
+log = logging.getLogger(__name__)
+
+
+EDIT_CANCEL_WORDS = ("取消", "不改", "算了")
+
+
+def draft_key(draft: publishing.Draft) -> str:
+    return summary_edits.draft_key(draft.issue, draft.text)
+
+
+async def apply_stored_edits(services: BotServices, draft: publishing.Draft) -> None:
+    """Lines corrected for this same upload before (e.g. before a restart) replace the generated ones."""
+    edits = await asyncio.to_thread(edits_of(services).edits, draft_key(draft))
+    draft.lines = summary_edits.apply(draft.lines, edits)
+
+
+def _preview_keyboard(upload: Upload) -> InlineKeyboardMarkup:
+    """✏️ 修改 under each line, then Publish and Cancel."""
+    assert upload.draft is not None
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"✏️ 修改 {n + 1}. {_short(article.title)}", callback_data=f"{EDIT_PREFIX}{upload.token}:{n}"
+            )
+        ]
+        for n, (article, _) in enumerate(upload.draft.lines[:MAX_EDIT_BUTTONS])
+    ]
+    rows.append([button("✅ 发布", "ok", upload.token), button("✖️ 取消", "no", upload.token)])
+    return InlineKeyboardMarkup(rows)
+
+
+def _short(title: str, size: int = 14) -> str:
+    return title if len(title) <= size else title[: size - 1] + "…"
+
+
+async def preview(services: BotServices, upload: Upload) -> tuple[str, InlineKeyboardMarkup]:
+    """The preview of a prepared upload (HTML) and its buttons."""
+    draft = upload.draft
+    assert draft is not None and upload.street is not None
+    recipients = await asyncio.to_thread(publishing.recipients_for, services.db, upload.street)
+    edits = await asyncio.to_thread(edits_of(services).edits, draft_key(draft))
+    text = publishing.preview_text(draft, upload.file_name, len(recipients))
+    if edits:
+        text += f"\n✏️ 已修改 {len(edits)} 篇的摘要。"
+    text += "\n要改哪篇的摘要，点它的“✏️ 修改”。"
+    return text, _preview_keyboard(upload)
+
+
+@guarded(admin=False, what="summary edit button")
+async def press_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """✏️ 修改 pressed under a preview: ask for the article's corrected line."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    services = services_from(context)
+    token, _, number = (query.data or "")[len(EDIT_PREFIX) :].partition(":")
+    upload = uploads_of(services).get(token)
+    if upload is None or upload.draft is None or query.message is None:
+        await query.answer()
+        await edit_pressed(update, "这个预览已过期，请重新发送文件。")
+        return
+    lines = upload.draft.lines
+    if not number.isdigit() or int(number) >= len(lines):
+        await query.answer()
+        return
+    article, line = lines[int(number)]
+    prompt = summary_edits.Prompt(
+        chat_id=query.message.chat.id,
+        user_id=user.id,
+        draft_key=draft_key(upload.draft),
+        number=int(number) + 1,
+        headline=article.title,
+        token=token,
+        message_id=query.message.message_id,
+        asked_at=time.time(),
+    )
+    await asyncio.to_thread(edits_of(services).ask, prompt)
+    await query.answer()
+    await context.bot.send_message(
+        prompt.chat_id,
+        f"✏️ 请发送第 {prompt.number} 篇《{html.escape(article.title)}》的新摘要："
+        f"一句话，不超过 {summary_edits.MAX_CHARS} 个字。\n"
+        f"现在是：{html.escape(line)}\n"
+        "不想改了，发送“取消”。",
+        parse_mode=ParseMode.HTML,
+        reply_markup=ForceReply(input_field_placeholder="新的摘要"),
+    )
+
+
+def _edit_problem_text(prompt: summary_edits.Prompt, line: str, problem: str) -> str:
+    if problem == summary_edits.EMPTY:
+        why = "摘要不能是空的。"
+    else:
+        why = f"这句摘要有 {len(line)} 个字，超过了 {summary_edits.MAX_CHARS} 个字的上限。"
+    return (
+        f"❌ {why}第 {prompt.number} 篇《{prompt.headline}》的摘要没有改，预览也没有变。\n"
+        f"请重新发送（不超过 {summary_edits.MAX_CHARS} 个字），或发送“取消”。"
+    )
+
+
+@guarded(admin=False, what="summary line")
+async def receive_line(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The staff member's corrected line: check it, keep it, and show it in the preview."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and message.text is not None and user is not None
+    services = services_from(context)
+    edits = edits_of(services)
+    prompt = edits.asking(message.chat_id, user.id)
+    if prompt is None:
+        return
+    if message.text.strip().lower() in EDIT_CANCEL_WORDS:
+        await asyncio.to_thread(edits.answered, prompt.chat_id, prompt.user_id)
+        await message.reply_text(f"好的，第 {prompt.number} 篇《{prompt.headline}》的摘要没有改。")
+        return
+    line, problem = summary_edits.check_line(message.text)
+    if problem is not None:
+        await message.reply_text(_edit_problem_text(prompt, line, problem))
+        return
+    await asyncio.to_thread(edits.save, prompt.draft_key, prompt.number, line, user.id)
+    await asyncio.to_thread(edits.answered, prompt.chat_id, prompt.user_id)
+    upload = uploads_of(services).get(prompt.token)
+    if upload is None or upload.draft is None or draft_key(upload.draft) != prompt.draft_key:
+        await message.reply_text(
+            f"✅ 已记下第 {prompt.number} 篇《{prompt.headline}》的新摘要。\n"
+            "原来的预览已经不在了（机器人重启过或已超过 24 小时）：请重新发送这个文件，新的预览会用改好的摘要。"
+        )
+        return
+    await apply_stored_edits(services, upload.draft)
+    text, keyboard = await preview(services, upload)
+    updated = True
+    if prompt.message_id is not None:
+        try:
+            await context.bot.edit_message_text(
+                text,
+                chat_id=prompt.chat_id,
+                message_id=prompt.message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+            )
+        except BadRequest as exc:
+            updated = "not modified" in str(exc).lower()
+            if not updated:
+                log.warning("could not update the preview: %s", exc)
+    if not updated or prompt.message_id is None:
+        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    await message.reply_text(
+        f"✅ 第 {prompt.number} 篇《{prompt.headline}》的摘要改为：\n{line}\n"
+        + ("预览已更新" if updated else "新的预览在上一条消息")
+        + "，确认无误后点“✅ 发布”。订阅者收到的就是预览里的内容。"
+    )
+
+
+class AwaitingLine(filters.MessageFilter):
+    """Matches the text a staff member sends after pressing ✏️ 修改 (until they answer or cancel)."""
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        super().__init__(name="AwaitingSummaryLine")
+        self.application = application
+
+    def filter(self, message: Message) -> bool:
+        services = self.application.bot_data.get(SERVICES_KEY)
+        if not isinstance(services, BotServices) or message.from_user is None:
+            return False
+        return edits_of(services).asking(message.chat_id, message.from_user.id) is not None
+
+
+async def publish_correction(update: Update, services: BotServices, upload: Upload, draft: publishing.Draft) -> None:
+    """Replace the corrected issue in the corpus and the index; no broadcast, unless staff asked
+    for the short correction notice."""
+    old = upload.checks.replaces
+    assert old is not None
+    title = html.escape(publishing.issue_title(draft.issue))
+    try:
+        await asyncio.to_thread(publishing.publish_correction, services.holder, draft, old.file)
+    except (PublishError, ValueError, OSError) as exc:
+        log.exception("correcting %s with %s failed", old.id, draft.issue.id)
+        await edit_pressed(update, f"❌ 更正失败：{html.escape(str(exc))}\n居民看到的内容没有变化。")
+        return
+    lines = [
+        f"✅ 已更正：{title}（{len(draft.articles)} 篇文章），替换了 {html.escape(old.file)}。",
+        "居民现在搜到的是更正后的内容。",
+    ]
+    queued = 0
+    if upload.checks.notify:
+        try:
+            broadcast_id, queued = await asyncio.to_thread(
+                publishing.queue_correction_notice,
+                services.db,
+                draft.issue,
+                draft.articles,
+                upload.user_id,
+                upload.chat_id,
+            )
+        except AlreadyBroadcast:
+            broadcast_id = 0
+        if queued:
+            lines.append(f"更正通知（广播 #{broadcast_id}）将推送给 {queued:,} 位订阅者，进度见下一条消息。")
+        else:
+            lines.append("目前没有这个街道的订阅者，不发送更正通知。")
+    else:
+        lines.append("没有再次推送给订阅者。")
+    log.info("user %s corrected %s with %s; notice to %d chats", upload.user_id, old.id, draft.issue.id, queued)
+    await edit_pressed(update, "\n".join(lines))
+    sender = sender_of(services)
+    if queued and sender is not None:
+        sender.wake()
