@@ -560,6 +560,7 @@ class FakeBotApi:
                 "getMyCommands": self._get_my_commands,
                 "deleteMyCommands": self._delete_my_commands,
                 "sendDocument": self._send_document,
+                "sendPhoto": self._send_photo,
                 "getFile": self._get_file,
             }.items()
         }
@@ -1392,6 +1393,39 @@ class FakeBotApi:
         else:
             raise ApiError(400, "Bad Request: there is no document in the request")
         content: JSONDict = {"document": self._document_object(stored)}
+        caption = params.get("caption")
+        if caption:
+            self._check_text(caption, params.get("parse_mode"), _MAX_CAPTION_LENGTH, "caption")
+            content["caption"] = str(caption)
+        return self._bot_message(token, params, **content)
+
+    def _send_photo(self, token: str, params: JSONDict) -> JSONDict:
+        """A photo upload (or a known file_id): the message carries one PhotoSize of the stored bytes."""
+        self._require(params, "chat_id")
+        photo = params.get("photo")
+        if isinstance(photo, UploadedFile):
+            if not photo.data:
+                raise ApiError(400, "Bad Request: file must be non-empty")
+            stored = self.store_file(photo.data, photo.filename, photo.content_type, folder="photos")
+        elif isinstance(photo, str) and photo:
+            with self._cond:
+                existing = self._files_by_id.get(photo)
+            if existing is None:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            stored = existing
+        else:
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        width = height = 0
+        if stored.data[:8] == b"\x89PNG\r\n\x1a\n" and len(stored.data) >= 24:  # IHDR: width, height
+            width, height = int.from_bytes(stored.data[16:20], "big"), int.from_bytes(stored.data[20:24], "big")
+        size: JSONDict = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(stored.data),
+            "width": width,
+            "height": height,
+        }
+        content: JSONDict = {"photo": [size]}
         caption = params.get("caption")
         if caption:
             self._check_text(caption, params.get("parse_mode"), _MAX_CAPTION_LENGTH, "caption")

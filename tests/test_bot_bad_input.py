@@ -10,11 +10,13 @@ import pytest
 from conftest import TOKEN, RunningBot, make_services, running_bot, write_settings
 from fake_bot_api import FakeBotApi
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes, MessageHandler, filters
+from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 
 from bot.core import callbacks, replies, subscriptions
 from bot.core.settings import Settings
 from bot.edge.app import build_application, start_application, stop_application
+from bot.edge.context import BotContext
+from bot.edge.routing import DECLINED, STAFF_GROUP, taking
 from index.search import SearchEngine
 
 
@@ -128,34 +130,42 @@ async def test_a_resident_who_blocked_the_bot_is_marked(bot: RunningBot) -> None
     assert subscriptions.subscribers_for(bot.services.db, "天山路街道") == []
 
 
-async def test_staff_handlers_in_group_zero_silence_the_catch_alls(
+async def test_a_handler_that_takes_an_update_stops_the_catch_alls(
     settings: Settings, api: FakeBotApi, engine: SearchEngine
 ) -> None:
-    async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_message is not None
+    async def upload(update: Update, context: BotContext) -> bool | None:
+        assert update.effective_message is not None and update.effective_message.document is not None
+        if update.effective_message.document.file_name != "issue.txt":
+            return DECLINED  # not ours after all: the resident catch-all answers it
         await update.effective_message.reply_text("staff: upload received")
+        return None
 
-    async def conversation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def conversation(update: Update, context: BotContext) -> None:
         assert update.effective_message is not None
         await update.effective_message.reply_text("staff: month noted")
         raise ApplicationHandlerStop
 
     services = make_services(settings, engine)
     app = build_application(services, TOKEN)
-    app.add_handler(MessageHandler(filters.Document.ALL, upload), 0)
-    app.add_handler(MessageHandler(filters.Regex(r"^\d{4}-\d{2}$"), conversation), 0)
+    app.add_handler(MessageHandler(filters.Document.ALL, taking(upload)), STAFF_GROUP + 1)
+    app.add_handler(MessageHandler(filters.Regex(r"^\d{4}-\d{2}$"), conversation), STAFF_GROUP + 1)
     await start_application(app)
     try:
         api.document_update(460, "issue.txt", "报".encode())
+        api.document_update(463, "photo.txt", "报".encode())
         api.message_update(461, "2021-05")
         api.message_update(462, "/staffonly")
-        first = await api.wait_for_messages_async(460, 1)
-        second = await api.wait_for_messages_async(461, 1)
         third = await api.wait_for_messages_async(462, 1)
-        await asyncio.sleep(0.3)
-        assert [m["text"] for m in api.sent_messages(460)] == ["staff: upload received"]
-        assert [m["text"] for m in api.sent_messages(461)] == ["staff: month noted"]
+        declined = await api.wait_for_messages_async(463, 1)
+        # One chat's updates run in order: a second reply to the first would come before this one.
+        for chat in (460, 461):
+            await api.wait_for_messages_async(chat, 1)
+            api.message_update(chat, "/help")
+            await api.wait_for_messages_async(chat, 2)
+        assert api.sent_messages(460)[0]["text"] == "staff: upload received"
+        assert api.sent_messages(461)[0]["text"] == "staff: month noted"
+        assert all("怎么用" in m["text"] for m in api.sent_messages(460)[1:] + api.sent_messages(461)[1:])
         assert third[0]["text"] == replies.UNKNOWN_COMMAND
-        assert first and second
+        assert declined[0]["text"] == replies.TEXT_ONLY
     finally:
         await stop_application(app)

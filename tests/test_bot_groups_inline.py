@@ -1,12 +1,10 @@
-"""Groups (only /ask and mentions are answered) and inline mode, end to end."""
+"""Groups (/ask, mentions and every command of ours answer or explain) and inline mode, end to end."""
 
 from __future__ import annotations
 
-import asyncio
-
 from conftest import RunningBot, buttons
 
-from bot.core import callbacks
+from bot.core import callbacks, replies
 
 GROUP = -100500
 
@@ -16,11 +14,11 @@ def mention(username: str) -> dict[str, object]:
     return {"entities": [{"type": "mention", "offset": 0, "length": len(username) + 1}]}
 
 
-async def test_group_answers_ask_and_mentions_only(bot: RunningBot) -> None:
+async def test_group_answers_ask_mentions_and_every_command_of_ours(bot: RunningBot) -> None:
     username = bot.api.bot_username
-    # None of these is for the bot: no reply.
-    for text in ("积水点改造", "/latest", "/start", "/help", "/subscribe 天山路", "/unknown"):
-        bot.api.message_update(GROUP, text, user_id=301, chat_type="supergroup")
+    # Not for the bot: plain chatter, and a command that may be another bot's.
+    for text in ("积水点改造", "/unknown"):
+        bot.api.message_update(GROUP, text, user_id=300, chat_type="supergroup")
 
     asked = await bot.ask(GROUP, "/ask 积水点改造", user_id=301, chat_type="supergroup")
     assert "<b>1. 王为人检查天山积水点改造</b>" in asked["text"]
@@ -35,14 +33,39 @@ async def test_group_answers_ask_and_mentions_only(bot: RunningBot) -> None:
 
     empty = await bot.ask(GROUP, "/ask", user_id=303, chat_type="supergroup")
     assert "/ask 垃圾分类" in empty["text"]
-    only_name = f"@{username}"
-    usage = await bot.ask(GROUP, only_name, user_id=304, chat_type="supergroup", **mention(username))
-    assert "@我" in usage["text"]
+    for bare in (f"@{username}", f"@{username} ？", f"@{username} 😀!"):
+        usage = await bot.ask(GROUP, bare, user_id=304, chat_type="supergroup", **mention(username))
+        assert usage["text"] == replies.GROUP_USAGE, bare
 
-    await asyncio.sleep(0.3)  # time for any stray reply to the ignored messages to show up
-    assert len(bot.api.sent_messages(GROUP)) == 5
+    # Every command of ours answers or explains in a group; none is met with silence.
+    for command in ("/help", "/start", f"/help@{username}"):
+        helped = await bot.ask(GROUP, command, user_id=305, chat_type="supergroup")
+        assert "/ask" in helped["text"] and "私聊" in helped["text"], command
+        assert buttons(helped)["💬 私聊我"] == f"https://t.me/{username}?start=help"
+    latest = await bot.ask(GROUP, "/latest 天山路", user_id=305, chat_type="supergroup")
+    assert "天山社区晨报" in latest["text"]
+    for command in ("/subscribe 天山路", "/unsubscribe", "/mysubs"):
+        explained = await bot.ask(GROUP, command, user_id=306, chat_type="supergroup")
+        assert "私聊" in explained["text"] and command.split()[0] in explained["text"], command
+        assert buttons(explained)["💬 私聊我"] == f"https://t.me/{username}?start=subscribe"
+    unknown = await bot.ask(GROUP, f"/nosuch@{username}", user_id=306, chat_type="supergroup")
+    assert unknown["text"] == replies.GROUP_UNKNOWN_COMMAND
+    assert bot.services.db.query("SELECT COUNT(*) FROM subscribers")[0][0] == 0  # nothing subscribed the group
+
+    # The chatter and /unknown of user 300 got nothing. User 300's next question is handled after
+    # them (one member's updates run in order), so a reply to them would have come before its answer.
+    await bot.ask(GROUP, "/ask 垃圾分类", user_id=300, chat_type="supergroup")
+    quoted = {m.get("reply_parameters", {}).get("message_id") for m in bot.api.sent_messages(GROUP)}
+    assert not quoted & {1, 2}
     logged = [r["chat_id"] for r in bot.services.db.query("SELECT chat_id FROM query_log")]
-    assert logged == [GROUP, GROUP, GROUP]
+    assert len(logged) == 4 and set(logged) == {GROUP}
+
+
+async def test_the_group_link_opens_the_street_list_in_private(bot: RunningBot) -> None:
+    streets = await bot.ask(307, "/start subscribe")
+    assert "订阅" in streets["text"] and buttons(streets)
+    helped = await bot.ask(307, "/start help")
+    assert "/subscribe" in helped["text"]
 
 
 async def test_ask_in_reply_to_a_message_asks_its_text(bot: RunningBot) -> None:
@@ -84,7 +107,7 @@ async def test_sharing_an_inline_result_back_to_the_bot_is_not_a_question(bot: R
     bot.api.message_update(312, "市、区人大代表检查芷江西社区垃圾分类情况", via_bot=bot_user)
     reply = await bot.ask(312, "/help")
     assert "/latest" in reply["text"]
-    await asyncio.sleep(0.2)
+    # One chat's updates run in order: a reply to the shared article would have come first.
     assert len(bot.api.sent_messages(312)) == 1
 
 

@@ -59,13 +59,19 @@ class RateLimiter:
             if len(self._buckets) >= MAX_TRACKED:
                 self._prune(now)
             bucket = self._buckets[key] = _Bucket(tokens=float(self.burst), updated=now)
+        # Arrival times of one resident in two chats may come slightly out of order.
+        now = max(now, bucket.updated)
         bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * self.rate)
         bucket.updated = now
         return bucket
 
-    def check(self, key: int) -> Verdict:
-        """Take one token for `key`: ALLOW, or WARN/DROP when the resident is too fast."""
-        now = self._clock()
+    def check(self, key: int, now: float | None = None) -> Verdict:
+        """Take one token for `key`: ALLOW, or WARN/DROP when the resident is too fast.
+
+        `now` (on this limiter's clock) is when the question arrived, when it is known: a chat's
+        updates are handled one after another, so a burst is judged by when it was sent.
+        """
+        now = self._clock() if now is None else now
         with self._lock:
             bucket = self._refilled(key, now)
             if bucket.tokens >= 1.0:
@@ -76,14 +82,14 @@ class RateLimiter:
                 return Verdict.WARN
             return Verdict.DROP
 
-    def reserve(self, key: int, max_queued: int) -> tuple[Verdict, float]:
+    def reserve(self, key: int, max_queued: int, now: float | None = None) -> tuple[Verdict, float]:
         """Like `check`, but a question over the burst waits its turn instead of being refused.
 
         Up to `max_queued` questions may wait; each gets the seconds to wait before it is
         answered (QUEUE), in the order they arrived. Beyond that: WARN (once per `warn_every`
-        seconds) or DROP, as `check`.
+        seconds) or DROP, as `check`. The wait counts from `now` (see `check`).
         """
-        now = self._clock()
+        now = self._clock() if now is None else now
         with self._lock:
             bucket = self._refilled(key, now)
             if bucket.tokens >= 1.0:

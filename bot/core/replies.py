@@ -47,6 +47,10 @@ UNKNOWN_COMMAND = "没有这个命令。发送 /help 看看我能做什么，或
 ERROR = "抱歉，刚才出了点问题，请稍后再试。"
 ASK_USAGE = "请在 /ask 后面写上问题，例如：/ask 垃圾分类"
 GROUP_USAGE = "在群里请这样问我：/ask 垃圾分类，或者 @我 加上问题。"
+GROUP_PRIVATE_ONLY = "订阅和退订请私聊我：点下面的按钮打开私聊，再发送 {command}。"
+GROUP_UNKNOWN_COMMAND = "没有这个命令。在群里可以用 /ask 问题、/latest 和 /help。"
+EDITED_COMMAND = "修改过的命令不会再执行一次；需要的话请重新发送 {command}。"
+EDITED_ANSWER = "✏️ 按修改后的问题重新回答："
 NOT_IN_TERMINAL = "订阅在 Telegram 里使用：新一期出版时，机器人会把要点发给你。"
 NO_QUESTION_YET = "还没有提问。直接打字提问吧，例如：垃圾分类。"
 PICK_NUMBER = "请输入 {first}–{last} 之间的数字。"
@@ -607,7 +611,7 @@ def small_talk_reply(kind: str) -> Reply:
 
 
 def subscribe_offer_reply(street: str) -> Reply:
-    """"我想订阅天山路的社区报": the street's subscribe button (and the way to pick another)."""
+    """ "我想订阅天山路的社区报": the street's subscribe button (and the way to pick another)."""
     return Reply(
         (
             text(f"想订阅 {street} 的社区报吗？点下面的按钮就好，新一期出版时我会把要点发给你。"),
@@ -615,6 +619,34 @@ def subscribe_offer_reply(street: str) -> Reply:
         ),
         ((Button(f"✅ 订阅 {street}", callbacks.subscribe(street)),),),
     )
+
+
+def group_help_reply(username: str) -> Reply:
+    """/help and /start in a group: how to ask there, and where to subscribe."""
+    return Reply(
+        (
+            text(Span("在群里怎么用", bold=True)),
+            text("/ask 问题 — 例如：/ask 垃圾分类"),
+            text("@我 加上问题 — 例如：@" + username + " 积水点改造"),
+            text("/latest [街道] — 最新一期的标题"),
+            BLANK,
+            text("订阅新一期推送、看全部用法，请私聊我。"),
+        ),
+        ((Button("💬 私聊我", url=f"https://t.me/{username}?start=help"),),),
+    )
+
+
+def group_private_only_reply(command: str, username: str) -> Reply:
+    """/subscribe, /unsubscribe, /mysubs in a group: they are private-chat matters; a link there."""
+    return Reply(
+        (text(GROUP_PRIVATE_ONLY.format(command=command)),),
+        ((Button("💬 私聊我", url=f"https://t.me/{username}?start=subscribe"),),),
+    )
+
+
+def edited_reply(reply: Reply) -> Reply:
+    """The answer to an edited question, saying it answers the question as edited."""
+    return Reply((text(EDITED_ANSWER), *reply.lines), reply.buttons)
 
 
 def help_reply() -> Reply:

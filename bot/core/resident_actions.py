@@ -11,16 +11,13 @@ import zoneinfo
 
 from bot.core import callbacks, replies, subscriptions
 from bot.core.replies import Reply
-from bot.core.services import BotServices
+from bot.core.services import BotServices, DigestCache
 from index.article import Article
 from index.search import SearchEngine, street_matches
 
 log = logging.getLogger(__name__)
 
 ALL_WORDS = frozenset({"all", "全部", "所有", "全部街道", "*"})
-
-
-EXTRA_DIGESTS = "resident.article_digests"
 
 
 SHANGHAI = "Asia/Shanghai"
@@ -80,11 +77,11 @@ def find_article(engine: SearchEngine, services: BotServices, ref: callbacks.Ref
     """The article a button or deep link names (worker thread)."""
     if ref.value is not None:
         return engine.article(ref.value)
-    cached = services.extras.get(EXTRA_DIGESTS)
-    if not (isinstance(cached, tuple) and cached[0] is engine):
-        cached = (engine, {callbacks.digest(article_id): article_id for article_id in engine.index.article_ids()})
-        services.extras[EXTRA_DIGESTS] = cached
-    article_id = cached[1].get(ref.digest or "")
+    cached = services.digests
+    if cached is None or cached.engine is not engine:
+        ids = {callbacks.digest(article_id): article_id for article_id in engine.index.article_ids()}
+        cached = services.digests = DigestCache(engine, ids)
+    article_id = cached.ids.get(ref.digest or "")
     return engine.article(article_id) if article_id else None
 
 

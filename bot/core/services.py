@@ -1,15 +1,26 @@
-"""What every handler reaches through `context.bot_data["services"]`: settings, engine, database."""
+"""The long-lived objects of one bot process, the same for Telegram and the terminal chat:
+settings, the engine holder and the state database (`BotServices`).
+
+The Telegram edge keeps its own per-process state (rate limiter, listings, uploads, the
+broadcast sender...) in its typed `bot_data` (bot.edge.context), not here.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from bot.core.settings import Settings
 from bot.core.state import Database
 from index.maintenance import EngineHolder
+from index.search import SearchEngine
 
-SERVICES_KEY = "services"
+
+@dataclass
+class DigestCache:
+    """Short article digests (in buttons and deep links) -> article ids, for one engine."""
+
+    engine: SearchEngine
+    ids: dict[str, str]
 
 
 @dataclass
@@ -19,12 +30,5 @@ class BotServices:
     settings: Settings
     holder: EngineHolder
     db: Database
-    # Room for components that need per-process state (rate limiters, the broadcast sender...).
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
-def services_of(bot_data: Any) -> BotServices:
-    """The services stored in an Application's bot_data."""
-    services = bot_data[SERVICES_KEY]
-    assert isinstance(services, BotServices)
-    return services
+    # Rebuilt when the engine changes (bot.core.resident_actions.find_article).
+    digests: DigestCache | None = None

@@ -76,3 +76,8 @@ def broadcast_line(info: BroadcastInfo, tz: dtm.tzinfo) -> str:
         parts.append(f"用时 {format_duration(info.duration)}")
     state = STATE_NAMES.get(info.state, info.state)
     return f"#{info.id} {when} {info.title} · {state}\n    " + " · ".join(parts)
+
+
+# --- where staff commands work ----------------------------------------------------------------
+
+PRIVATE_ONLY = "{what} 只能在和我的私聊里使用：群里的消息大家都看得到。"

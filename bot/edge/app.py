@@ -2,13 +2,17 @@
 error handler, long polling or a webhook, and keeping the bot token out of every log line.
 
 `build_application` wires resident handlers (bot.edge.handlers), then the staff module's, then the
-resident catch-alls. `start_application`/`stop_application` run an application the way
-`run_polling` does (including the start-up hooks) for tests and embedding; `run_bot` is what
-`newsbot run` calls.
+resident catch-alls, in the handler groups of bot.edge.routing; sets the `Defaults` every call
+uses (HTML, no link previews); registers the typed context (bot.edge.context); and hands updates
+to the per-conversation `ChatOrderedProcessor` (bot.edge.ordering).
+
+`start_application`/`stop_application` run an application the way `run_polling` does
+(including the start-up hooks) for tests and embedding; `run_bot` is what `newsbot run` calls.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dtm
 import importlib.util
 import logging
@@ -16,16 +20,25 @@ import re
 import secrets
 import urllib.parse
 
-from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ParseMode
 from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError, TimedOut
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ApplicationHandlerStop, Defaults
 from telegram.request import HTTPXRequest
 
 from bot.core import replies, subscriptions
-from bot.core.services import SERVICES_KEY, BotServices
+from bot.core.services import BotServices
 from bot.core.settings import Settings
 from bot.core.state import Database
 from bot.edge import handlers, staff
+from bot.edge.context import CONTEXT_TYPES, BotApplication, BotContext
+from bot.edge.ordering import ChatOrderedProcessor
 from bot.edge.request import RetryingRequest
 from bot.edge.updates import TolerantBot
 from index.maintenance import EngineHolder, open_engine
@@ -33,8 +46,11 @@ from index.maintenance import EngineHolder, open_engine
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-# Updates handled at the same time; each mostly waits on the network or a worker thread.
+# Conversations handled at the same time (one chat's updates run in order, bot.edge.ordering);
+# each mostly waits on the network or a worker thread.
 CONCURRENT_UPDATES = 64
+# Every message is HTML without link previews, unless a call says otherwise.
+DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
 # Connections for ordinary calls (PTB's default); long polling has its own.
 CONNECTION_POOL_SIZE = 256
 WEBHOOK_EXTRA = "python-telegram-bot[webhooks]"
@@ -110,17 +126,19 @@ def open_services(settings: Settings) -> BotServices:
 # --- the application ------------------------------------------------------------------------
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log a failed update and tell the resident, so no input ends in silence or a crash."""
+async def on_error(update: object, context: BotContext) -> None:
+    """Log a failed update and tell the resident, so no input ends in silence or a crash.
+
+    It ends the update's journey (ApplicationHandlerStop): a later handler group must not
+    answer an update whose handler failed a second time.
+    """
     error = context.error
     chat_id = update.effective_chat.id if isinstance(update, Update) and update.effective_chat else None
     if isinstance(error, Forbidden):
         log.info("chat %s blocked the bot", chat_id)
         if chat_id is not None:
-            services = context.bot_data.get(SERVICES_KEY)
-            if isinstance(services, BotServices):
-                subscriptions.mark_blocked(services.db, chat_id)
-        return
+            await asyncio.to_thread(subscriptions.mark_blocked, context.services.db, chat_id)
+        raise ApplicationHandlerStop
     if isinstance(error, TimedOut | NetworkError) and not isinstance(update, Update):
         log.warning("network trouble while fetching updates: %s", error)
         return
@@ -136,9 +154,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await context.bot.send_message(chat_id, replies.ERROR)
     except TelegramError as exc:
         log.warning("could not tell chat %s about the failure: %s", chat_id, exc)
+    raise ApplicationHandlerStop
 
 
-async def on_startup(application: Application) -> None:
+async def on_startup(application: BotApplication) -> None:
     """After initialize: publish the command menus, then start the staff side."""
     bot = application.bot
     try:
@@ -150,17 +169,15 @@ async def on_startup(application: Application) -> None:
     log.info("bot @%s is ready", bot.username)
 
 
-async def on_shutdown(application: Application) -> None:
+async def on_shutdown(application: BotApplication) -> None:
     """After shutdown: stop the staff side and close the database."""
     try:
         await staff.on_shutdown(application)
     finally:
-        services = application.bot_data.get(SERVICES_KEY)
-        if isinstance(services, BotServices):
-            services.db.close()
+        application.bot_data.services.db.close()
 
 
-def build_application(services: BotServices, token: str) -> Application:
+def build_application(services: BotServices, token: str) -> BotApplication:
     """The bot's Application: resident handlers, then staff handlers, then the resident catch-alls."""
     tg = services.settings.telegram
     bot = TolerantBot(
@@ -169,16 +186,20 @@ def build_application(services: BotServices, token: str) -> Application:
         base_file_url=tg.base_file_url,
         request=RetryingRequest(connection_pool_size=CONNECTION_POOL_SIZE),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
+        defaults=DEFAULTS,
     )
-    application = (
+    processor = ChatOrderedProcessor(CONCURRENT_UPDATES)
+    application: BotApplication = (
         ApplicationBuilder()
         .bot(bot)
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .context_types(CONTEXT_TYPES)
+        .concurrent_updates(processor)
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
         .build()
     )
-    application.bot_data[SERVICES_KEY] = services
+    application.bot_data.attach(services)
+    application.bot_data.processor = processor
     handlers.add_resident_handlers(application)
     staff.register(application)
     handlers.add_catch_all_handlers(application)
@@ -186,14 +207,14 @@ def build_application(services: BotServices, token: str) -> Application:
     return application
 
 
-async def start_application(application: Application, polling: bool = True) -> None:
+async def start_application(application: BotApplication, polling: bool = True) -> None:
     """Initialise, run the start-up hook, start, and (by default) start long polling."""
     await application.initialize()
     await on_startup(application)
     await application.start()
     if polling:
         assert application.updater is not None
-        services: BotServices = application.bot_data[SERVICES_KEY]
+        services = application.bot_data.services
         await application.updater.start_polling(
             poll_interval=0,
             timeout=dtm.timedelta(seconds=services.settings.telegram.poll_timeout),
@@ -201,7 +222,7 @@ async def start_application(application: Application, polling: bool = True) -> N
         )
 
 
-async def stop_application(application: Application) -> None:
+async def stop_application(application: BotApplication) -> None:
     """Stop polling and the application, shut it down, and run the shutdown hook."""
     try:
         if application.updater is not None and application.updater.running:

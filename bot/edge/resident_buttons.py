@@ -16,22 +16,16 @@ from telegram import (
     InputTextMessageContent,
     Update,
 )
-from telegram.constants import ParseMode
-from telegram.ext import (
-    ContextTypes,
-)
 
 from bot.core import callbacks, replies, subscriptions
 from bot.core.resident_actions import find_article, settings_reply, subscribe_reply, unsubscribe_ref_reply
 from bot.core.services import BotServices
+from bot.edge.context import BotContext
 from bot.edge.resident_common import (
-    NO_PREVIEW,
     allowed,
-    claimed_earlier,
     edit_reply,
     remember_results,
     send_reply,
-    services_from,
     with_engine,
 )
 from bot.edge.resident_messages import answer_question, send_latest
@@ -48,7 +42,7 @@ INLINE_MAX_OFFSET = 200
 @dataclass
 class Pressed:
     update: Update
-    context: ContextTypes.DEFAULT_TYPE
+    context: BotContext
     services: BotServices
 
 
@@ -56,7 +50,7 @@ async def open_article(p: Pressed, ref: callbacks.Ref, page: int | None) -> None
     """Send an article (page None) as a new message, or show another page in place."""
     query = p.update.callback_query
     assert query is not None
-    article = await with_engine(p.services, find_article, p.services, ref)
+    article = await with_engine(p.context, find_article, p.services, ref)
     if article is None:
         await query.answer(replies.ARTICLE_GONE, show_alert=True)
         return
@@ -78,12 +72,12 @@ async def more_results(p: Pressed, action: callbacks.MoreResults) -> None:
         await query.answer(replies.EXPIRED, show_alert=True)
         return
     per_page = p.services.settings.search.results_per_page
-    response = await with_engine(p.services, SearchEngine.search, asked, per_page, action.offset)
+    response = await with_engine(p.context, SearchEngine.search, asked, per_page, action.offset)
     if not response.results:
         await query.answer(replies.NO_MORE)
         return
     await query.answer()
-    remember_results(p.services, chat_id, response, action.query_id)
+    remember_results(p.context.bot_data, chat_id, response, action.query_id)
     await edit_reply(p.update, replies.results_reply(response, action.query_id, per_page))
 
 
@@ -97,7 +91,7 @@ async def subscribe_button(p: Pressed, ref: callbacks.Ref | None) -> None:
     if ref is None:
         chosen = [subscriptions.ALL_STREETS]
     else:
-        chosen = [s for s in await with_engine(p.services, SearchEngine.streets) if ref.matches(s)][:1]
+        chosen = [s for s in await with_engine(p.context, SearchEngine.streets) if ref.matches(s)][:1]
         if not chosen:
             await query.answer(replies.EXPIRED, show_alert=True)
             return
@@ -111,7 +105,7 @@ async def latest_button(p: Pressed, ref: callbacks.Ref | None) -> None:
     assert query is not None
     wanted = ""
     if ref is not None:
-        wanted = next((s for s in await with_engine(p.services, SearchEngine.streets) if ref.matches(s)), "")
+        wanted = next((s for s in await with_engine(p.context, SearchEngine.streets) if ref.matches(s)), "")
         if not wanted:
             await query.answer(replies.EXPIRED, show_alert=True)
             return
@@ -130,16 +124,16 @@ async def subscription_button(p: Pressed, action: callbacks.Unsubscribe | callba
     if isinstance(action, callbacks.Unsubscribe):
         reply = await asyncio.to_thread(unsubscribe_ref_reply, p.services, chat.id, action.street)
     else:
-        streets = await with_engine(p.services, SearchEngine.streets)
+        streets = await with_engine(p.context, SearchEngine.streets)
         reply = await asyncio.to_thread(settings_reply, p.services, chat.id, streets)
     await send_reply(p.update, p.context, reply)
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def button(update: Update, context: BotContext) -> None:
     """A press on one of our inline buttons: decode its data and do what it says."""
     query = update.callback_query
     assert query is not None
-    services = services_from(context)
+    services = context.services
     action = callbacks.decode(query.data, services.settings.telegram.button_days)
     pressed = Pressed(update, context, services)
     if isinstance(action, callbacks.Expired):
@@ -167,15 +161,15 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await answer_question(update, context, replies.EXAMPLE_QUESTIONS[action.number], paced=False)
 
 
-async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stale_button(update: Update, context: BotContext) -> None:
     """A button nobody recognises (an old format, or data we never made): say it expired."""
     query = update.callback_query
-    if query is None or claimed_earlier(update, context):
+    if query is None:
         return
     await query.answer(replies.EXPIRED, show_alert=True)
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_query(update: Update, context: BotContext) -> None:
     """Inline mode (`@bot 问题` in any chat): offer matching articles to share."""
     query = update.inline_query
     assert query is not None
@@ -187,7 +181,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     offset = int(query.offset) if query.offset.isascii() and query.offset.isdigit() else 0
     offset = min(offset, INLINE_MAX_OFFSET)
-    response = await with_engine(services_from(context), SearchEngine.search, asked, INLINE_RESULTS, offset)
+    response = await with_engine(context, SearchEngine.search, asked, INLINE_RESULTS, offset)
     username = context.bot.username
     results = []
     for result in response.results:
@@ -198,9 +192,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                 id=key,
                 title=replies.headline_of(article),
                 description=replies.render_plain([replies.meta_line(article)]) + "\n" + result.snippet.text,
-                input_message_content=InputTextMessageContent(
-                    replies.share_html(result), parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
-                ),
+                input_message_content=InputTextMessageContent(replies.share_html(result)),
                 reply_markup=InlineKeyboardMarkup(
                     [[InlineKeyboardButton("📖 阅读全文", url=f"https://t.me/{username}?start=a{key}")]]
                 ),
@@ -210,4 +202,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     hint = None
     if not results and offset == 0:
         hint = InlineQueryResultsButton("没有找到相关报道，点这里私聊提问", start_parameter="inline")
-    await query.answer(results, cache_time=60, next_offset=str(end) if end < response.total else "", button=hint)
+    # No more pages: next_offset left out, not "" (PTB 22.8 with Defaults sends "" as "[]": it
+    # reads the empty string as an empty list of poll options).
+    more = str(end) if end < response.total else None
+    await query.answer(results, cache_time=60, next_offset=more, button=hint)

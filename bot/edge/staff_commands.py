@@ -12,22 +12,21 @@ from pathlib import Path
 
 from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot.core.broadcasts import recent_broadcasts
 from bot.core.roles import RoleChangeError, Roles
 from bot.core.services import BotServices
 from bot.core.staff_texts import broadcast_line
-from bot.core.stats import SHANGHAI, Stats, format_stats, gather
+from bot.core.stats import SHANGHAI, Stats, chart_caption, format_stats, gather
+from bot.core.stats_chart import render_chart
+from bot.edge.context import BotContext
 from bot.edge.staff_state import (
     MAX_SKIPPED_LISTED,
     RECENT_BROADCASTS,
     STAGE_NAMES,
     guarded,
-    publish_lock_of,
+    plain,
     roles_of,
-    services_from,
-    tasks_of,
 )
 from index.corpus import load_corpus
 from index.maintenance import ReindexStatus
@@ -39,19 +38,19 @@ STAFF_USAGE = "用法：/staff list · /staff add 用户ID · /staff remove 用�
 
 
 @guarded(admin=True, what="/staff")
-async def manage_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def manage_staff(update: Update, context: BotContext) -> None:
     """/staff list | add ID | remove ID (admins)."""
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
-    roles = roles_of(services_from(context))
+    roles = await roles_of(context.bot_data)
     args = context.args or []
     verb = args[0].lower() if args else "list"
     if verb == "list" and len(args) <= 1:
-        await message.reply_text(await asyncio.to_thread(_staff_list, roles))
+        await message.reply_text(plain(await asyncio.to_thread(_staff_list, roles)))
         return
     if verb not in ("add", "remove") or len(args) != 2 or not args[1].lstrip("-").isdigit():
-        await message.reply_text(STAFF_USAGE)
+        await message.reply_text(plain(STAFF_USAGE))
         return
     target = int(args[1])
     try:
@@ -65,7 +64,7 @@ async def manage_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                 reply += "\n注意：config.yaml 仍列出此人；已在机器人里停用，请也从 config.yaml 删除。"
     except RoleChangeError as exc:
         reply = str(exc)
-    await message.reply_text(reply)
+    await message.reply_text(plain(reply))
 
 
 def _staff_list(roles: Roles) -> str:
@@ -89,29 +88,39 @@ def _staff_list(roles: Roles) -> str:
 
 
 @guarded(admin=False, what="/broadcasts")
-async def list_broadcasts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def list_broadcasts(update: Update, context: BotContext) -> None:
     """/broadcasts: the recent broadcasts and how they stand."""
     message = update.effective_message
     assert message is not None
-    infos = await asyncio.to_thread(recent_broadcasts, services_from(context).db, RECENT_BROADCASTS)
+    infos = await asyncio.to_thread(recent_broadcasts, context.services.db, RECENT_BROADCASTS)
     if not infos:
-        await message.reply_text("还没有广播。")
+        await message.reply_text(plain("还没有广播。"))
         return
     lines = ["📣 最近的广播"] + [broadcast_line(info, SHANGHAI) for info in infos]
-    await message.reply_text("\n".join(lines))
+    await message.reply_text(plain("\n".join(lines)))
 
 
 @guarded(admin=False, what="/stats")
-async def show_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stats: corpus, subscribers, questions and the most frequent unanswered ones."""
+async def show_stats(update: Update, context: BotContext) -> None:
+    """/stats: corpus, subscribers, questions and the most frequent unanswered ones, then a chart
+    of the last 30 days. Read afresh each time (an index another process published included)."""
     message = update.effective_message
     assert message is not None
-    services = services_from(context)
-    stats = await asyncio.to_thread(_gather_leased, services)
-    await message.reply_text(format_stats(stats))
+    stats = await asyncio.to_thread(_gather_fresh, context.services)
+    await message.reply_text(plain(format_stats(stats)))
+    try:
+        chart = await asyncio.to_thread(render_chart, stats.daily)
+    except Exception:  # the numbers are sent; a drawing failure must not turn into an error reply
+        log.exception("could not draw the /stats chart")
+        return
+    await message.reply_photo(chart, caption=plain(chart_caption(stats)))
 
 
-def _gather_leased(services: BotServices) -> Stats:
+def _gather_fresh(services: BotServices) -> Stats:
+    try:
+        services.holder.reload_if_changed()
+    except Exception:  # a damaged new index: the numbers of the loaded one are still right for residents
+        log.exception("checking for a newer index before /stats failed")
     with services.holder.lease() as engine:
         return gather(engine, services.db)
 
@@ -129,19 +138,19 @@ def reindex_status_text(status: ReindexStatus) -> str:
 
 
 @guarded(admin=True, what="/reindex")
-async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reindex(update: Update, context: BotContext) -> None:
     """/reindex: rebuild the index in the background, reporting progress (admins)."""
     message = update.effective_message
     assert message is not None
-    services = services_from(context)
+    services = context.services
     holder = services.holder
     if holder.status.running:
-        await message.reply_text("已经在重建了。\n" + reindex_status_text(holder.status))
+        await message.reply_text(plain("已经在重建了。\n" + reindex_status_text(holder.status)))
         return
-    if publish_lock_of(services).locked():
-        await message.reply_text("正在发布新一期，请稍后再重建索引。")
+    if context.bot_data.publish_lock.locked():
+        await message.reply_text(plain("正在发布新一期，请稍后再重建索引。"))
         return
-    progress = await message.reply_text("🔄 开始重建索引…\n居民的提问照常用旧索引回答。")
+    progress = await message.reply_text(plain("🔄 开始重建索引…\n居民的提问照常用旧索引回答。"))
     loop = asyncio.get_running_loop()
     finished = asyncio.Event()
 
@@ -150,12 +159,12 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         loop.call_soon_threadsafe(finished.set)
 
     if not holder.start_reindex(on_done=done):
-        await progress.edit_text("已经在重建了。\n" + reindex_status_text(holder.status))
+        await progress.edit_text(plain("已经在重建了。\n" + reindex_status_text(holder.status)))
         return
     log.info("user %s started a reindex", update.effective_user.id if update.effective_user else "-")
     task = asyncio.create_task(_follow_reindex(services, progress, finished), name="reindex-progress")
-    tasks_of(services).add(task)
-    task.add_done_callback(tasks_of(services).discard)
+    context.bot_data.tasks.add(task)
+    task.add_done_callback(context.bot_data.tasks.discard)
 
 
 async def _follow_reindex(services: BotServices, progress: Message, finished: asyncio.Event) -> None:
@@ -191,7 +200,7 @@ async def _follow_reindex(services: BotServices, progress: Message, finished: as
 
 async def _edit_quietly(message: Message, text: str) -> None:
     try:
-        await message.edit_text(text)
+        await message.edit_text(plain(text))
     except TelegramError as exc:
         if "not modified" not in str(exc).lower():
             log.warning("could not update the reindex message: %s", exc)

@@ -8,27 +8,21 @@ import asyncio
 import html
 import logging
 import time
-from typing import Any
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, ContextTypes, filters
 
 from bot.core import publishing, summary_edits
 from bot.core.broadcasts import AlreadyBroadcast
-from bot.core.services import SERVICES_KEY, BotServices
+from bot.edge.context import BotContext, BotData, Upload
 from bot.edge.staff_state import (
     EDIT_PREFIX,
     MAX_EDIT_BUTTONS,
-    Upload,
     button,
     edit_pressed,
     edits_of,
     guarded,
-    sender_of,
-    services_from,
-    uploads_of,
+    plain,
 )
 from index.publish import PublishError
 
@@ -42,9 +36,9 @@ def draft_key(draft: publishing.Draft) -> str:
     return summary_edits.draft_key(draft.issue, draft.text)
 
 
-async def apply_stored_edits(services: BotServices, draft: publishing.Draft) -> None:
+async def apply_stored_edits(data: BotData, draft: publishing.Draft) -> None:
     """Lines corrected for this same upload before (e.g. before a restart) replace the generated ones."""
-    edits = await asyncio.to_thread(edits_of(services).edits, draft_key(draft))
+    edits = await asyncio.to_thread(edits_of(data).edits, draft_key(draft))
     draft.lines = summary_edits.apply(draft.lines, edits)
 
 
@@ -67,12 +61,12 @@ def _short(title: str, size: int = 14) -> str:
     return title if len(title) <= size else title[: size - 1] + "…"
 
 
-async def preview(services: BotServices, upload: Upload) -> tuple[str, InlineKeyboardMarkup]:
+async def preview(data: BotData, upload: Upload) -> tuple[str, InlineKeyboardMarkup]:
     """The preview of a prepared upload (HTML) and its buttons."""
     draft = upload.draft
     assert draft is not None and upload.street is not None
-    recipients = await asyncio.to_thread(publishing.recipients_for, services.db, upload.street)
-    edits = await asyncio.to_thread(edits_of(services).edits, draft_key(draft))
+    recipients = await asyncio.to_thread(publishing.recipients_for, data.services.db, upload.street)
+    edits = await asyncio.to_thread(edits_of(data).edits, draft_key(draft))
     text = publishing.preview_text(draft, upload.file_name, len(recipients))
     if edits:
         text += f"\n✏️ 已修改 {len(edits)} 篇的摘要。"
@@ -81,14 +75,13 @@ async def preview(services: BotServices, upload: Upload) -> tuple[str, InlineKey
 
 
 @guarded(admin=False, what="summary edit button")
-async def press_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def press_edit(update: Update, context: BotContext) -> None:
     """✏️ 修改 pressed under a preview: ask for the article's corrected line."""
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
-    services = services_from(context)
     token, _, number = (query.data or "")[len(EDIT_PREFIX) :].partition(":")
-    upload = uploads_of(services).get(token)
+    upload = context.bot_data.uploads.get(token)
     if upload is None or upload.draft is None or query.message is None:
         await query.answer()
         await edit_pressed(update, "这个预览已过期，请重新发送文件。")
@@ -108,7 +101,7 @@ async def press_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         message_id=query.message.message_id,
         asked_at=time.time(),
     )
-    await asyncio.to_thread(edits_of(services).ask, prompt)
+    await asyncio.to_thread(edits_of(context.bot_data).ask, prompt)
     await query.answer()
     await context.bot.send_message(
         prompt.chat_id,
@@ -116,7 +109,6 @@ async def press_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         f"一句话，不超过 {summary_edits.MAX_CHARS} 个字。\n"
         f"现在是：{html.escape(line)}\n"
         "不想改了，发送“取消”。",
-        parse_mode=ParseMode.HTML,
         reply_markup=ForceReply(input_field_placeholder="新的摘要"),
     )
 
@@ -133,35 +125,36 @@ def _edit_problem_text(prompt: summary_edits.Prompt, line: str, problem: str) ->
 
 
 @guarded(admin=False, what="summary line")
-async def receive_line(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def receive_line(update: Update, context: BotContext) -> None:
     """The staff member's corrected line: check it, keep it, and show it in the preview."""
     message = update.effective_message
     user = update.effective_user
     assert message is not None and message.text is not None and user is not None
-    services = services_from(context)
-    edits = edits_of(services)
+    edits = edits_of(context.bot_data)
     prompt = edits.asking(message.chat_id, user.id)
     if prompt is None:
         return
     if message.text.strip().lower() in EDIT_CANCEL_WORDS:
         await asyncio.to_thread(edits.answered, prompt.chat_id, prompt.user_id)
-        await message.reply_text(f"好的，第 {prompt.number} 篇《{prompt.headline}》的摘要没有改。")
+        await message.reply_text(plain(f"好的，第 {prompt.number} 篇《{prompt.headline}》的摘要没有改。"))
         return
     line, problem = summary_edits.check_line(message.text)
     if problem is not None:
-        await message.reply_text(_edit_problem_text(prompt, line, problem))
+        await message.reply_text(plain(_edit_problem_text(prompt, line, problem)))
         return
     await asyncio.to_thread(edits.save, prompt.draft_key, prompt.number, line, user.id)
     await asyncio.to_thread(edits.answered, prompt.chat_id, prompt.user_id)
-    upload = uploads_of(services).get(prompt.token)
+    upload = context.bot_data.uploads.get(prompt.token)
     if upload is None or upload.draft is None or draft_key(upload.draft) != prompt.draft_key:
         await message.reply_text(
-            f"✅ 已记下第 {prompt.number} 篇《{prompt.headline}》的新摘要。\n"
-            "原来的预览已经不在了（机器人重启过或已超过 24 小时）：请重新发送这个文件，新的预览会用改好的摘要。"
+            plain(
+                f"✅ 已记下第 {prompt.number} 篇《{prompt.headline}》的新摘要。\n"
+                "原来的预览已经不在了（机器人重启过或已超过 24 小时）：请重新发送这个文件，新的预览会用改好的摘要。"
+            )
         )
         return
-    await apply_stored_edits(services, upload.draft)
-    text, keyboard = await preview(services, upload)
+    await apply_stored_edits(context.bot_data, upload.draft)
+    text, keyboard = await preview(context.bot_data, upload)
     updated = True
     if prompt.message_id is not None:
         try:
@@ -169,7 +162,6 @@ async def receive_line(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                 text,
                 chat_id=prompt.chat_id,
                 message_id=prompt.message_id,
-                parse_mode=ParseMode.HTML,
                 reply_markup=keyboard,
             )
         except BadRequest as exc:
@@ -177,36 +169,24 @@ async def receive_line(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             if not updated:
                 log.warning("could not update the preview: %s", exc)
     if not updated or prompt.message_id is None:
-        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        await message.reply_text(text, reply_markup=keyboard)
     await message.reply_text(
-        f"✅ 第 {prompt.number} 篇《{prompt.headline}》的摘要改为：\n{line}\n"
-        + ("预览已更新" if updated else "新的预览在上一条消息")
-        + "，确认无误后点“✅ 发布”。订阅者收到的就是预览里的内容。"
+        plain(
+            f"✅ 第 {prompt.number} 篇《{prompt.headline}》的摘要改为：\n{line}\n"
+            + ("预览已更新" if updated else "新的预览在上一条消息")
+            + "，确认无误后点“✅ 发布”。订阅者收到的就是预览里的内容。"
+        )
     )
 
 
-class AwaitingLine(filters.MessageFilter):
-    """Matches the text a staff member sends after pressing ✏️ 修改 (until they answer or cancel)."""
-
-    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        super().__init__(name="AwaitingSummaryLine")
-        self.application = application
-
-    def filter(self, message: Message) -> bool:
-        services = self.application.bot_data.get(SERVICES_KEY)
-        if not isinstance(services, BotServices) or message.from_user is None:
-            return False
-        return edits_of(services).asking(message.chat_id, message.from_user.id) is not None
-
-
-async def publish_correction(update: Update, services: BotServices, upload: Upload, draft: publishing.Draft) -> None:
+async def publish_correction(update: Update, data: BotData, upload: Upload, draft: publishing.Draft) -> None:
     """Replace the corrected issue in the corpus and the index; no broadcast, unless staff asked
     for the short correction notice."""
     old = upload.checks.replaces
     assert old is not None
     title = html.escape(publishing.issue_title(draft.issue))
     try:
-        await asyncio.to_thread(publishing.publish_correction, services.holder, draft, old.file)
+        await asyncio.to_thread(publishing.publish_correction, data.services.holder, draft, old.file)
     except (PublishError, ValueError, OSError) as exc:
         log.exception("correcting %s with %s failed", old.id, draft.issue.id)
         await edit_pressed(update, f"❌ 更正失败：{html.escape(str(exc))}\n居民看到的内容没有变化。")
@@ -220,7 +200,7 @@ async def publish_correction(update: Update, services: BotServices, upload: Uplo
         try:
             broadcast_id, queued = await asyncio.to_thread(
                 publishing.queue_correction_notice,
-                services.db,
+                data.services.db,
                 draft.issue,
                 draft.articles,
                 upload.user_id,
@@ -236,6 +216,6 @@ async def publish_correction(update: Update, services: BotServices, upload: Uplo
         lines.append("没有再次推送给订阅者。")
     log.info("user %s corrected %s with %s; notice to %d chats", upload.user_id, old.id, draft.issue.id, queued)
     await edit_pressed(update, "\n".join(lines))
-    sender = sender_of(services)
+    sender = data.sender
     if queued and sender is not None:
         sender.wake()

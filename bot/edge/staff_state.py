@@ -1,47 +1,38 @@
-"""What the staff handlers share: their constants, an upload in progress (`Upload`), the services
-and per-process state they keep, and the plain refusal everyone else gets (`refuse`, `guarded`).
+"""What the staff handlers share: their constants, the per-process staff state kept in the typed
+`bot_data` (bot.edge.context), and the plain refusal everyone else gets (`refuse`, `guarded`).
+
+Staff commands belong in private chats: in a group neither a refusal nor a staff reply is
+posted to the group (a resident's /reindex there is not announced to everyone); the person is
+told in a private message when the bot may write to them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
+import html
 import logging
 import re
-import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, TelegramError
 
-from bot.core import publishing, summary_edits
+from bot.core import summary_edits
 from bot.core.roles import Roles
-from bot.core.services import BotServices, services_of
-from bot.core.upload_checks import UploadChecks
-from bot.edge.sender import BroadcastSender
+from bot.core.staff_texts import PRIVATE_ONLY
+from bot.edge.context import BotContext, BotData
 
 log = logging.getLogger(__name__)
 
 
-STAFF_GROUP = 0
 REFUSAL = "抱歉，这个命令不可用。"
 CALLBACK_PREFIX = "stf:"
 # ✏️ 修改 buttons under a preview: their own prefix, so their handler needs no routing through press_button.
 EDIT_PREFIX = "sed:"
 # Telegram allows 100 buttons; an issue with more articles than this has only its first lines editable.
 MAX_EDIT_BUTTONS = 40
-EXTRA_ROLES = "staff.roles"
-EXTRA_SENDER = "staff.sender"
-EXTRA_UPLOADS = "staff.uploads"
-EXTRA_PUBLISH_LOCK = "staff.publish_lock"
-EXTRA_TASKS = "staff.tasks"
-EXTRA_SENDER_REQUEST = "staff.sender_request"
-EXTRA_EDITS = "staff.summary_edits"
 # Broadcast messages in flight at once: enough for 25/s at Telegram's usual round trip.
 SENDER_CONCURRENCY = 8
 # A preview nobody pressed a button on for this long is forgotten.
@@ -54,95 +45,86 @@ STAGE_NAMES = {"starting": "准备中", "waiting": "等待", "segmenting": "分�
 _LABEL_RE = re.compile(r"(街道|月份|月|street|month)\s*[:：=]", re.IGNORECASE)
 _SPLIT_RE = re.compile(r"[\s,，、;；/|]+")
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 
 # --- shared state ---------------------------------------------------------------------
 
 
-@dataclass
-class Upload:
-    """A staff member's uploaded issue, between the document and Publish/Cancel."""
-
-    token: str
-    chat_id: int
-    user_id: int
-    file_name: str
-    data: bytes
-    street: str | None = None
-    month: str | None = None
-    district: str = ""
-    newspaper: str = ""
-    street_choices: list[str] = dataclasses.field(default_factory=list)
-    draft: publishing.Draft | None = None
-    created: float = dataclasses.field(default_factory=time.time)
-    checks: UploadChecks = dataclasses.field(default_factory=UploadChecks)
+async def roles_of(data: BotData) -> Roles:
+    """The process's role checker (read from SQLite in a worker thread on first use)."""
+    if data.roles is None:
+        services = data.services
+        data.roles = await asyncio.to_thread(Roles, services.settings.roles, services.db)
+    return data.roles
 
 
-def services_from(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
-    return services_of(context.bot_data)
+async def load_edits(data: BotData) -> summary_edits.SummaryEdits:
+    """The summary corrections and open prompts (read from SQLite in a worker thread on first use)."""
+    if data.edits is None:
+        data.edits = await asyncio.to_thread(summary_edits.SummaryEdits, data.services.db, UPLOAD_TTL)
+    return data.edits
 
 
-def roles_of(services: BotServices) -> Roles:
-    """The process's role checker (made on first use)."""
-    roles = services.extras.get(EXTRA_ROLES)
-    if not isinstance(roles, Roles):
-        roles = services.extras[EXTRA_ROLES] = Roles(services.settings.roles, services.db)
-    return roles
+def edits_of(data: BotData) -> summary_edits.SummaryEdits:
+    """The summary corrections, loaded at start-up (bot.edge.staff.on_startup)."""
+    if data.edits is None:
+        raise RuntimeError("the staff side has not started: summary edits are not loaded")
+    return data.edits
 
 
-def uploads_of(services: BotServices) -> dict[str, Upload]:
-    uploads: dict[str, Upload] = services.extras.setdefault(EXTRA_UPLOADS, {})
-    return uploads
-
-
-def publish_lock_of(services: BotServices) -> asyncio.Lock:
-    lock: asyncio.Lock = services.extras.setdefault(EXTRA_PUBLISH_LOCK, asyncio.Lock())
-    return lock
-
-
-def tasks_of(services: BotServices) -> set[asyncio.Task[None]]:
-    tasks: set[asyncio.Task[None]] = services.extras.setdefault(EXTRA_TASKS, set())
-    return tasks
-
-
-def edits_of(services: BotServices) -> summary_edits.SummaryEdits:
-    edits = services.extras.get(EXTRA_EDITS)
-    if not isinstance(edits, summary_edits.SummaryEdits):
-        edits = services.extras[EXTRA_EDITS] = summary_edits.SummaryEdits(services.db, UPLOAD_TTL)
-    return edits
-
-
-def sender_of(services: BotServices) -> BroadcastSender | None:
-    sender = services.extras.get(EXTRA_SENDER)
-    return sender if isinstance(sender, BroadcastSender) else None
+def plain(text: str) -> str:
+    """Plain text made safe for the HTML parse mode every message is sent with."""
+    return html.escape(text, quote=False)
 
 
 # --- refusing -------------------------------------------------------------------------
 
 
-async def refuse(update: Update, what: str) -> None:
-    """Say no without saying why, and log who asked."""
+def in_private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is None or chat.type == Chat.PRIVATE
+
+
+async def tell_privately(update: Update, context: BotContext, text: str) -> None:
+    """A private message to the person behind a group update (only if they ever started the bot)."""
+    user = update.effective_user
+    if user is None:
+        return
+    try:
+        await context.bot.send_message(user.id, plain(text))
+    except TelegramError as exc:  # they never opened a chat with the bot: nothing more to do
+        log.info("could not tell user %s in private: %s", user.id, exc)
+
+
+async def refuse(update: Update, context: BotContext, what: str) -> None:
+    """Say no without saying why (never in a group), and log who asked."""
     user = update.effective_user
     log.warning("refused %s to user %s", what, user.id if user else "unknown")
     if update.callback_query is not None:
         await update.callback_query.answer(REFUSAL, show_alert=True)
+    elif not in_private(update):
+        await tell_privately(update, context, REFUSAL)
     elif update.effective_message is not None:
-        await update.effective_message.reply_text(REFUSAL)
+        await update.effective_message.reply_text(plain(REFUSAL))
 
 
 def guarded(admin: bool, what: str) -> Callable[[Handler], Handler]:
-    """Run the handler for staff (or admins only), refuse everyone else."""
+    """Run the handler for staff (or admins only) in a private chat, refuse everyone else."""
 
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
-        async def checked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        async def checked(update: Update, context: BotContext) -> None:
             user = update.effective_user
-            roles = roles_of(services_from(context))
+            roles = await roles_of(context.bot_data)
             uid = user.id if user else None
-            allowed = await asyncio.to_thread(roles.is_admin if admin else roles.is_staff, uid)
+            allowed = roles.is_admin(uid) if admin else roles.is_staff(uid)
             if not allowed:
-                await refuse(update, what)
+                await refuse(update, context, what)
+                return
+            if update.callback_query is None and not in_private(update):
+                log.info("user %s used %s in a group; answered in private", uid, what)
+                await tell_privately(update, context, PRIVATE_ONLY.format(what=what))
                 return
             await handler(update, context)
 
@@ -160,7 +142,7 @@ async def edit_pressed(update: Update, text: str, keyboard: InlineKeyboardMarkup
     query = update.callback_query
     assert query is not None
     try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        await query.edit_message_text(text, reply_markup=keyboard)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise

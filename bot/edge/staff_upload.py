@@ -12,14 +12,12 @@ import secrets
 import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
 from bot.core import publishing, upload_checks
 from bot.core.broadcasts import AlreadyBroadcast
 from bot.core.issue_facts import MONTH_RE, looks_like_street, parse_month, resolve_street
-from bot.core.services import BotServices
 from bot.core.stats import SHANGHAI
+from bot.edge.context import BotContext, BotData, Upload
 from bot.edge.staff_edits import apply_stored_edits, draft_key, preview, publish_correction
 from bot.edge.staff_state import (
     _LABEL_RE,
@@ -27,15 +25,11 @@ from bot.edge.staff_state import (
     CALLBACK_PREFIX,
     MAX_STREET_BUTTONS,
     UPLOAD_TTL,
-    Upload,
     button,
     edit_pressed,
     edits_of,
     guarded,
-    publish_lock_of,
-    sender_of,
-    services_from,
-    uploads_of,
+    plain,
 )
 from index.publish import MAX_ISSUE_BYTES, MAX_PDF_BYTES, PublishError, issue_text, parse_text
 from index.search import SearchEngine, street_matches
@@ -112,10 +106,10 @@ def _new_street_keyboard(upload: Upload) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([confirm, *keyboard.inline_keyboard])
 
 
-def _checks_question(services: BotServices, upload: Upload) -> tuple[str, InlineKeyboardMarkup] | None:
+def _checks_question(data: BotData, upload: Upload) -> tuple[str, InlineKeyboardMarkup] | None:
     """The next question about an unknown street, a far-off month or a second issue of a month."""
     assert upload.street is not None and upload.month is not None
-    engine = services.holder.engine
+    engine = data.services.holder.engine
     checks = upload.checks
     future = upload_checks.future_question(checks, upload.month, upload_checks.shanghai_today())
     if future is not None:
@@ -135,8 +129,9 @@ def _fill_from_street(upload: Upload, engine: SearchEngine) -> None:
         upload.newspaper = upload.newspaper or previous.newspaper
 
 
-async def _next_step(services: BotServices, upload: Upload) -> tuple[str, InlineKeyboardMarkup | None]:
+async def _next_step(data: BotData, upload: Upload) -> tuple[str, InlineKeyboardMarkup | None]:
     """What to ask or show next: the street, the month, or the preview (HTML text and buttons)."""
+    services = data.services
     engine = services.holder.engine
     name = html.escape(upload.file_name)
     if upload.street is not None and upload.checks.street_new and not upload.checks.street_confirmed:
@@ -148,7 +143,7 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
         if not upload.street_choices:
             upload.street_choices = engine.streets()
         if not upload.street_choices:
-            uploads_of(services).pop(upload.token, None)
+            data.uploads.pop(upload.token, None)
             return f"《{name}》是哪个街道的？请在文件说明里写上街道名（例如“天山路街道 2020-06”）后重新发送。", None
         return (
             f"《{name}》是哪个街道的报纸？\n不在下面的话，请在文件说明里写上街道名后重新发送。",
@@ -157,7 +152,7 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
     if upload.month is None:
         note = upload_checks.month_note(upload.checks)
         return f"{note}《{name}》（{html.escape(upload.street)}）是哪个月的？", _month_keyboard(upload)
-    question = _checks_question(services, upload)
+    question = _checks_question(data, upload)
     if question is not None:
         return question
     try:
@@ -174,7 +169,7 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
             upload.newspaper,
         )
     except PublishError as exc:
-        uploads_of(services).pop(upload.token, None)
+        data.uploads.pop(upload.token, None)
         return f"❌ 《{name}》不能发布：{html.escape(str(exc))}\n没有做任何改动。", None
     upload.draft = draft
     if upload_checks.is_correction(upload.checks):
@@ -183,8 +178,8 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
         note = upload_checks.correction_preview_note(upload.checks)
         text = note + publishing.preview_text(draft, upload.file_name, len(recipients), correction=True)
         return text, _choice_keyboard(upload, upload_checks.CORRECTION_BUTTONS)
-    await apply_stored_edits(services, draft)
-    return await preview(services, upload)
+    await apply_stored_edits(data, draft)
+    return await preview(data, upload)
 
 
 def _too_big(size: int, limit: int = MAX_ISSUE_BYTES) -> str:
@@ -192,23 +187,25 @@ def _too_big(size: int, limit: int = MAX_ISSUE_BYTES) -> str:
 
 
 @guarded(admin=False, what="document upload")
-async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def receive_document(update: Update, context: BotContext) -> None:
     """A staff member sent an issue file: check it, then ask for street/month or show the preview."""
     message = update.effective_message
     user = update.effective_user
     assert message is not None and message.document is not None and user is not None
-    services = services_from(context)
+    services = context.services
     document = message.document
     file_name = document.file_name or "upload"
     # Refuse before downloading: a wrong kind or size is known from the message alone.
     if not file_name.lower().endswith((".txt", ".pdf")):
         await message.reply_text(
-            f"❌ 《{file_name}》不能发布：只接受 .txt 纯文本文件或带文字的 .pdf 文件。\n没有做任何改动。"
+            plain(f"❌ 《{file_name}》不能发布：只接受 .txt 纯文本文件或带文字的 .pdf 文件。\n没有做任何改动。")
         )
         return
     limit = MAX_PDF_BYTES if file_name.lower().endswith(".pdf") else MAX_ISSUE_BYTES
     if document.file_size is not None and document.file_size > limit:
-        await message.reply_text(f"❌ 《{file_name}》不能发布：{_too_big(document.file_size, limit)}\n没有做任何改动。")
+        await message.reply_text(
+            plain(f"❌ 《{file_name}》不能发布：{_too_big(document.file_size, limit)}\n没有做任何改动。")
+        )
         return
     telegram_file = await document.get_file()
     data = bytes(await telegram_file.download_as_bytearray())
@@ -220,9 +217,9 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         if same is not None:
             raise PublishError(publishing.duplicate_reason(services.holder.corpus_dir, same))
     except PublishError as exc:
-        await message.reply_text(f"❌ 《{file_name}》不能发布：{exc}\n没有做任何改动。")
+        await message.reply_text(plain(f"❌ 《{file_name}》不能发布：{exc}\n没有做任何改动。"))
         return
-    uploads = uploads_of(services)
+    uploads = context.bot_data.uploads
     now = time.time()
     for token in [t for t, u in uploads.items() if now - u.created > UPLOAD_TTL]:
         del uploads[token]
@@ -236,28 +233,28 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         upload_checks.street_changed(upload.checks, new=street not in engine.streets())
         _fill_from_street(upload, engine)
     uploads[upload.token] = upload
-    text, keyboard = await _next_step(services, upload)
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    text, keyboard = await _next_step(context.bot_data, upload)
+    await message.reply_text(text, reply_markup=keyboard)
     log.info("user %s uploaded %s (%d bytes)", user.id, file_name, len(data))
 
 
 @guarded(admin=False, what="staff button")
-async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def press_button(update: Update, context: BotContext) -> None:
     """Street, month, Publish or Cancel pressed under an upload."""
     query = update.callback_query
     assert query is not None
-    services = services_from(context)
+    services = context.services
     action, _, rest = (query.data or "")[len(CALLBACK_PREFIX) :].partition(":")
     token, _, argument = rest.partition(":")
-    upload = uploads_of(services).get(token)
+    upload = context.bot_data.uploads.get(token)
     if upload is None:
         await query.answer()
         await edit_pressed(update, "这个预览已过期，请重新发送文件。")
         return
     if action == "no":
-        uploads_of(services).pop(token, None)
+        context.bot_data.uploads.pop(token, None)
         if upload.draft is not None:
-            await asyncio.to_thread(edits_of(services).discard, draft_key(upload.draft))
+            await asyncio.to_thread(edits_of(context.bot_data).discard, draft_key(upload.draft))
         await query.answer("已取消")
         await edit_pressed(update, f"已取消：《{html.escape(upload.file_name)}》没有发布，什么都没有改动。")
         return
@@ -275,15 +272,15 @@ async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     else:
         upload_checks.press(upload.checks, action)
     await query.answer()
-    text, keyboard = await _next_step(services, upload)
+    text, keyboard = await _next_step(context.bot_data, upload)
     await edit_pressed(update, text, keyboard)
 
 
-async def publish_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, upload: Upload) -> None:
+async def publish_upload(update: Update, context: BotContext, upload: Upload) -> None:
     """Publish a previewed upload: corpus and index first (residents find it at once), then the broadcast."""
     query = update.callback_query
     assert query is not None
-    services = services_from(context)
+    services = context.services
     holder = services.holder
     if upload.draft is None:
         await query.answer()
@@ -291,22 +288,22 @@ async def publish_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, upl
     if holder.status.running:
         await query.answer("索引正在重建，请等重建完成后再点发布。", show_alert=True)
         return
-    lock = publish_lock_of(services)
+    lock = context.bot_data.publish_lock
     if lock.locked():
         await query.answer("正在发布另一期，请稍候再点。", show_alert=True)
         return
     # Taken out first so a second press (or another staff member) cannot publish it twice.
-    if uploads_of(services).pop(upload.token, None) is None:
+    if context.bot_data.uploads.pop(upload.token, None) is None:
         await query.answer()
         return
-    await asyncio.to_thread(edits_of(services).close, draft_key(upload.draft))
+    await asyncio.to_thread(edits_of(context.bot_data).close, draft_key(upload.draft))
     await query.answer("正在发布…")
     draft = upload.draft
     title = html.escape(publishing.issue_title(draft.issue))
     await edit_pressed(update, f"⏳ 正在发布 {title}…")
     if upload_checks.is_correction(upload.checks):
         async with lock:
-            await publish_correction(update, services, upload, draft)
+            await publish_correction(update, context.bot_data, upload, draft)
         return
     async with lock:
         try:
@@ -329,6 +326,6 @@ async def publish_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, upl
     else:
         lines.append("目前没有这个街道的订阅者，不发送广播。")
     await edit_pressed(update, "\n".join(lines))
-    sender = sender_of(services)
+    sender = context.bot_data.sender
     if sender is not None:
         sender.wake()
