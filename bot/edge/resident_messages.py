@@ -292,8 +292,9 @@ async def edited_command(update: Update, context: BotContext) -> None:
     """An edited command is not run again (editing "/subscribe 天山路" must not subscribe twice)."""
     message = update.effective_message
     word = (message.text or "").split(maxsplit=1)[0].split("@")[0] if message else ""
-    if word and await allowed(update, context):
-        await send_reply(update, context, replies.notice(replies.EDITED_COMMAND.format(command=word)))
+    if message is not None and word and await allowed(update, context):
+        # A new message: the command's earlier answer (its help, its subscription) stays as it was.
+        await message.reply_text(replies.notice(replies.EDITED_COMMAND.format(command=word)).html)
 
 
 async def not_text(update: Update, context: BotContext) -> None:
