@@ -10,13 +10,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import RunningBot
+from conftest import RunningBot, write_settings
+from conftest import running_bot as running_bot_at
 from fake_bot_api import FakeBotApi
 from staff_helpers import NEW_ISSUE, RESIDENT, STAFF, make_services, make_settings, press, running_bot, upload
 from telegram import Update
 
+from bot.core import replies as texts
 from bot.edge.context import BotContext, BotData
 from bot.edge.ordering import ChatOrderedProcessor, conversation_of
+from index.search import SearchEngine
 
 GROUP = -100700
 
@@ -140,3 +143,25 @@ async def test_no_sqlite_call_runs_on_the_event_loop(tmp_path: Path, api: FakeBo
         await api.wait_for_calls_async("sendPhoto", 1, timeout=60)
     assert on_loop == []
     assert any("query_log" in call for call in in_workers)  # the spy saw the calls, in worker threads
+
+
+async def test_a_burst_beyond_the_queue_is_told_which_questions_went_unanswered(
+    tmp_path: Path, api: FakeBotApi, corpus_index: Path, engine: SearchEngine
+) -> None:
+    settings = write_settings(tmp_path, api, corpus_index, burst=3, rate_per_second=4.0, queue=4)
+    questions = [f"/ask 垃圾分类 {n}" for n in range(1, 13)]
+    async with running_bot_at(settings, api, engine) as bot:
+        sent = [
+            api.message_update(GROUP, q, user_id=563, chat_type="supergroup")["message"]["message_id"]
+            for q in questions
+        ]
+        replies = await api.wait_for_messages_async(GROUP, 8, timeout=60)
+        await api.wait_for_async(lambda: not bot.app.bot_data.refusal_notices, timeout=30)
+        # Three at once and four in their turn, in order; then one notice naming the other five,
+        # quoting the last of them.
+        assert [r["reply_parameters"]["message_id"] for r in replies] == [*sent[:7], sent[-1]]
+        assert all("找到" in r["text"] for r in replies[:7])
+        notice = replies[7]["text"]
+        assert notice.startswith(texts.REFUSED.format(count=5))
+        assert [line.split(". ", 1)[1] for line in notice.splitlines()[1:]] == [f"垃圾分类 {n}" for n in range(8, 13)]
+        assert len(api.sent_messages(GROUP)) == 8

@@ -38,7 +38,9 @@ EXAMPLE_QUESTIONS: tuple[str, ...] = (
 )
 
 SLOW_DOWN = "发得有点快啦 🙂 请稍等一两秒再问。"
-QUEUE_FULL = "发得太快啦：这条和接下来 {seconds} 秒内发来的问题都不会回答，请稍后再发一次。"
+REFUSED = "发得太快啦，下面 {count} 个问题这次不会回答，请稍等一会儿再发一次："
+REFUSED_MORE = "……还有 {count} 个"
+MAX_REFUSED_LISTED = 10
 TEXT_ONLY = "我只能看懂文字问题哦。请直接打字提问，例如：垃圾分类、积水点改造。"
 EXPIRED = "这个按钮已经过期了，请重新提问或发送 /latest。"
 ARTICLE_GONE = "这篇文章已不在资料库中，请重新提问。"
@@ -642,6 +644,17 @@ def group_private_only_reply(command: str, username: str) -> Reply:
         (text(GROUP_PRIVATE_ONLY.format(command=command)),),
         ((Button("💬 私聊我", url=f"https://t.me/{username}?start=subscribe"),),),
     )
+
+
+def refused_reply(questions: Sequence[str], more: int = 0) -> Reply:
+    """Which questions were not answered because the resident sent more than the queue holds."""
+    listed = questions[:MAX_REFUSED_LISTED]
+    more += len(questions) - len(listed)
+    lines = [text(REFUSED.format(count=len(listed) + more))]
+    lines += [text(f"{n}. {shorten(q, ECHO_CHARS)}") for n, q in enumerate(listed, 1)]
+    if more:
+        lines.append(text(REFUSED_MORE.format(count=more)))
+    return Reply(tuple(lines))
 
 
 def edited_reply(reply: Reply) -> Reply:

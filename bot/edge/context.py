@@ -22,6 +22,7 @@ from telegram.request import HTTPXRequest
 from bot.core import publishing
 from bot.core.listings import ChatListings
 from bot.core.ratelimit import RateLimiter
+from bot.core.refusals import RefusedQuestions
 from bot.core.roles import Roles
 from bot.core.services import BotServices
 from bot.core.summary_edits import SummaryEdits
@@ -78,6 +79,9 @@ class BotData:
     def __init__(self) -> None:
         self._services: BotServices | None = None
         self.limiter = RateLimiter(1, 1.0)  # replaced by `attach` with the configured one
+        # Questions refused beyond the queue, until the resident is told; and the pending notices.
+        self.refused = RefusedQuestions(self.limiter.warn_every)
+        self.refusal_notices: dict[int, asyncio.Task[None]] = {}
         self.listings = ChatListings()
         self.answers = AnswerLog()
         # When a question last checked for an index published by another process (monotonic).
@@ -97,6 +101,7 @@ class BotData:
         self._services = services
         tg = services.settings.telegram
         self.limiter = RateLimiter(tg.burst, tg.rate_per_second)
+        self.refused = RefusedQuestions(self.limiter.warn_every)
 
     @property
     def services(self) -> BotServices:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from telegram import Message, ReplyParameters, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.core import replies
 from bot.core.listings import Listing
@@ -30,6 +30,8 @@ T = TypeVar("T")
 
 # How often (seconds) a question may trigger a check for an index published by another process.
 RELOAD_EVERY = 5.0
+# How long a notice of refused questions waits for the rest of a burst still being read.
+SETTLE = 0.5
 
 
 def remember_results(data: BotData, chat_id: int | None, response: SearchResponse, query_id: int | None) -> None:
@@ -146,12 +148,12 @@ async def allowed(update: Update, context: BotContext) -> bool:
     return False
 
 
-async def queued(update: Update, context: BotContext) -> bool:
+async def queued(update: Update, context: BotContext, question: str) -> bool:
     """Wait for the resident's turn (a burst is answered in order); False when the queue is full.
 
     The turn is counted from when the question arrived: the conversation's earlier updates ran
-    while it waited in the update processor. The first question refused is answered with a
-    notice quoting it, saying it and those of the next seconds are not answered.
+    while it waited in the update processor. A question beyond the queue is not answered, and
+    the resident is told which (`refuse`).
     """
     who = _asker(update)
     if who is None:
@@ -168,7 +170,48 @@ async def queued(update: Update, context: BotContext) -> bool:
     if verdict is Verdict.ALLOW:
         return True
     log.info("chat %s: question queue full (%s)", update.effective_chat.id if update.effective_chat else "-", verdict)
-    if verdict is Verdict.WARN:
-        seconds = max(1, round(data.limiter.warn_every))
-        await send_reply(update, context, replies.notice(replies.QUEUE_FULL.format(seconds=seconds)))
+    await refuse(update, context, who, question)
     return False
+
+
+async def refuse(update: Update, context: BotContext, who: int, question: str) -> None:
+    """Note a refused question; tell the resident which were refused, in one notice per burst.
+
+    The notice comes once the rest of the burst has been read (no more updates of this
+    conversation queued), and at most once every `RefusedQuestions.every` seconds: a notice that
+    cannot go yet is sent by a task when it may, listing every question refused until then.
+    """
+    data = context.bot_data
+    data.refused.add(who, question)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    more_queued = data.processor is not None and data.processor.waiting(update) > 1
+    delay = data.refused.due_in(who)
+    if not more_queued and delay <= 0:
+        refused = data.refused.take(who)
+        if refused is not None:
+            await send_reply(update, context, replies.refused_reply(refused.questions, refused.more))
+        return
+    if who in data.refusal_notices:
+        return
+    task = asyncio.create_task(_notice_later(context, who, chat.id, max(delay, SETTLE)), name="refusal-notice")
+    data.refusal_notices[who] = task
+    data.tasks.add(task)
+    task.add_done_callback(data.tasks.discard)
+
+
+async def _notice_later(context: BotContext, who: int, chat_id: int, delay: float) -> None:
+    data = context.bot_data
+    try:
+        await asyncio.sleep(delay)  # until a notice may go (and the burst has been read)
+    finally:
+        data.refusal_notices.pop(who, None)
+    refused = data.refused.take(who)
+    if refused is None:  # told already, by the last question of the burst
+        return
+    reply = replies.refused_reply(refused.questions, refused.more)
+    try:
+        await context.bot.send_message(chat_id, reply.html)
+    except TelegramError as exc:
+        log.warning("could not tell chat %s which questions were not answered: %s", chat_id, exc)

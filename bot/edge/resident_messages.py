@@ -58,7 +58,7 @@ async def answer_question(update: Update, context: BotContext, question: str, pa
     `paced=False` when the caller already took the resident's token for this update.
     """
     services = context.services
-    if paced and not await queued(update, context):
+    if paced and not await queued(update, context, question):
         return
     chat_id = update.effective_chat.id if update.effective_chat else None
     response, query_id = await with_engine(context, search_and_log, services, chat_id, question, 0)
