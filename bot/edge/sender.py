@@ -441,6 +441,7 @@ class BroadcastSender:
     async def _send(self, due: _Due) -> _Outcome:
         timeout = self.send_timeout
         try:
+            # Named here, not left to Defaults: the sender takes any Bot (its own, a script's, a test's).
             message = await self.bot.send_message(
                 chat_id=due.chat_id,
                 text=self._texts[due.broadcast_id],
