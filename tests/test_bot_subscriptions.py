@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import buttons, running_bot
 from fake_bot_api import FakeBotApi
 
-from bot.core import subscriptions
+from bot.core import replies, subscriptions
 from bot.core.settings import Settings
 from bot.core.state import Database
 from index.search import SearchEngine, street_matches
@@ -134,7 +134,8 @@ async def test_an_edited_command_is_not_run_again(settings: Settings, api: FakeB
         assert "已订阅 天山路街道" in reply["text"]
         command_id = bot.last_message_id(chat) - 1
         api.edited_message_update(chat, command_id, "/subscribe 外滩")
-        # Updates are handled in order per chat, so the edit is done once this is answered.
-        mine = await bot.ask(chat, "/mysubs")
+        # Updates are handled in order per chat: the edit's notice comes first, then this answer.
+        notice, mine = await bot.say(chat, "/mysubs", count=2)
+    assert notice["text"] == replies.EDITED_COMMAND.format(command="/subscribe")
     assert "天山路街道" in mine["text"] and "外滩街道" not in mine["text"]
     assert not any("外滩" in m["text"] for m in api.sent_messages(chat) if m["text"] != mine["text"])
