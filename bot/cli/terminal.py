@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bot.core import intents, replies
-from bot.core.replies import Line, text
+from bot.core import article_pages, intents, messages, replies
+from bot.core.messages import Line, text
 from bot.core.resident_actions import latest_for, resolve_street
 from bot.core.settings import Settings
 from index.article import Article
@@ -108,7 +108,7 @@ class ChatSession:
         for number, result in enumerate(response.results, start=response.offset + 1):
             headline, *details = replies.result_lines(number, result)
             lines.extend([replies.BLANK, headline])
-            lines.extend((replies.Span("   "), *line) for line in details)  # indented under the headline
+            lines.extend((messages.Span("   "), *line) for line in details)  # indented under the headline
         self.listed = [r.article for r in response.results]
         self.first_number = response.offset + 1
         last = response.offset + len(response.results)
@@ -116,7 +116,7 @@ class ChatSession:
         if last < response.total:
             hints.append("输入“更多”看下一页")
         lines.extend([replies.BLANK, text("（" + "，".join(hints) + "）")])
-        return replies.render_plain(lines)
+        return messages.render_plain(lines)
 
     def open(self, number: int) -> str:
         """The full text of a listed article, by the number shown next to it."""
@@ -124,7 +124,7 @@ class ChatSession:
         if not 0 <= index < len(self.listed):
             last = self.first_number + len(self.listed) - 1
             return replies.PICK_NUMBER.format(first=self.first_number, last=last)
-        return replies.article_text(self.listed[index])
+        return article_pages.article_text(self.listed[index])
 
     def latest(self, wanted: str) -> str:
         """/latest [street]: the newest issue's headlines, numbered for opening."""
@@ -146,7 +146,7 @@ class ChatSession:
             if len(found) == 1:
                 lines.append(f"在 Telegram 里发送 /subscribe {found[0]} 即可订阅。")
             else:
-                lines.append(f"没有找到“{replies.shorten(wanted, replies.ECHO_CHARS)}”。")
+                lines.append(f"没有找到“{messages.shorten(wanted, replies.ECHO_CHARS)}”。")
         if streets:
             lines.append("可订阅的街道：" + "、".join(streets))
         return "\n".join(lines)

@@ -23,8 +23,8 @@ from telegram.ext import (
 
 from bot.core import replies
 from bot.core.listings import ChatListings, Listing
+from bot.core.messages import Reply
 from bot.core.ratelimit import RateLimiter, Verdict
-from bot.core.replies import Reply
 from bot.core.services import BotServices, services_of
 from bot.edge.markup import keyboard
 from index.search import SearchResponse

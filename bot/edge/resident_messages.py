@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core import callbacks, intents, replies, subscriptions
+from bot.core import article_pages, callbacks, intents, replies, subscriptions
 from bot.core.listings import Listing
 from bot.core.resident_actions import (
     ALL_WORDS,
@@ -112,7 +112,7 @@ async def open_listed(update: Update, context: ContextTypes.DEFAULT_TYPE, listin
     if article is None:
         await send_reply(update, context, replies.notice(replies.ARTICLE_GONE))
         return
-    await send_reply(update, context, replies.article_reply(article, 0))
+    await send_reply(update, context, article_pages.article_reply(article, 0))
 
 
 async def next_page(update: Update, context: ContextTypes.DEFAULT_TYPE, listing: Listing | None) -> None:
@@ -172,7 +172,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         services = services_from(context)
         article = await with_engine(services, find_article, services, callbacks.Ref(digest=payload[1:]))
         if article is not None:
-            await send_reply(update, context, replies.article_reply(article, 0))
+            await send_reply(update, context, article_pages.article_reply(article, 0))
             return
     await send_reply(update, context, replies.welcome_reply())
 
