@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from index.arrays import load_array
 from index.bm25 import BM25Params, CountArray, FloatArray, Int32Array, IntArray, compact_counts
 
 UInt32Array = npt.NDArray[np.uint32]
@@ -120,7 +121,7 @@ class BigramSegment:
     def load(cls, directory: Path, doc_start: int) -> BigramSegment:
         """Read (memory-mapped) what `save` wrote; raises ValueError when it is inconsistent."""
         arrays = {
-            name: np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False))
+            name: load_array(directory / f"{name}.npy")
             for name in BIGRAM_ARRAYS
         }
         segment = cls(doc_start=doc_start, **arrays)

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from index.arrays import load_array
+
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
@@ -100,7 +102,7 @@ class Segment:
         # Plain ndarray views of the maps: slicing a np.memmap runs Python-level hooks on
         # every slice, which the per-term scoring loop would pay on each question.
         arrays = {
-            name: np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r" if mmap else None, allow_pickle=False))
+            name: load_array(directory / f"{name}.npy", mmap)
             for name in SEGMENT_ARRAYS
         }
         segment = cls(doc_start=doc_start, **arrays)

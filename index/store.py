@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from index.arrays import load_array
 from index.article import Article
 from index.atomic import exchange, temporary_name
 from index.bigram import BIGRAM_ARRAYS, BigramDoc, BigramIndex, BigramSegment, build_bigram_segment, document_bigrams
@@ -650,7 +651,7 @@ class LoadedIndex:
             for entry in meta["segments"]:
                 seg_dir = directory / entry["name"]
                 segment = Segment.load(seg_dir, start)
-                offsets = np.load(seg_dir / "offsets.npy", allow_pickle=False)
+                offsets = load_array(seg_dir / "offsets.npy", mmap=False)
                 if segment.n_docs != int(entry["n_docs"]) or offsets.shape[0] != segment.n_docs + 1:
                     raise ValueError(f"{entry['name']} holds another number of documents than recorded")
                 # The inverted terms are sorted and hold the same ids as the forward arrays;
@@ -660,7 +661,7 @@ class LoadedIndex:
                 if not (seg_dir / "ids.txt").exists():
                     raise ValueError(f"{entry['name']} has no article ids")
                 bigram_segment = BigramSegment.load(seg_dir, start)
-                rows = np.load(seg_dir / MINHASH, allow_pickle=False)
+                rows = load_array(seg_dir / MINHASH, mmap=False)
                 if bigram_segment.n_docs != segment.n_docs or rows.shape != (segment.n_docs, N_HASHES):
                     raise ValueError(f"{entry['name']} has bigrams or signatures of another number of documents")
                 segments.append(segment)

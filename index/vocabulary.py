@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.arrays import load_array
 from index.atomic import temporary_name
 
 BLOB = "vocab-sorted.bin"
@@ -72,8 +73,8 @@ class TermIds(Mapping[str, int]):
         """Load the lookup written by `write_sorted`; raises OSError or ValueError when damaged."""
         return cls(
             paths[BLOB].read_bytes(),
-            np.load(paths[OFFSETS], allow_pickle=False),
-            np.load(paths[IDS], allow_pickle=False),
+            load_array(paths[OFFSETS], mmap=False),
+            load_array(paths[IDS], mmap=False),
         )
 
     def _term(self, position: int) -> bytes:

@@ -13,7 +13,7 @@ import pytest
 from conftest import TOKEN, write_settings
 from fake_bot_api import FakeBotApi
 
-from bot.core import callbacks, replies
+from bot.core import article_pages, callbacks, messages, replies
 from bot.core.ratelimit import RateLimiter, Verdict
 from bot.edge import app as bot_app
 from index.article import Article
@@ -87,13 +87,13 @@ def test_rate_limiter_allows_bursts_then_one_a_second() -> None:
 def test_html_is_escaped_and_matches_are_bold() -> None:
     snippet = Snippet("A <b> & 垃圾分类 ok", [(8, 12)])
     line = replies.snippet_line(snippet)
-    assert replies.render_html([line]) == "A &lt;b&gt; &amp; <b>垃圾分类</b> ok"
-    assert replies.render_plain([line]) == "A <b> & 【垃圾分类】 ok"
+    assert messages.render_html([line]) == "A &lt;b&gt; &amp; <b>垃圾分类</b> ok"
+    assert messages.render_plain([line]) == "A <b> & 【垃圾分类】 ok"
     assert replies.month_label("2020-06") == "2020年6月"
     assert replies.month_label("2019-11-03") == "2019年11月"
     assert replies.month_label("去年") == "去年"
     article = Article(id="x", headline="h", body="b", street="天山路街道", date="2020-06")
-    assert replies.render_plain([replies.meta_line(article)]) == "天山路街道 · 社区报 · 2020年6月"
+    assert messages.render_plain([replies.meta_line(article)]) == "天山路街道 · 社区报 · 2020年6月"
 
 
 def _visible(text: str) -> str:
@@ -115,24 +115,24 @@ def test_long_articles_split_under_the_limit_without_losing_text() -> None:
         byline="通讯员 张三",
         source="社区办",
     )
-    pages = replies.article_pages(article)
+    pages = article_pages.article_pages(article)
     assert len(pages) >= 5
     texts = []
     for number in range(len(pages)):
-        reply = replies.article_reply(article, number)
-        assert replies.visible_length(reply.lines) <= replies.TELEGRAM_TEXT_LIMIT
+        reply = article_pages.article_reply(article, number)
+        assert messages.visible_length(reply.lines) <= messages.TELEGRAM_TEXT_LIMIT
         assert f"第 {number + 1}/{len(pages)} 页" in reply.plain
         texts.append(_visible(reply.html))
         labels = {b.text for row in reply.buttons for b in row}
         assert ("◀ 上一页" in labels) == (number > 0)
         assert ("下一页 ▶" in labels) == (number < len(pages) - 1)
     # Pages without their headers and page numbers: the article's text, cut at line ends only.
-    joined = "".join(replies.render_plain(page).replace("\n", "") for page in pages)
+    joined = "".join(messages.render_plain(page).replace("\n", "") for page in pages)
     for paragraph in paragraphs:
         assert paragraph in joined
     assert "（社区办）" in texts[-1]
     # A page number beyond the end (an old button) shows the last page.
-    assert replies.article_reply(article, 999).plain == replies.article_reply(article, len(pages) - 1).plain
+    assert article_pages.article_reply(article, 999).plain == article_pages.article_reply(article, len(pages) - 1).plain
 
 
 # --- the token stays out of logs ----------------------------------------------------------------

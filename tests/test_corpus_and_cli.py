@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.commands import EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, main
+from bot.cli.commands import main
+from bot.cli.exit_codes import EXIT_OK, EXIT_SKIPPED, EXIT_USAGE
 from index.corpus import decode_text, load_corpus
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -31,7 +31,7 @@ def test_every_refused_question_is_listed_once_per_pause() -> None:
 
 def test_the_notice_names_the_questions_and_counts_the_rest() -> None:
     reply = replies.refused_reply([f"问题{n}" for n in range(12)], more=3)
-    lines = replies.render_plain(reply.lines).splitlines()
+    lines = reply.plain.splitlines()
     assert lines[0] == replies.REFUSED.format(count=15)
     assert lines[1] == "1. 问题0" and len(lines) == 1 + replies.MAX_REFUSED_LISTED + 1
     assert lines[-1] == replies.REFUSED_MORE.format(count=5)

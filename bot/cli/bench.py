@@ -19,7 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.benchmark import REFERENCE_LIMIT, BenchmarkError, BenchOptions, format_report, parse_sizes, run_benchmark
+from bench.benchmark import BenchOptions, parse_sizes, run_benchmark
+from bench.figures import REFERENCE_LIMIT, BenchmarkError
+from bench.report import format_report
 from bot.core.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

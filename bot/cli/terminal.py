@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bot.core import intents, replies
-from bot.core.replies import Line, text
+from bot.core import article_pages, intents, messages, replies
+from bot.core.messages import Line, text
 from bot.core.resident_actions import latest_for, resolve_street
 from bot.core.settings import Settings
 from index.article import Article
@@ -55,7 +55,7 @@ class ChatSession:
         if intent.kind == intents.NUMBER and self.listed:
             return self.open(intent.number)
         if intent.kind in intents.SMALL_TALK:
-            return replies.small_talk_reply(intent.kind).plain.replace("/help 全部用法", "/help 全部用法，Ctrl-D 退出")
+            return replies.for_terminal(replies.small_talk_reply(intent.kind).plain)
         if intent.kind == intents.SUBSCRIBE:
             street = self.engine.scope_of(line).street
             return self.subscribe(street)
@@ -69,9 +69,9 @@ class ChatSession:
         name = word[1:].split("@", 1)[0].lower()
         argument = argument.strip()
         if name == "start":
-            return welcome_text()
+            return replies.terminal_welcome_text()
         if name == "help":
-            return help_text()
+            return replies.terminal_help_text()
         if name == "latest":
             return self.latest(argument)
         if name == "ask":
@@ -82,7 +82,7 @@ class ChatSession:
             return self.subscribe(argument)
         if name in ("unsubscribe", "mysubs"):
             return replies.NOT_IN_TERMINAL
-        return "没有这个命令。输入 /help 看看我能做什么，或者直接打字提问。"
+        return replies.for_terminal(replies.UNKNOWN_COMMAND)
 
     def ask(self, question: str) -> str:
         """A question: its first page of results."""
@@ -103,20 +103,18 @@ class ChatSession:
         """Results as text, remembering them for numbers."""
         if response.problem or not response.results:
             self.listed = []
-            return replies.answer_reply(response, None, self.per_page).plain.replace("发送 /latest", "输入 /latest")
+            return replies.for_terminal(replies.answer_reply(response, None, self.per_page).plain)
         lines: list[Line] = [*replies.suggestion_lines(response), replies.results_header(response)]
         for number, result in enumerate(response.results, start=response.offset + 1):
             headline, *details = replies.result_lines(number, result)
             lines.extend([replies.BLANK, headline])
-            lines.extend((replies.Span("   "), *line) for line in details)  # indented under the headline
+            lines.extend((messages.Span("   "), *line) for line in details)  # indented under the headline
         self.listed = [r.article for r in response.results]
         self.first_number = response.offset + 1
         last = response.offset + len(response.results)
-        hints = [f"输入 {self.first_number}–{last} 看全文" if last > self.first_number else f"输入 {last} 看全文"]
-        if last < response.total:
-            hints.append("输入“更多”看下一页")
-        lines.extend([replies.BLANK, text("（" + "，".join(hints) + "）")])
-        return replies.render_plain(lines)
+        hint = replies.terminal_list_hint(self.first_number, last, more=last < response.total)
+        lines.extend([replies.BLANK, text(hint)])
+        return messages.render_plain(lines)
 
     def open(self, number: int) -> str:
         """The full text of a listed article, by the number shown next to it."""
@@ -124,15 +122,15 @@ class ChatSession:
         if not 0 <= index < len(self.listed):
             last = self.first_number + len(self.listed) - 1
             return replies.PICK_NUMBER.format(first=self.first_number, last=last)
-        return replies.article_text(self.listed[index])
+        return article_pages.article_text(self.listed[index])
 
     def latest(self, wanted: str) -> str:
         """/latest [street]: the newest issue's headlines, numbered for opening."""
-        reply, articles = latest_for(self.engine, wanted, open_hint="输入数字看全文。")
+        reply, articles = latest_for(self.engine, wanted, open_hint=replies.TERMINAL_OPEN_HINT)
         if not articles:
             streets = self.engine.streets()
             if wanted and streets:
-                return reply.plain.replace("请从下面选一个街道：", "可选街道：") + "\n" + "、".join(streets)
+                return replies.for_terminal(reply.plain) + "\n" + "、".join(streets)
             return reply.plain
         self.listed, self.first_number = articles[: replies.MAX_ISSUE_LINES], 1
         return reply.plain
@@ -140,42 +138,12 @@ class ChatSession:
     def subscribe(self, wanted: str) -> str:
         """/subscribe: explain that subscriptions live in Telegram, and which streets there are."""
         streets = self.engine.streets()
-        lines = [replies.NOT_IN_TERMINAL]
-        if wanted:
-            found = resolve_street(streets, wanted)
-            if len(found) == 1:
-                lines.append(f"在 Telegram 里发送 /subscribe {found[0]} 即可订阅。")
-            else:
-                lines.append(f"没有找到“{replies.shorten(wanted, replies.ECHO_CHARS)}”。")
-        if streets:
-            lines.append("可订阅的街道：" + "、".join(streets))
-        return "\n".join(lines)
+        found = resolve_street(streets, wanted) if wanted else []
+        return replies.terminal_subscribe_text(wanted, found, streets)
 
 
-def welcome_text() -> str:
-    """The welcome, with the example questions to type."""
-    lines = [
-        "你好！我是社区报小助手 📰",
-        "直接输入想了解的事，我会在上海各街道的社区报里帮你找相关报道。",
-        "试试这些问题：",
-        *(f"  · {q}" for q in replies.EXAMPLE_QUESTIONS),
-        "输入 /help 查看命令，Ctrl-D 退出。",
-    ]
-    return "\n".join(lines)
 
 
-def help_text() -> str:
-    """What can be typed in the terminal chat."""
-    return "\n".join(
-        [
-            "直接输入问题，例如：垃圾分类检查去了哪些小区？",
-            "数字（如 1）— 看刚列出的文章全文",
-            "更多 — 看下一页结果",
-            "/latest [街道] — 最新一期的标题",
-            "/subscribe [街道] — 可订阅的街道（订阅在 Telegram 里使用）",
-            "/quit — 退出（或 Ctrl-D）",
-        ]
-    )
 
 
 def _lines(stdin: TextIO, interactive: bool, stdout: TextIO) -> Iterator[str]:
@@ -199,17 +167,17 @@ def run_terminal_chat(settings: Settings, stdin: TextIO | None = None, stdout: T
         stdin.reconfigure(errors="replace")
     interactive = stdin is sys.stdin and stdin.isatty() and stdout.isatty()
     if interactive:
-        print("正在载入社区报资料库…", file=sys.stderr)
+        print(replies.TERMINAL_LOADING, file=sys.stderr)
     engine, report = open_engine(
         settings.corpus_dir, settings.index_dir, settings.index, settings.search, workers=settings.workers
     )
     if report.built:
-        print(f"已建立索引：{engine.index.n_docs} 篇文章", file=sys.stderr)
+        print(replies.TERMINAL_BUILT.format(count=engine.index.n_docs), file=sys.stderr)
         for problem in report.skipped:
-            print(f"跳过 {problem.path}：{problem.reason}", file=sys.stderr)
+            print(replies.TERMINAL_SKIPPED.format(path=problem.path, reason=problem.reason), file=sys.stderr)
     session = ChatSession(engine, per_page=settings.search.results_per_page)
     if interactive:
-        print(welcome_text() + "\n", file=stdout)
+        print(replies.terminal_welcome_text() + "\n", file=stdout)
     try:
         for raw in _lines(stdin, interactive, stdout):
             line = raw.strip()

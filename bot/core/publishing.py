@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core import replies
+from bot.core import messages, replies
 from bot.core.broadcasts import AlreadyBroadcast, queue_broadcast
 from bot.core.settings import Settings
 from bot.core.state import Database
@@ -130,7 +130,7 @@ def broadcast_text(issue: Issue, lines: list[tuple[Article, str]]) -> str:
 
 def broadcast_markup(street: str, articles: list[Article]) -> str:
     """The broadcast's buttons as Telegram's JSON: 全文 for each article shown, 退订 and 设置."""
-    reply = replies.Reply((), replies.broadcast_buttons([(a.id, a.title) for a in articles], street))
+    reply = messages.Reply((), replies.broadcast_buttons([(a.id, a.title) for a in articles], street))
     markup = reply.keyboard_json()
     assert markup is not None
     return json.dumps(markup, ensure_ascii=False)

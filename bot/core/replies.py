@@ -1,35 +1,42 @@
-"""What the resident bot says: search responses, articles and issues turned into reply models,
-rendered as Telegram HTML (escaped) or as plain text for the terminal chat.
-
-A reply is a list of lines made of spans (plain, bold, italic, or a matched word) and rows of
-buttons. Telegram shows matched words in bold; the terminal wraps them in 【】. Long articles are
-split into pages that stay well under Telegram's 4096-character limit, with buttons to turn
-pages. Nothing here touches the network, the index or the database.
+"""What the resident bot says, in one place: every text residents read, and the replies built from
+search responses, issues and subscriptions (the model they are made of is `bot.core.messages`;
+whole articles are `bot.core.article_pages`). Nothing here touches the network, the index or the
+database.
 """
 
 from __future__ import annotations
 
 import html
+import logging
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from bot.core import callbacks
+from bot.core.messages import Button, Line, Reply, Span, shorten, text
 from index.article import Article
 from index.corpus import Issue
 from index.search import SearchResponse, SearchResult
-from index.snippet import Snippet, split_sentences
+from index.snippet import Snippet
 
-TELEGRAM_TEXT_LIMIT = 4096
-# Visible characters (UTF-16 units, as Telegram counts) on one page of an article; the rest of
-# the limit is headroom for the page's header and footer.
-PAGE_BUDGET = 3600
+log = logging.getLogger(__name__)
+
 DEFAULT_NEWSPAPER = "社区报"
+
+
 HEADLINE_CHARS = 60
+
+
 ECHO_CHARS = 30
+
+
 MAX_ISSUE_LINES = 20
+
+
 MAX_STREET_BUTTONS = 40
+
+
 BUTTONS_PER_ROW = 5
+
 
 EXAMPLE_QUESTIONS: tuple[str, ...] = (
     "芷江西路垃圾分类检查去了哪些小区？",
@@ -37,134 +44,74 @@ EXAMPLE_QUESTIONS: tuple[str, ...] = (
     "老字号企业绣国旗",
 )
 
+
 SLOW_DOWN = "发得有点快啦 🙂 请稍等一两秒再问。"
+
+
 REFUSED = "发得太快啦，下面 {count} 个问题这次不会回答，请稍等一会儿再发一次："
+
+
 REFUSED_MORE = "……还有 {count} 个"
+
+
 MAX_REFUSED_LISTED = 10
+
+
 TEXT_ONLY = "我只能看懂文字问题哦。请直接打字提问，例如：垃圾分类、积水点改造。"
+
+
 EXPIRED = "这个按钮已经过期了，请重新提问或发送 /latest。"
+
+
 ARTICLE_GONE = "这篇文章已不在资料库中，请重新提问。"
+
+
 NO_MORE = "没有更多结果了。"
+
+
 UNKNOWN_COMMAND = "没有这个命令。发送 /help 看看我能做什么，或者直接打字提问。"
+
+
 ERROR = "抱歉，刚才出了点问题，请稍后再试。"
+
+
 ASK_USAGE = "请在 /ask 后面写上问题，例如：/ask 垃圾分类"
+
+
 GROUP_USAGE = "在群里请这样问我：/ask 垃圾分类，或者 @我 加上问题。"
+
+
 GROUP_PRIVATE_ONLY = "订阅和退订请私聊我：点下面的按钮打开私聊，再发送 {command}。"
+
+
 GROUP_UNKNOWN_COMMAND = "没有这个命令。在群里可以用 /ask 问题、/latest 和 /help。"
+
+
 EDITED_COMMAND = "修改过的命令不会再执行一次；需要的话请重新发送 {command}。"
+
+
 EDITED_ANSWER = "✏️ 按修改后的问题重新回答："
+
+
 NOT_IN_TERMINAL = "订阅在 Telegram 里使用：新一期出版时，机器人会把要点发给你。"
+
+
 NO_QUESTION_YET = "还没有提问。直接打字提问吧，例如：垃圾分类。"
+
+
 PICK_NUMBER = "请输入 {first}–{last} 之间的数字。"
+
+
 DID_YOU_MEAN = "您是不是要找：{suggestion}"
+
+
 UNSUBSCRIBE_HINT = "退订请发送 /unsubscribe 街道名（只写 /unsubscribe 全部退订）；发送 /mysubs 查看当前订阅。"
+
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})")
 
 
-# --- the reply model ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Span:
-    """A run of text and how it is shown."""
-
-    text: str
-    bold: bool = False
-    italic: bool = False
-    mark: bool = False  # a word that matched the question
-
-
-Line = tuple[Span, ...]
-
-
-@dataclass(frozen=True)
-class Button:
-    """An inline button: callback data, or a URL."""
-
-    text: str
-    data: str | None = None
-    url: str | None = None
-
-    def json(self) -> dict[str, str]:
-        """Telegram's InlineKeyboardButton fields."""
-        fields = {"text": self.text}
-        if self.data is not None:
-            fields["callback_data"] = self.data
-        if self.url is not None:
-            fields["url"] = self.url
-        return fields
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One message: lines of spans and rows of buttons."""
-
-    lines: tuple[Line, ...]
-    buttons: tuple[tuple[Button, ...], ...] = ()
-
-    @property
-    def html(self) -> str:
-        """Telegram HTML (parse_mode=HTML)."""
-        return render_html(self.lines)
-
-    @property
-    def plain(self) -> str:
-        """Plain text for the terminal; matched words in 【】."""
-        return render_plain(self.lines)
-
-    def keyboard_json(self) -> dict[str, list[list[dict[str, str]]]] | None:
-        """The inline keyboard as Telegram's JSON (stored with a broadcast), or None without buttons."""
-        rows = [[button.json() for button in row] for row in self.buttons if row]
-        return {"inline_keyboard": rows} if rows else None
-
-
-def text(*parts: str | Span) -> Line:
-    """A line from strings and spans."""
-    return tuple(Span(p) if isinstance(p, str) else p for p in parts)
-
-
 BLANK: Line = ()
-
-
-def render_html(lines: Iterable[Line]) -> str:
-    """Lines as Telegram HTML: everything escaped, bold/italic as tags."""
-    out = []
-    for line in lines:
-        parts = []
-        for span in line:
-            piece = html.escape(span.text, quote=False)
-            if span.italic:
-                piece = f"<i>{piece}</i>"
-            if span.bold or span.mark:
-                piece = f"<b>{piece}</b>"
-            parts.append(piece)
-        out.append("".join(parts))
-    return "\n".join(out)
-
-
-def render_plain(lines: Iterable[Line]) -> str:
-    """Lines as plain text; matched words in 【】."""
-    return "\n".join("".join(f"【{s.text}】" if s.mark else s.text for s in line) for line in lines)
-
-
-def visible_length(lines: Iterable[Line]) -> int:
-    """Length as Telegram counts it (UTF-16 code units of the text without markup)."""
-    plain = "\n".join("".join(s.text for s in line) for line in lines)
-    return len(plain.encode("utf-16-le")) // 2
-
-
-def _utf16(value: str) -> int:
-    return len(value.encode("utf-16-le")) // 2
-
-
-def shorten(value: str, limit: int) -> str:
-    """At most `limit` characters, with an ellipsis when cut."""
-    value = " ".join(value.split())
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-# --- pieces ---------------------------------------------------------------------------------
 
 
 def month_label(date: str) -> str:
@@ -227,9 +174,6 @@ def result_lines(number: int, result: SearchResult) -> list[Line]:
 
 def _rows(buttons: Sequence[Button], per_row: int) -> tuple[tuple[Button, ...], ...]:
     return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
-
-
-# --- replies to questions -------------------------------------------------------------------
 
 
 def results_header(response: SearchResponse) -> Line:
@@ -299,127 +243,6 @@ def answer_reply(response: SearchResponse, query_id: int | None, per_page: int) 
 def notice(message: str) -> Reply:
     """A one-line message."""
     return Reply((text(message),))
-
-
-# --- articles -------------------------------------------------------------------------------
-
-
-def _header_lines(article: Article) -> list[Line]:
-    lines: list[Line] = []
-    if article.kicker:
-        lines.append(text(shorten(article.kicker, 200)))
-    lines.append(text(Span(shorten(article.headline or article.title or article.id, 200), bold=True)))
-    if article.subtitle:
-        lines.append(text(shorten(article.subtitle, 200)))
-    lines.append(meta_line(article))
-    if article.byline:
-        lines.append(text(Span(shorten(article.byline, 100), italic=True)))
-    return lines
-
-
-def _pieces(paragraph: str, budget: int) -> list[str]:
-    """A paragraph cut into pieces of at most `budget` UTF-16 units, at sentence ends if possible."""
-    if _utf16(paragraph) <= budget:
-        return [paragraph]
-    pieces: list[str] = []
-    current = ""
-    for sentence in split_sentences(paragraph) or [paragraph]:
-        while _utf16(sentence) > budget:
-            # A "sentence" longer than a page (no punctuation at all): cut it hard.
-            cut = budget // 2  # surrogate pairs take two units, so half the budget in characters is safe
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(sentence[:cut])
-            sentence = sentence[cut:]
-        if current and _utf16(current) + _utf16(sentence) > budget:
-            pieces.append(current)
-            current = ""
-        current += sentence
-    if current:
-        pieces.append(current)
-    return pieces
-
-
-def article_blocks(article: Article, budget: int = PAGE_BUDGET) -> list[list[Line]]:
-    """The article as blocks that never share a page boundary: header, paragraphs, the end."""
-    blocks: list[list[Line]] = [_header_lines(article)]
-    for paragraph in article.body.split("\n"):
-        paragraph = paragraph.strip()
-        if paragraph:
-            blocks.extend([text(piece)] for piece in _pieces(paragraph, budget))
-    tail: list[Line] = []
-    if article.source:
-        tail.append(text(Span(f"（{shorten(article.source, 100)}）", italic=True)))
-    tail.extend(text(f"📷 {shorten(caption, 300)}") for caption in article.captions if caption.strip())
-    if tail:
-        blocks.append(tail)
-    return blocks
-
-
-def article_pages(article: Article, budget: int = PAGE_BUDGET) -> list[list[Line]]:
-    """The article split into pages of at most `budget` visible characters (before headers)."""
-    pages: list[list[Line]] = []
-    current: list[Line] = []
-    size = 0
-    for block in article_blocks(article, budget):
-        block_size = visible_length(block) + 2  # the blank line that separates blocks
-        if current and size + block_size > budget:
-            pages.append(current)
-            current, size = [], 0
-        if current:
-            current.append(BLANK)
-        current.extend(block)
-        size += block_size
-    if current:
-        pages.append(current)
-    return pages
-
-
-def article_reply(article: Article, page: int, budget: int = PAGE_BUDGET) -> Reply:
-    """Page `page` (0-based, clamped) of an article, with previous/next buttons when it has several."""
-    pages = article_pages(article, budget)
-    page = max(0, min(page, len(pages) - 1))
-    lines = list(pages[page])
-    if page > 0:
-        lines[:0] = [text(Span(headline_of(article), bold=True), "（续）"), BLANK]
-    nav: list[Button] = []
-    if len(pages) > 1:
-        lines.extend([BLANK, text(Span(f"第 {page + 1}/{len(pages)} 页", italic=True))])
-        if page > 0:
-            nav.append(Button("◀ 上一页", callbacks.turn_page(article.id, page - 1)))
-        if page < len(pages) - 1:
-            nav.append(Button("下一页 ▶", callbacks.turn_page(article.id, page + 1)))
-    return Reply(tuple(lines), (tuple(nav),) if nav else ())
-
-
-def article_text(article: Article) -> str:
-    """The whole article as plain text (the terminal has no page limit)."""
-    pages = article_pages(article, budget=10**9)
-    return render_plain(pages[0]) if pages else ""
-
-
-def share_html(result: SearchResult, limit: int = 700) -> str:
-    """What an inline-mode result posts into a chat: headline, where and when, the opening."""
-    article = result.article
-    opening = ""
-    for paragraph in article.body.split("\n"):
-        paragraph = paragraph.strip()
-        if not paragraph:
-            continue
-        if opening and len(opening) + len(paragraph) > limit:
-            break
-        opening = (opening + "\n" + paragraph).strip()
-    lines = [
-        text(Span(shorten(article.headline or article.title, 200), bold=True)),
-        meta_line(article),
-        BLANK,
-        text(shorten(opening, limit)),
-    ]
-    return render_html(lines)
-
-
-# --- issues, streets, subscriptions ---------------------------------------------------------
 
 
 def latest_reply(
@@ -578,9 +401,6 @@ def mysubs_reply(active: bool, streets: Sequence[str], since_label: str) -> Repl
     )
 
 
-# --- welcome and help -----------------------------------------------------------------------
-
-
 def welcome_reply() -> Reply:
     """/start: what the bot does, and three example questions to tap."""
     lines = (
@@ -676,4 +496,72 @@ def help_reply() -> Reply:
             text("/mysubs — 我的订阅"),
             text("/ask 问题 — 在群里提问（也可以 @我）"),
         )
+    )
+
+
+# --- the terminal chat: the same replies, worded for typing instead of tapping ---------
+
+# (Telegram's wording, the terminal's): one types (输入) what one sends (发送) in Telegram.
+TERMINAL_WORDING = (
+    ("发送 /", "输入 /"),
+    ("请从下面选一个街道：", "可选街道："),
+    ("/help 全部用法", "/help 全部用法，Ctrl-D 退出"),
+)
+TERMINAL_OPEN_HINT = "输入数字看全文。"
+TERMINAL_LOADING = "正在载入社区报资料库…"
+TERMINAL_BUILT = "已建立索引：{count} 篇文章"
+TERMINAL_SKIPPED = "跳过 {path}：{reason}"
+
+
+def for_terminal(message: str) -> str:
+    """A Telegram reply's plain text as the terminal chat says it."""
+    for telegram_words, terminal_words in TERMINAL_WORDING:
+        message = message.replace(telegram_words, terminal_words)
+    return message
+
+
+def terminal_list_hint(first: int, last: int, more: bool) -> str:
+    """The hint under listed results: which numbers open an article, and 更多."""
+    hints = [f"输入 {first}–{last} 看全文" if last > first else f"输入 {last} 看全文"]
+    if more:
+        hints.append("输入“更多”看下一页")
+    return "（" + "，".join(hints) + "）"
+
+
+def terminal_subscribe_text(wanted: str, found: Sequence[str], streets: Sequence[str]) -> str:
+    """/subscribe in the terminal: subscriptions live in Telegram; which streets there are."""
+    lines = [NOT_IN_TERMINAL]
+    if wanted:
+        if len(found) == 1:
+            lines.append(f"在 Telegram 里发送 /subscribe {found[0]} 即可订阅。")
+        else:
+            lines.append(f"没有找到“{shorten(wanted, ECHO_CHARS)}”。")
+    if streets:
+        lines.append("可订阅的街道：" + "、".join(streets))
+    return "\n".join(lines)
+
+
+def terminal_welcome_text() -> str:
+    """The terminal chat's welcome, with the example questions to type."""
+    lines = [
+        "你好！我是社区报小助手 📰",
+        "直接输入想了解的事，我会在上海各街道的社区报里帮你找相关报道。",
+        "试试这些问题：",
+        *(f"  · {q}" for q in EXAMPLE_QUESTIONS),
+        "输入 /help 查看命令，Ctrl-D 退出。",
+    ]
+    return "\n".join(lines)
+
+
+def terminal_help_text() -> str:
+    """What can be typed in the terminal chat."""
+    return "\n".join(
+        [
+            "直接输入问题，例如：垃圾分类检查去了哪些小区？",
+            "数字（如 1）— 看刚列出的文章全文",
+            "更多 — 看下一页结果",
+            "/latest [街道] — 最新一期的标题",
+            "/subscribe [街道] — 可订阅的街道（订阅在 Telegram 里使用）",
+            "/quit — 退出（或 Ctrl-D）",
+        ]
     )

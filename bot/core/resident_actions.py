@@ -10,7 +10,7 @@ import logging
 import zoneinfo
 
 from bot.core import callbacks, replies, subscriptions
-from bot.core.replies import Reply
+from bot.core.messages import Reply
 from bot.core.services import BotServices, DigestCache
 from index.article import Article
 from index.search import SearchEngine, street_matches

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.core.replies import Reply
+from bot.core.messages import Reply
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:

@@ -18,8 +18,8 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.core import replies
 from bot.core.listings import Listing
+from bot.core.messages import Reply
 from bot.core.ratelimit import Verdict
-from bot.core.replies import Reply
 from bot.edge.context import BotContext, BotData
 from bot.edge.markup import keyboard
 from index.search import SearchResponse
