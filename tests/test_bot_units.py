@@ -13,8 +13,9 @@ import pytest
 from conftest import TOKEN, write_settings
 from fake_bot_api import FakeBotApi
 
-from bot.core import article_pages, callbacks, messages, replies
+from bot.core import callbacks, messages, replies
 from bot.core.ratelimit import RateLimiter, Verdict
+from bot.core.replies import articles
 from bot.edge import app as bot_app
 from index.article import Article
 from index.snippet import Snippet
@@ -115,11 +116,11 @@ def test_long_articles_split_under_the_limit_without_losing_text() -> None:
         byline="通讯员 张三",
         source="社区办",
     )
-    pages = article_pages.article_pages(article)
+    pages = articles.article_pages(article)
     assert len(pages) >= 5
     texts = []
     for number in range(len(pages)):
-        reply = article_pages.article_reply(article, number)
+        reply = articles.article_reply(article, number)
         assert messages.visible_length(reply.lines) <= messages.TELEGRAM_TEXT_LIMIT
         assert f"第 {number + 1}/{len(pages)} 页" in reply.plain
         texts.append(_visible(reply.html))
@@ -132,7 +133,7 @@ def test_long_articles_split_under_the_limit_without_losing_text() -> None:
         assert paragraph in joined
     assert "（社区办）" in texts[-1]
     # A page number beyond the end (an old button) shows the last page.
-    assert article_pages.article_reply(article, 999).plain == article_pages.article_reply(article, len(pages) - 1).plain
+    assert articles.article_reply(article, 999).plain == articles.article_reply(article, len(pages) - 1).plain
 
 
 # --- the token stays out of logs ----------------------------------------------------------------

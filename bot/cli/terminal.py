@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bot.core import article_pages, intents, messages, replies
+from bot.core import intents, messages, replies
 from bot.core.messages import Line, text
+from bot.core.replies import articles
 from bot.core.resident_actions import latest_for, resolve_street
 from bot.core.settings import Settings
 from index.article import Article
@@ -122,7 +123,7 @@ class ChatSession:
         if not 0 <= index < len(self.listed):
             last = self.first_number + len(self.listed) - 1
             return replies.PICK_NUMBER.format(first=self.first_number, last=last)
-        return article_pages.article_text(self.listed[index])
+        return articles.article_text(self.listed[index])
 
     def latest(self, wanted: str) -> str:
         """/latest [street]: the newest issue's headlines, numbered for opening."""

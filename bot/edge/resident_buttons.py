@@ -17,7 +17,8 @@ from telegram import (
     Update,
 )
 
-from bot.core import article_pages, callbacks, messages, replies, subscriptions
+from bot.core import callbacks, messages, replies, subscriptions
+from bot.core.replies import articles
 from bot.core.resident_actions import find_article, settings_reply, subscribe_reply, unsubscribe_ref_reply
 from bot.core.services import BotServices
 from bot.edge.context import BotContext
@@ -56,9 +57,9 @@ async def open_article(p: Pressed, ref: callbacks.Ref, page: int | None) -> None
         return
     await query.answer()
     if page is None:
-        await send_reply(p.update, p.context, article_pages.article_reply(article, 0))
+        await send_reply(p.update, p.context, articles.article_reply(article, 0))
     else:
-        await edit_reply(p.update, article_pages.article_reply(article, page))
+        await edit_reply(p.update, articles.article_reply(article, page))
 
 
 async def more_results(p: Pressed, action: callbacks.MoreResults) -> None:
@@ -192,7 +193,7 @@ async def inline_query(update: Update, context: BotContext) -> None:
                 id=key,
                 title=replies.headline_of(article),
                 description=messages.render_plain([replies.meta_line(article)]) + "\n" + result.snippet.text,
-                input_message_content=InputTextMessageContent(article_pages.share_html(result)),
+                input_message_content=InputTextMessageContent(articles.share_html(result)),
                 reply_markup=InlineKeyboardMarkup(
                     [[InlineKeyboardButton("📖 阅读全文", url=f"https://t.me/{username}?start=a{key}")]]
                 ),

@@ -15,8 +15,9 @@ from telegram import (
 )
 from telegram.ext import filters
 
-from bot.core import article_pages, callbacks, intents, replies, subscriptions
+from bot.core import callbacks, intents, replies, subscriptions
 from bot.core.listings import Listing
+from bot.core.replies import articles
 from bot.core.resident_actions import (
     ALL_WORDS,
     find_article,
@@ -104,7 +105,7 @@ async def open_listed(update: Update, context: BotContext, listing: Listing, num
     if article is None:
         await send_reply(update, context, replies.notice(replies.ARTICLE_GONE))
         return
-    await send_reply(update, context, article_pages.article_reply(article, 0))
+    await send_reply(update, context, articles.article_reply(article, 0))
 
 
 async def next_page(update: Update, context: BotContext, listing: Listing | None) -> None:
@@ -180,7 +181,7 @@ async def start(update: Update, context: BotContext) -> None:
         services = context.services
         article = await with_engine(context, find_article, services, callbacks.Ref(digest=payload[1:]))
         if article is not None:
-            await send_reply(update, context, article_pages.article_reply(article, 0))
+            await send_reply(update, context, articles.article_reply(article, 0))
             return
     if payload == "subscribe":  # the link under /subscribe in a group
         await send_reply(update, context, replies.choose_street_reply(await with_engine(context, SearchEngine.streets)))

@@ -19,7 +19,8 @@ from bot.core.messages import (
     utf16_length,
     visible_length,
 )
-from bot.core.replies import BLANK, headline_of, meta_line
+from bot.core.replies.answers import headline_of, meta_line
+from bot.core.replies.texts import BLANK
 from index.article import Article
 from index.search import SearchResult
 from index.snippet import split_sentences
