@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import RunningBot, buttons
+from bots import RunningBot, buttons
 
 from bot.core import callbacks
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import RunningBot
+from bots import RunningBot
 
 from bot.cli.terminal import ChatSession
 from bot.core import callbacks, replies

@@ -10,7 +10,8 @@ import string
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN, write_settings
+from bots import TOKEN
+from configs import write_settings
 from fake_bot_api import FakeBotApi
 
 from bot.core import callbacks, replies

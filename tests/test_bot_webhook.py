@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TOKEN, write_settings
+from bots import TOKEN
+from configs import write_settings
 from fake_bot_api import FakeBotApi
 
 from bot.edge.app import _check_webhook

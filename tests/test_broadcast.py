@@ -11,14 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bots import TOKEN, add_subscribers, make_services, running_bot
+from configs import make_settings
 from fake_bot_api import FakeBotApi
-from staff_helpers import (
-    TOKEN,
-    add_subscribers,
-    make_services,
-    make_settings,
-    running_bot,
-)
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
@@ -300,13 +295,13 @@ async def test_bot_restarted_mid_broadcast_finishes_it_exactly_once(tmp_path: Pa
     chats = list(range(3000, 3090))
     add_subscribers(services.db, dict.fromkeys(chats, STREET))
     broadcast_id = queue(services.db, report=REPORT_CHAT)
-    async with running_bot(services):
+    async with running_bot(services, api):
         await api.wait_for_async(lambda: len(copies(api)) >= 30, timeout=10)
     db = Database(settings.state_db)
     halfway = counts_of(db, broadcast_id)
     # A clean stop lets the sends in flight finish: nothing is left uncertain.
     assert halfway.sending == 0 and halfway.unknown == 0 and halfway.pending > 0
-    async with running_bot(make_services(settings)):
+    async with running_bot(make_services(settings), api):
         await api.wait_for_async(lambda: "用时" in (api.sent_texts(REPORT_CHAT) or [""])[-1], timeout=15)
     assert copies(api) == dict.fromkeys(chats, 1)
     assert counts_of(db, broadcast_id).sent == len(chats)

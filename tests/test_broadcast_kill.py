@@ -24,15 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bots import TOKEN, add_subscribers
+from configs import ADMIN
+from corpora import ROOT
 from fake_bot_api import FakeBotApi
-from staff_helpers import ADMIN, TOKEN, add_subscribers
 
 from bot.core.broadcasts import BLOCKED, DONE, SENT, UNKNOWN, queue_broadcast
 from bot.core.publishing import recipients_for
 from bot.core.state import Database
 
 WORKER = Path(__file__).with_name("broadcast_worker.py")
-ROOT = Path(__file__).resolve().parents[1]
 STREET = "天山路街道"
 SUBSCRIBERS = 2000
 KILL_AT = 1000

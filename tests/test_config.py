@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from corpora import ROOT
 
 from bot.core.settings import ConfigError, _typed, load_settings
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def write(tmp_path: Path, text: str) -> Path:

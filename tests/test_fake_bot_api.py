@@ -8,9 +8,9 @@ import json
 import time
 import urllib.request
 import warnings
-from collections.abc import Iterator
 
 import pytest
+from bots import TOKEN
 from fake_bot_api import FakeBotApi, UploadedFile, decode_form_value
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
@@ -24,14 +24,6 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
-
-TOKEN = "123456:TEST-fake-token"
-
-
-@pytest.fixture
-def api() -> Iterator[FakeBotApi]:
-    with FakeBotApi() as server:
-        yield server
 
 
 def make_bot(api: FakeBotApi, **kwargs: object) -> Bot:

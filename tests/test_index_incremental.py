@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from corpora import CORPUS
 
 from index.article import Article
 from index.bm25 import SEGMENT_ARRAYS
@@ -28,8 +29,6 @@ from index.store import (
     index_is_current,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "corpus"
 HELD_OUT = "004_8c6126055dad1091.txt"
 QUESTIONS = ["垃圾分类", "社区义诊", "天山路街道 老年人", "志愿者服务活动", "积水点改造工程", "外滩 防疫"]
 

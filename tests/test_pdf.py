@@ -3,22 +3,13 @@ for scans and unreadable files, `newsbot index` over a corpus with a PDF, and th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bots import add_subscribers, buttons, running_bot, wait_for_bot_message
+from configs import STAFF, make_settings, write_cli_config
 from fake_bot_api import FakeBotApi
-from pdf_helpers import SampleArticle, SampleIssue, issue_pdf, issue_text
-from staff_helpers import (
-    STAFF,
-    add_subscribers,
-    buttons,
-    make_services,
-    make_settings,
-    running_bot,
-    wait_for_bot_message,
-    write_cli_config,
-)
+from pdfs import SampleArticle, SampleIssue, issue_pdf, issue_text
 
 import index.publish
 from bot.cli.commands import main as cli_main
@@ -143,10 +134,10 @@ def test_cli_publishes_a_pdf_and_keeps_it(tmp_path: Path, capsys: pytest.Capture
 
 
 @pytest.fixture
-def services(tmp_path: Path, api: FakeBotApi) -> Iterator[BotServices]:
-    services = make_services(make_settings(tmp_path, api))
+def services(services: BotServices) -> BotServices:
+    """The conftest staff services, with subscribers."""
     add_subscribers(services.db, {4001: "天山路街道"})
-    yield services
+    return services
 
 
 async def test_bot_publishes_an_uploaded_pdf(
@@ -160,7 +151,7 @@ async def test_bot_publishes_an_uploaded_pdf(
 
     # The upload is extracted once, on arrival; the preview and the publish use that text.
     monkeypatch.setattr(index.publish, "pdf_to_text", counted)
-    async with running_bot(services):
+    async with running_bot(services, api):
         api.document_update(STAFF, "tianshan.pdf", issue_pdf(ISSUE), caption="天山路街道 2020-07", user_id=STAFF)
         preview_id, preview = await wait_for_bot_message(api, STAFF, "预览")
         assert "3 篇文章" in preview["text"] and "娄山关路开设社区长者食堂" in preview["text"]

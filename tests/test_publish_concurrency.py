@@ -12,7 +12,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from staff_helpers import NEW_ISSUE, make_settings, write_cli_config
+from configs import make_settings, write_cli_config
+from corpora import NEW_ISSUE
 
 from bot.core.settings import Settings
 from index import store

@@ -5,20 +5,12 @@ from __future__ import annotations
 import datetime as dtm
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bots import add_subscribers, running_bot
+from configs import ADMIN, RESIDENT, STAFF
 from fake_bot_api import FakeBotApi
-from staff_helpers import (
-    ADMIN,
-    RESIDENT,
-    STAFF,
-    add_subscribers,
-    make_services,
-    make_settings,
-    running_bot,
-)
 
 from bot.core.broadcasts import queue_broadcast
 from bot.core.roles import RoleChangeError, Roles
@@ -32,11 +24,6 @@ from index.search import SearchEngine
 STAFF_COMMANDS = ["/staff", "/staff list", "/staff add 5005", "/staff remove 1002", "/broadcasts", "/reindex", "/stats"]
 LOG_SQL = "INSERT INTO query_log (at, chat_id, question, results) VALUES (?, ?, ?, ?)"
 ADMIN_ONLY = ["/staff", "/staff add 7007", "/staff remove 1002", "/reindex"]
-
-
-@pytest.fixture
-def services(tmp_path: Path, api: FakeBotApi) -> Iterator[BotServices]:
-    yield make_services(make_settings(tmp_path, api))
 
 
 async def say(api: FakeBotApi, chat: int, text: str) -> str:
@@ -67,7 +54,7 @@ async def test_every_staff_command_is_refused_to_others(
     api: FakeBotApi, services: BotServices, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="bot.edge.staff_state")
-    async with running_bot(services):
+    async with running_bot(services, api):
         for command in STAFF_COMMANDS:
             assert await say(api, RESIDENT, command) == REFUSAL, command
         for command in ADMIN_ONLY:
@@ -93,7 +80,7 @@ async def test_every_staff_command_is_refused_to_others(
 
 
 async def test_admin_adds_and_removes_staff(api: FakeBotApi, services: BotServices) -> None:
-    async with running_bot(services):
+    async with running_bot(services, api):
         assert await say(api, 7007, "/stats") == REFUSAL
         assert await say(api, ADMIN, "/staff add 7007") == "已把 7007 加为工作人员。"
         assert (await say(api, 7007, "/stats")).startswith("📊 统计")
@@ -146,7 +133,7 @@ def test_stats_numbers(tmp_path: Path, services: BotServices) -> None:
 async def test_stats_and_broadcasts_through_the_bot(api: FakeBotApi, services: BotServices) -> None:
     add_subscribers(services.db, {1: "*"})
     services.db.execute(LOG_SQL, (time.time(), 1, "月饼", 0))
-    async with running_bot(services):
+    async with running_bot(services, api):
         assert await say(api, STAFF, "/broadcasts") == "还没有广播。"
         text = await say(api, STAFF, "/stats")
         assert "订阅者：活跃 1" in text and "1. 月饼（1 次）" in text
@@ -159,7 +146,7 @@ async def test_stats_and_broadcasts_through_the_bot(api: FakeBotApi, services: B
 
 
 async def test_staff_ids_are_validated_and_config_removals_explained(api: FakeBotApi, services: BotServices) -> None:
-    async with running_bot(services):
+    async with running_bot(services, api):
         assert "不是有效的 Telegram 用户 ID" in await say(api, ADMIN, "/staff add 99999999999999999999999")
         assert "群组或频道" in await say(api, ADMIN, "/staff add -5")
         assert "不是有效" in await say(api, ADMIN, "/staff add 0")

@@ -4,24 +4,14 @@ Cancel, bad files, the broadcast reaching subscribers, and `newsbot publish` fro
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+from bots import add_subscribers, bot_messages, buttons, running_bot, wait_for_bot_message
+from configs import RESIDENT, STAFF
+from corpora import NEW_ISSUE
 from fake_bot_api import FakeBotApi
-from staff_helpers import (
-    NEW_ISSUE,
-    RESIDENT,
-    STAFF,
-    add_subscribers,
-    bot_messages,
-    buttons,
-    make_services,
-    make_settings,
-    running_bot,
-    wait_for_bot_message,
-)
 
 from bot.cli.commands import main as cli_main
 from bot.core.broadcasts import recent_broadcasts
@@ -39,10 +29,10 @@ NEW_HEADLINES = ["天山路街道开设老年助餐点", "居民议事会讨论�
 
 
 @pytest.fixture
-def services(tmp_path: Path, api: FakeBotApi) -> Iterator[BotServices]:
-    services = make_services(make_settings(tmp_path, api))
+def services(services: BotServices) -> BotServices:
+    """The conftest staff services, with subscribers."""
     add_subscribers(services.db, {**dict.fromkeys(TIANSHAN, STREET), EVERYWHERE: "*", HUAMU: "花木街道"})
-    yield services
+    return services
 
 
 def reopen(services: BotServices) -> Database:
@@ -74,7 +64,7 @@ def test_caption_and_month_parsing() -> None:
 async def test_upload_preview_publish_and_broadcast(api: FakeBotApi, services: BotServices) -> None:
     before = corpus_files(services)
     assert not services.holder.engine.search("娄山关路 老年助餐点").results
-    async with running_bot(services):
+    async with running_bot(services, api):
         api.document_update(
             STAFF, "tianshan-2020-07.txt", NEW_ISSUE.encode("utf-8"), caption="天山路街道 2020-07", user_id=STAFF
         )
@@ -130,7 +120,7 @@ async def test_upload_preview_publish_and_broadcast(api: FakeBotApi, services: B
 
 async def test_buttons_ask_street_and_month_and_cancel_changes_nothing(api: FakeBotApi, services: BotServices) -> None:
     before = corpus_files(services)
-    async with running_bot(services):
+    async with running_bot(services, api):
         api.document_update(STAFF, "issue.txt", NEW_ISSUE.encode("gb18030"), user_id=STAFF)
         ask_id, ask = await wait_for_bot_message(api, STAFF, "是哪个街道的")
         assert {"天山路街道", "花木街道", "外滩街道", "芷江西路街道", "✖️ 取消"} == set(buttons(ask))
@@ -170,7 +160,7 @@ async def test_bad_files_are_explained_and_change_nothing(
     api: FakeBotApi, services: BotServices, name: str, content: bytes, reason: str
 ) -> None:
     before = corpus_files(services)
-    async with running_bot(services):
+    async with running_bot(services, api):
         api.document_update(STAFF, name, content, caption="天山路街道 2020-07", user_id=STAFF)
         messages = await api.wait_for_messages_async(STAFF, 1, timeout=5)
         await asyncio.sleep(0.2)  # nothing else follows
@@ -185,7 +175,7 @@ async def test_bad_files_are_explained_and_change_nothing(
 
 
 async def test_same_file_twice_is_not_published_twice(api: FakeBotApi, services: BotServices) -> None:
-    async with running_bot(services):
+    async with running_bot(services, api):
         api.document_update(STAFF, "t.txt", NEW_ISSUE.encode(), caption="天山路街道 2020-07", user_id=STAFF)
         message_id, preview = await wait_for_bot_message(api, STAFF, "预览")
         api.callback_update(STAFF, message_id, buttons(preview)["✅ 发布"], user_id=STAFF)
@@ -200,7 +190,7 @@ async def test_same_file_twice_is_not_published_twice(api: FakeBotApi, services:
 
 
 async def test_residents_files_get_the_resident_answer(api: FakeBotApi, services: BotServices) -> None:
-    async with running_bot(services):
+    async with running_bot(services, api):
         api.document_update(RESIDENT, "issue.txt", NEW_ISSUE.encode(), caption="天山路街道", user_id=RESIDENT)
         reply = (await api.wait_for_messages_async(RESIDENT, 1, timeout=5))[0]["text"]
         await asyncio.sleep(0.2)
@@ -219,7 +209,7 @@ async def test_command_line_publish_is_broadcast_by_the_running_bot(
     )
     issue = tmp_path / "tianshan-2020-08.txt"
     issue.write_text(NEW_ISSUE, encoding="utf-8")
-    async with running_bot(services):
+    async with running_bot(services, api):
         code = await asyncio.to_thread(
             cli_main,
             ["publish", str(issue), "--street", STREET, "--month", "2020-08", "--yes", "--config", str(config)],

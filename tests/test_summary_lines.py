@@ -9,7 +9,7 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from corpora import CORPUS
 
 from bot.cli.commands import main as cli_main
 from bot.core.publishing import broadcast_text, issue_title, month_label
