@@ -5,6 +5,7 @@ readers of what the bot shows in a chat (`buttons`, `bot_messages`, `wait_for_bo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
@@ -54,6 +55,17 @@ def bot_messages(api: FakeBotApi, chat_id: int) -> list[tuple[int, JSON]]:
     return out
 
 
+async def settle(app: Application, api: FakeBotApi, timeout: float = 30.0) -> None:  # type: ignore[type-arg]
+    """Until the application has fetched every update queued at the server and finished handling it.
+
+    A check that the bot sent nothing waits on this instead of a fixed sleep. The fake server drops
+    an update once a later getUpdates confirms it, which the updater sends only after putting the
+    update in the application's queue; the queue counts an update done when its handlers returned.
+    """
+    await api.wait_for_async(lambda: not api.pending_updates(), timeout=timeout, message="every update fetched")
+    await asyncio.wait_for(app.update_queue.join(), timeout)
+
+
 @dataclass
 class RunningBot:
     """A started Application and helpers to talk to it through the fake server."""
@@ -78,6 +90,10 @@ class RunningBot:
         before = len(self.api.calls("answerCallbackQuery"))
         self.api.callback_update(chat_id, message_id, data)
         await self.api.wait_for_calls_async("answerCallbackQuery", before + 1, timeout=30)
+
+    async def settle(self, timeout: float = 30.0) -> None:
+        """Until every update sent so far has been fetched and handled (see `settle`)."""
+        await settle(self.app, self.api, timeout)
 
     def last_message_id(self, chat_id: int) -> int:
         """The id of the newest message the bot sent to a chat."""

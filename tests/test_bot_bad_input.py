@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from bots import TOKEN, RunningBot, make_services, running_bot
+from bots import TOKEN, RunningBot, make_services, running_bot, settle
 from configs import write_settings
 from fake_bot_api import FakeBotApi
 from telegram import Update
@@ -153,7 +153,7 @@ async def test_staff_handlers_in_group_zero_silence_the_catch_alls(
         first = await api.wait_for_messages_async(460, 1)
         second = await api.wait_for_messages_async(461, 1)
         third = await api.wait_for_messages_async(462, 1)
-        await asyncio.sleep(0.3)
+        await settle(app, api)
         assert [m["text"] for m in api.sent_messages(460)] == ["staff: upload received"]
         assert [m["text"] for m in api.sent_messages(461)] == ["staff: month noted"]
         assert third[0]["text"] == replies.UNKNOWN_COMMAND

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from bots import RunningBot, buttons
 
 from bot.core import callbacks
@@ -39,7 +37,7 @@ async def test_group_answers_ask_and_mentions_only(bot: RunningBot) -> None:
     usage = await bot.ask(GROUP, only_name, user_id=304, chat_type="supergroup", **mention(username))
     assert "@我" in usage["text"]
 
-    await asyncio.sleep(0.3)  # time for any stray reply to the ignored messages to show up
+    await bot.settle()  # every message handled: a stray reply to the ignored ones would be here
     assert len(bot.api.sent_messages(GROUP)) == 5
     logged = [r["chat_id"] for r in bot.services.db.query("SELECT chat_id FROM query_log")]
     assert logged == [GROUP, GROUP, GROUP]
@@ -84,7 +82,7 @@ async def test_sharing_an_inline_result_back_to_the_bot_is_not_a_question(bot: R
     bot.api.message_update(312, "市、区人大代表检查芷江西社区垃圾分类情况", via_bot=bot_user)
     reply = await bot.ask(312, "/help")
     assert "/latest" in reply["text"]
-    await asyncio.sleep(0.2)
+    await bot.settle()
     assert len(bot.api.sent_messages(312)) == 1
 
 

@@ -201,7 +201,9 @@ async def test_two_broadcasts_respect_the_per_chat_interval(api: FakeBotApi, bot
     for chat in (7, 8):
         times = [c.time for c in api.calls("sendMessage") if c.params["chat_id"] == chat]
         assert len(times) == 2
-        assert times[1] - times[0] >= 0.95
+        # Arrival times at the server, on the sender's own clock: the sender waits a full interval
+        # after the first answer came back, so no transit time or load can shorten the gap.
+        assert times[1] - times[0] >= 1.0
 
 
 async def test_overall_rate_is_paced(api: FakeBotApi, bot: Bot, db: Database) -> None:
@@ -248,7 +250,7 @@ async def test_clean_stop_leaves_nothing_in_flight_and_restart_finishes(
     broadcast_id = queue(db, report=None)
     sender = BroadcastSender(db, bot, settings(rate=20.0))
     sender.start()
-    await api.wait_for_async(lambda: len(api.sent_messages()) >= 10, timeout=5)
+    await api.wait_for_async(lambda: len(api.sent_messages()) >= 10, timeout=30)
     await sender.stop()
     counts = counts_of(db, broadcast_id)
     assert counts.sending == 0 and counts.unknown == 0
@@ -296,13 +298,13 @@ async def test_bot_restarted_mid_broadcast_finishes_it_exactly_once(tmp_path: Pa
     add_subscribers(services.db, dict.fromkeys(chats, STREET))
     broadcast_id = queue(services.db, report=REPORT_CHAT)
     async with running_bot(services, api):
-        await api.wait_for_async(lambda: len(copies(api)) >= 30, timeout=10)
+        await api.wait_for_async(lambda: len(copies(api)) >= 30, timeout=30)
     db = Database(settings.state_db)
     halfway = counts_of(db, broadcast_id)
     # A clean stop lets the sends in flight finish: nothing is left uncertain.
     assert halfway.sending == 0 and halfway.unknown == 0 and halfway.pending > 0
     async with running_bot(make_services(settings), api):
-        await api.wait_for_async(lambda: "用时" in (api.sent_texts(REPORT_CHAT) or [""])[-1], timeout=15)
+        await api.wait_for_async(lambda: "用时" in (api.sent_texts(REPORT_CHAT) or [""])[-1], timeout=30)
     assert copies(api) == dict.fromkeys(chats, 1)
     assert counts_of(db, broadcast_id).sent == len(chats)
     info = get_broadcast(db, broadcast_id)

@@ -24,7 +24,7 @@ async def press_and_reply(api: FakeBotApi, chat: int, message_id: int, data: str
     """Press a button on a resident's message; the bot's next message to that chat."""
     before = len(api.sent_messages(chat))
     api.callback_update(chat, message_id, data, user_id=chat)
-    return (await api.wait_for_messages_async(chat, before + 1, timeout=15))[-1]
+    return (await api.wait_for_messages_async(chat, before + 1, timeout=30))[-1]
 
 
 def streets_of(settings_db: Path, chat: int) -> list[str]:
@@ -41,8 +41,8 @@ async def test_broadcast_buttons_open_unsubscribe_and_set_after_a_restart(tmp_pa
     add_subscribers(services.db, {NEIGHBOUR: STREET, EVERYWHERE: "*"})
     async with running_bot(services, api):
         await publish(api, "tianshan.txt", NEW_ISSUE, f"{STREET} 2020-07")
-        await api.wait_for_messages_async(NEIGHBOUR, 1, timeout=15)
-        await api.wait_for_messages_async(EVERYWHERE, 1, timeout=15)
+        await api.wait_for_messages_async(NEIGHBOUR, 1, timeout=30)
+        await api.wait_for_messages_async(EVERYWHERE, 1, timeout=30)
     (broadcast_id, broadcast), *_ = bot_messages(api, NEIGHBOUR)
     (everywhere_id, everywhere), *_ = bot_messages(api, EVERYWHERE)
     keys = buttons(broadcast)
@@ -83,7 +83,7 @@ async def test_broadcast_buttons_open_unsubscribe_and_set_after_a_restart(tmp_pa
             streets = streets_of(settings.state_db, NEIGHBOUR)
             return streets or None
 
-        assert await api.wait_for_async(subscribed, timeout=15) == ["花木街道"]
+        assert await api.wait_for_async(subscribed, timeout=30) == ["花木街道"]
         assert len(api.sent_messages(NEIGHBOUR)) == before  # the settings message was edited in place
 
 

@@ -61,10 +61,10 @@ async def test_every_staff_command_is_refused_to_others(
             assert await say(api, STAFF, command) == REFUSAL, command
         # A staff button pressed by someone else (a forwarded preview, a forged update).
         api.callback_update(RESIDENT, 1, "stf:ok:deadbeef", user_id=RESIDENT)
-        answer = await api.wait_for_calls_async("answerCallbackQuery", 1, timeout=5)
+        answer = await api.wait_for_calls_async("answerCallbackQuery", 1, timeout=30)
         # A resident's file is a resident matter: no refusal, no download.
         api.document_update(RESIDENT, "x.txt", "社区".encode(), user_id=RESIDENT)
-        await api.wait_for_messages_async(RESIDENT, len(STAFF_COMMANDS) + 1, timeout=5)
+        await api.wait_for_messages_async(RESIDENT, len(STAFF_COMMANDS) + 1, timeout=30)
     assert answer[0].params["text"] == REFUSAL
     # One reply each: the resident catch-alls stayed silent.
     assert len(api.sent_messages(RESIDENT)) == len(STAFF_COMMANDS) + 1
@@ -138,8 +138,8 @@ async def test_stats_and_broadcasts_through_the_bot(api: FakeBotApi, services: B
         text = await say(api, STAFF, "/stats")
         assert "订阅者：活跃 1" in text and "1. 月饼（1 次）" in text
         queue_broadcast(services.db, "x-1", "天山路街道", "天山社区晨报 2020年7月", "新一期", [1], STAFF, None)
-        await api.wait_for_messages_async(1, 1, timeout=5)
-        await api.wait_for_async(lambda: services.db.query("SELECT state FROM broadcasts")[0][0] == "done", timeout=5)
+        await api.wait_for_messages_async(1, 1, timeout=30)
+        await api.wait_for_async(lambda: services.db.query("SELECT state FROM broadcasts")[0][0] == "done", timeout=30)
         listing = await say(api, STAFF, "/broadcasts")
     assert listing.startswith("📣 最近的广播\n#1 ")
     assert "天山社区晨报 2020年7月 · 已完成" in listing and "已发送 1/1" in listing

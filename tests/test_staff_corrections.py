@@ -58,7 +58,7 @@ async def test_a_correction_replaces_the_issue_in_search_and_is_not_broadcast(
     async with running_bot(services, api):
         await publish(api, "tianshan-a.txt", NEW_ISSUE, f"{STREET} 2020-07")
         for chat in TIANSHAN:
-            await api.wait_for_messages_async(chat, 1, timeout=10)
+            await api.wait_for_messages_async(chat, 1, timeout=30)
         await wait_for_bot_message(api, STAFF, "用时")  # the broadcast's final report
         files = corpus_files(services)
 
@@ -93,7 +93,7 @@ async def test_a_correction_can_tell_subscribers_and_another_issue_is_broadcast(
         done = await press(api, ask_id, "📣 发布并通知更正", "已更正")
         assert "更正通知" in done["text"]
         for chat in TIANSHAN:
-            notice = (await api.wait_for_messages_async(chat, 2, timeout=10))[-1]
+            notice = (await api.wait_for_messages_async(chat, 2, timeout=30))[-1]
             assert "更正" in notice["text"] and "天山社区晨报 2020年7月" in notice["text"]
             assert any(text.startswith("📖 全文") for text in buttons(notice))
 
@@ -104,7 +104,7 @@ async def test_a_correction_can_tell_subscribers_and_another_issue_is_broadcast(
         await press(api, ask_id, "➕ 另一期", "预览")
         await press(api, ask_id, "✅ 发布", "已发布")
         for chat in TIANSHAN:
-            messages = await api.wait_for_messages_async(chat, 3, timeout=10)
+            messages = await api.wait_for_messages_async(chat, 3, timeout=30)
             assert "再开一家" in messages[-1]["text"]
     assert broadcasts(services) == 3
     assert len(index_bodies(services, "天山路街道开设老年助餐点")) == 1
