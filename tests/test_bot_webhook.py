@@ -29,6 +29,7 @@ from bots import TOKEN
 from configs import write_settings
 from fake_bot_api import FakeBotApi
 
+from bot.core.exit_codes import EXIT_FAILED
 from bot.edge.app import _check_webhook
 
 log = logging.getLogger(__name__)
@@ -210,7 +211,7 @@ def test_a_second_instance_on_the_same_port_leaves_the_first_working(webhook: We
     # Started by mistake while the first runs: it must fail before setWebhook, or Telegram would
     # get its new secret and the first instance would reject every update from then on.
     second = webhook.start("second")
-    assert second.process.wait(timeout=START_TIMEOUT) == 1
+    assert second.process.wait(timeout=START_TIMEOUT) == EXIT_FAILED
     assert f"cannot serve the webhook on 127.0.0.1:{webhook.port}" in second.output()
     assert len(api.calls("setWebhook")) == 1
     assert_clean_log(second.output(), secret)

@@ -13,11 +13,12 @@ from configs import ADMIN, RESIDENT, STAFF
 from fake_bot_api import FakeBotApi
 
 from bot.core.broadcasts import queue_broadcast
+from bot.core.dates import SHANGHAI
 from bot.core.roles import RoleChangeError, Roles
 from bot.core.services import BotServices
 from bot.core.settings import RoleSettings
 from bot.core.state import Database
-from bot.core.stats import SHANGHAI, format_stats, gather, normalize_question, period_starts
+from bot.core.stats import format_stats, gather, normalize_question, period_starts
 from bot.edge.staff_state import REFUSAL
 from index.search import SearchEngine
 

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.benchmark import REFERENCE_LIMIT, BenchmarkError, BenchOptions, format_report, parse_sizes, run_benchmark
+from bot.core.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.core.settings import Settings
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_DATA = "../shared/bench"
 
 

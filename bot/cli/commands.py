@@ -19,15 +19,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.core import replies
+from bot.core import exit_codes, replies
+from bot.core.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, EXIT_USAGE
 from bot.core.settings import TOKEN_ENV, ConfigError, Settings, config_path, load_settings
 from index.corpus import Skipped
 from index.maintenance import OpenReport, open_engine
 from index.search import SearchEngine, SearchResponse
 
 log = logging.getLogger(__name__)
-
-EXIT_OK, EXIT_SKIPPED, EXIT_USAGE = 0, 1, 2
 
 
 class Progress:
@@ -279,7 +278,8 @@ def _digest_check(engine: SearchEngine) -> dict[str, Any]:
     import html
     import re
 
-    from bot.core.publishing import broadcast_text, issue_title, month_label
+    from bot.core.dates import month_label
+    from bot.core.publishing import broadcast_text, issue_title
     from index.summary_check import SCREEN_ROWS, check_digest
 
     out: dict[str, Any] = {"issues": 0, "heading": 0, "articles": 0, "repeats": 0, "too_tall": 0, "tallest": 0}
@@ -432,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsbot",
         description="Answer residents' questions about their community newspapers.",
-        epilog="Exit codes: 0 done, 1 done but some input was skipped, 2 bad usage or input.",
+        epilog=exit_codes.HELP,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -528,7 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     return code
 
 

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.core.exit_codes import EXIT_OK, EXIT_USAGE
 from bot.core.issue_facts import (
     month_problem,
     months_from_issue,
@@ -35,8 +36,6 @@ from index.dedupe import content_key, duplicate_in
 from index.publish import PublishError, issue_text, parse_upload, publish_issue, replace_issue
 from index.search import SearchEngine
 from index.summary import MAX_CHARS, summary_lines
-
-EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

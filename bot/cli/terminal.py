@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from bot.core import intents, replies
+from bot.core.exit_codes import EXIT_OK
 from bot.core.replies import Line, text
 from bot.core.resident_actions import latest_for, resolve_street
 from bot.core.settings import Settings
@@ -229,4 +230,4 @@ def run_terminal_chat(settings: Settings, stdin: TextIO | None = None, stdout: T
         if stdout is sys.stdout:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
-    return 0
+    return EXIT_OK

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.core import replies
 from bot.core.broadcasts import AlreadyBroadcast, queue_broadcast
+from bot.core.dates import month_label
 from bot.core.settings import Settings
 from bot.core.state import Database
 from bot.core.subscriptions import subscribers_for
@@ -46,22 +47,9 @@ class Draft:
     original_pdf: bytes | None = None
 
 
-def month_label(month: str) -> str:
-    """'2020-06' -> '2020年6月' (unchanged when it is not YYYY-MM)."""
-    year, _, number = month.partition("-")
-    if year.isdigit() and number.isdigit():
-        return f"{year}年{int(number)}月"
-    return month
-
-
 def issue_title(issue: Issue) -> str:
     """How staff and residents see an issue named: newspaper (or street) and month."""
     return " ".join(p for p in (issue.newspaper or issue.street or issue.id, month_label(issue.month)) if p)
-
-
-def summarize(engine: SearchEngine, articles: list[Article]) -> list[tuple[Article, str]]:
-    """Each article's headline and key sentence, weighted by the serving index."""
-    return summary_lines(articles)
 
 
 def duplicate_of(corpus_dir: Path, text: str) -> str | None:
@@ -99,7 +87,7 @@ def prepare(
     if same is not None:
         raise PublishError(duplicate_reason(corpus_dir, same))
     original = data if file_name.lower().endswith(".pdf") else None
-    return Draft(issue, articles, text, summarize(engine, articles), original)
+    return Draft(issue, articles, text, summary_lines(articles), original)
 
 
 def _broadcast_parts(issue: Issue, lines: list[tuple[Article, str]]) -> tuple[list[str], list[Article]]:

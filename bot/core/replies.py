@@ -10,11 +10,11 @@ pages. Nothing here touches the network, the index or the database.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.core import callbacks
+from bot.core.dates import month_label
 from index.article import Article
 from index.corpus import Issue
 from index.search import SearchResponse, SearchResult
@@ -53,7 +53,6 @@ PICK_NUMBER = "请输入 {first}–{last} 之间的数字。"
 DID_YOU_MEAN = "您是不是要找：{suggestion}"
 UNSUBSCRIBE_HINT = "退订请发送 /unsubscribe 街道名（只写 /unsubscribe 全部退订）；发送 /mysubs 查看当前订阅。"
 
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})")
 
 
 # --- the reply model ------------------------------------------------------------------------
@@ -159,14 +158,6 @@ def shorten(value: str, limit: int) -> str:
 
 
 # --- pieces ---------------------------------------------------------------------------------
-
-
-def month_label(date: str) -> str:
-    """'2020-06' (or '2020-06-15') as '2020年6月'; other dates as they are."""
-    match = _MONTH_RE.match(date.strip())
-    if not match:
-        return date.strip()
-    return f"{match[1]}年{int(match[2])}月"
 
 
 def meta_line(article: Article) -> Line:

@@ -22,6 +22,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
 from bot.core import replies, subscriptions
+from bot.core.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.core.services import SERVICES_KEY, BotServices
 from bot.core.settings import Settings
 from bot.core.state import Database
@@ -32,7 +33,6 @@ from index.maintenance import EngineHolder, open_engine
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # Updates handled at the same time; each mostly waits on the network or a worker thread.
 CONCURRENT_UPDATES = 64
 # Connections for ordinary calls (PTB's default); long polling has its own.

@@ -26,6 +26,7 @@ from bot.core.listings import ChatListings, Listing
 from bot.core.ratelimit import RateLimiter, Verdict
 from bot.core.replies import Reply
 from bot.core.services import BotServices, services_of
+from bot.edge.errors import not_modified
 from bot.edge.markup import keyboard
 from index.search import SearchResponse
 
@@ -137,7 +138,7 @@ async def edit_reply(update: Update, reply: Reply) -> None:
             reply.html, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply), link_preview_options=NO_PREVIEW
         )
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
+        if not not_modified(exc):
             raise
 
 

@@ -63,6 +63,7 @@ from bot.core.broadcasts import (
 from bot.core.settings import BroadcastSettings
 from bot.core.staff_texts import final_report, progress_text
 from bot.core.state import Database
+from bot.edge.errors import not_modified
 
 log = logging.getLogger(__name__)
 
@@ -560,7 +561,7 @@ class BroadcastSender:
         try:
             return await method(**kwargs)
         except BadRequest as exc:
-            if "not modified" in str(exc).lower():
+            if not_modified(exc):
                 return True
             log.warning("staff message refused: %s", exc)
             return False

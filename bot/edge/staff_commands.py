@@ -15,10 +15,12 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core.broadcasts import recent_broadcasts
+from bot.core.dates import SHANGHAI
 from bot.core.roles import RoleChangeError, Roles
 from bot.core.services import BotServices
 from bot.core.staff_texts import broadcast_line
-from bot.core.stats import SHANGHAI, Stats, format_stats, gather
+from bot.core.stats import Stats, format_stats, gather
+from bot.edge.errors import not_modified
 from bot.edge.staff_state import (
     MAX_SKIPPED_LISTED,
     RECENT_BROADCASTS,
@@ -193,7 +195,7 @@ async def _edit_quietly(message: Message, text: str) -> None:
     try:
         await message.edit_text(text)
     except TelegramError as exc:
-        if "not modified" not in str(exc).lower():
+        if not not_modified(exc):
             log.warning("could not update the reindex message: %s", exc)
 
 

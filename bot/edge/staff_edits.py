@@ -18,6 +18,7 @@ from telegram.ext import Application, ContextTypes, filters
 from bot.core import publishing, summary_edits
 from bot.core.broadcasts import AlreadyBroadcast
 from bot.core.services import SERVICES_KEY, BotServices
+from bot.edge.errors import not_modified
 from bot.edge.staff_state import (
     EDIT_PREFIX,
     MAX_EDIT_BUTTONS,
@@ -173,7 +174,7 @@ async def receive_line(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                 reply_markup=keyboard,
             )
         except BadRequest as exc:
-            updated = "not modified" in str(exc).lower()
+            updated = not_modified(exc)
             if not updated:
                 log.warning("could not update the preview: %s", exc)
     if not updated or prompt.message_id is None:

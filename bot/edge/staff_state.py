@@ -23,6 +23,7 @@ from bot.core import publishing, summary_edits
 from bot.core.roles import Roles
 from bot.core.services import BotServices, services_of
 from bot.core.upload_checks import UploadChecks
+from bot.edge.errors import not_modified
 from bot.edge.sender import BroadcastSender
 
 log = logging.getLogger(__name__)
@@ -162,5 +163,5 @@ async def edit_pressed(update: Update, text: str, keyboard: InlineKeyboardMarkup
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
+        if not not_modified(exc):
             raise

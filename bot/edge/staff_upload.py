@@ -17,9 +17,9 @@ from telegram.ext import ContextTypes
 
 from bot.core import publishing, upload_checks
 from bot.core.broadcasts import AlreadyBroadcast
+from bot.core.dates import SHANGHAI, month_label, shanghai_today
 from bot.core.issue_facts import MONTH_RE, looks_like_street, parse_month, resolve_street
 from bot.core.services import BotServices
-from bot.core.stats import SHANGHAI
 from bot.edge.staff_edits import apply_stored_edits, draft_key, preview, publish_correction
 from bot.edge.staff_state import (
     _LABEL_RE,
@@ -94,7 +94,7 @@ def _month_keyboard(upload: Upload, first: list[upload_checks.Choice] | None = N
     # The months the issue names come first; the clock's latest months only fill up the rest.
     months = upload_checks.month_choices(upload.checks, recent_months(time.time()))
     rows = [[button(text, action, upload.token) for text, action, _ in first or []]]
-    rows += [[button(publishing.month_label(m), "mo", upload.token, m) for m in months[i : i + 2]] for i in (0, 2)]
+    rows += [[button(month_label(m), "mo", upload.token, m) for m in months[i : i + 2]] for i in (0, 2)]
     rows.append([button("✖️ 取消", "no", upload.token)])
     return InlineKeyboardMarkup([row for row in rows if row])
 
@@ -117,7 +117,7 @@ def _checks_question(services: BotServices, upload: Upload) -> tuple[str, Inline
     assert upload.street is not None and upload.month is not None
     engine = services.holder.engine
     checks = upload.checks
-    future = upload_checks.future_question(checks, upload.month, upload_checks.shanghai_today())
+    future = upload_checks.future_question(checks, upload.month, shanghai_today())
     if future is not None:
         return future[0], _month_keyboard(upload, future[1])
     second = upload_checks.correction_question(checks, engine.issues, upload.street, upload.month, upload.file_name)
