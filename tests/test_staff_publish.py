@@ -14,6 +14,7 @@ from corpora import NEW_ISSUE
 from fake_bot_api import FakeBotApi
 
 from bot.cli.commands import main as cli_main
+from bot.core import staff_texts
 from bot.core.broadcasts import recent_broadcasts
 from bot.core.issue_facts import parse_month
 from bot.core.services import BotServices
@@ -222,3 +223,31 @@ async def test_command_line_publish_is_broadcast_by_the_running_bot(
     assert infos[0].created_by is None and infos[0].report_chat_id is None
     assert api.sent_messages(HUAMU) == []
     assert [m for _, m in bot_messages(api, STAFF)] == []
+
+
+def test_every_refusal_of_the_library_is_worded_for_staff() -> None:
+    """Each typed error index/ raises has its own Chinese sentence (none falls back to the English)."""
+    import index.publish as lib
+    from index.corpus import BinaryFile, EmptyFile, NotText, TextTooLarge
+    from index.pdf import DamagedPdf, NotPdf, ScannedPdf, TooManyPages, UnencodedFont
+
+    causes = [EmptyFile(), NotText(), BinaryFile(), TextTooLarge(5 << 20, 4 << 20)]
+    causes += [NotPdf(), TooManyPages(40), DamagedPdf("PDFSyntaxError"), ScannedPdf(2), UnencodedFont(99)]
+    errors: list[lib.PublishError] = [lib.UnreadableFile(cause) for cause in causes]
+    errors += [
+        lib.BadMonth("2020-13"),
+        lib.NotAnIssueFile("a.doc"),
+        lib.FileTooLarge(3 << 20, 2 << 20),
+        lib.NoArticles(),
+        lib.IssueFileExists("x.txt"),
+        lib.CorrectedIssueGone("old.txt"),
+        lib.SameMonthIssue("x.txt"),
+        lib.DuplicateIssue("x.txt"),
+        lib.DuplicateIssue("x.txt", "天山社区晨报 2020年7月"),
+    ]
+    worded = [staff_texts.publish_refusal(error) for error in errors]
+    for error, text in zip(errors, worded, strict=True):
+        assert text != str(error) and any("\u4e00" <= ch <= "\u9fff" for ch in text), (error, text)
+    assert len(set(worded)) == len(worded)
+    assert "5120 KB" in worded[3] and "4096 KB" in worded[3]
+    assert "天山社区晨报 2020年7月（x.txt）" in worded[-1]

@@ -29,6 +29,7 @@ from bot.core.issue_facts import (
     same_street_and_month,
 )
 from bot.core.settings import Settings
+from bot.core.staff_texts import failure_reason, publish_refusal
 from bot.core.summary_edits import EMPTY, check_line
 from index.article import Article
 from index.corpus import decode_text
@@ -86,7 +87,7 @@ def run(
     try:
         text = issue_text(data, path.name)
     except PublishError as exc:
-        return _fail(f"{path}: {exc}")
+        return _fail(f"{path}: {publish_refusal(exc)}")
     engine = engine_of(settings)
     known = engine.streets()
     found = resolve_street(args.street, known, newspapers_of(engine.issues), allow_new=args.new_street)
@@ -128,7 +129,7 @@ def run(
     try:
         issue, articles, text = parse_upload(data, path.name, street, month, district, newspaper)
     except PublishError as exc:
-        return _fail(f"{path}: {exc}")
+        return _fail(f"{path}: {publish_refusal(exc)}")
 
     lines = summary_lines(articles)
     if args.summary:
@@ -176,7 +177,7 @@ def run(
             settings.corpus_dir, settings.index_dir, issue, articles, text, original, waiting, bool(args.another)
         )
     except (PublishError, ValueError) as exc:
-        return _fail(str(exc))
+        return _fail(failure_reason(exc))
     print(f"published {issue.id} ({len(articles)} articles)")
     from bot.core.publishing import queue_broadcast_from_cli
 

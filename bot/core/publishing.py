@@ -23,7 +23,7 @@ from index.article import Article
 from index.corpus import Issue, read_manifest
 from index.dedupe import duplicate_in
 from index.maintenance import EngineHolder
-from index.publish import PublishError, parse_text, publish_issue, replace_issue
+from index.publish import DuplicateIssue, parse_text, publish_issue, replace_issue
 from index.search import SearchEngine, street_matches
 from index.summary import summary_lines
 
@@ -57,8 +57,9 @@ def duplicate_of(corpus_dir: Path, text: str) -> str | None:
     return duplicate_in(corpus_dir, text)
 
 
-def duplicate_reason(corpus_dir: Path, same: str) -> str:
-    """Why a duplicate is refused, naming the issue it duplicates (for staff)."""
+def duplicate_of_issue(corpus_dir: Path, same: str) -> DuplicateIssue:
+    """The refusal of an upload whose text is the corpus file `same`, naming that issue as
+    staff know it (newspaper or street, and month, from the manifest)."""
     facts, _ = read_manifest(corpus_dir)
     entry = facts.get(same, {})
     title = " ".join(
@@ -66,8 +67,7 @@ def duplicate_reason(corpus_dir: Path, same: str) -> str:
         for p in (str(entry.get("newspaper") or entry.get("street") or ""), month_label(str(entry.get("month", ""))))
         if p
     )
-    named = f"{title}（{same}）" if title else same
-    return f"这一期已经发布过：{named}。内容相同（不计空白、换行和全角半角），没有重复发布。"
+    return DuplicateIssue(same, title)
 
 
 def prepare(
@@ -85,7 +85,7 @@ def prepare(
     issue, articles, text = parse_text(text, file_name, street, month, district, newspaper)
     same = duplicate_of(corpus_dir, text)
     if same is not None:
-        raise PublishError(duplicate_reason(corpus_dir, same))
+        raise duplicate_of_issue(corpus_dir, same)
     original = data if file_name.lower().endswith(".pdf") else None
     return Draft(issue, articles, text, summary_lines(articles), original)
 

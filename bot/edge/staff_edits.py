@@ -15,7 +15,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, ContextTypes, filters
 
-from bot.core import publishing, summary_edits
+from bot.core import publishing, staff_texts, summary_edits
 from bot.core.broadcasts import AlreadyBroadcast
 from bot.core.services import SERVICES_KEY, BotServices
 from bot.edge.errors import not_modified
@@ -210,7 +210,8 @@ async def publish_correction(update: Update, services: BotServices, upload: Uplo
         await asyncio.to_thread(publishing.publish_correction, services.holder, draft, old.file)
     except (PublishError, ValueError, OSError) as exc:
         log.exception("correcting %s with %s failed", old.id, draft.issue.id)
-        await edit_pressed(update, f"❌ 更正失败：{html.escape(str(exc))}\n居民看到的内容没有变化。")
+        reason = html.escape(staff_texts.failure_reason(exc))
+        await edit_pressed(update, f"❌ 更正失败：{reason}\n居民看到的内容没有变化。")
         return
     lines = [
         f"✅ 已更正：{title}（{len(draft.articles)} 篇文章），替换了 {html.escape(old.file)}。",

@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.core import publishing, upload_checks
+from bot.core import publishing, staff_texts, upload_checks
 from bot.core.broadcasts import AlreadyBroadcast
 from bot.core.dates import SHANGHAI, month_label, shanghai_today
 from bot.core.issue_facts import MONTH_RE, looks_like_street, parse_month, resolve_street
@@ -175,7 +175,7 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
         )
     except PublishError as exc:
         uploads_of(services).pop(upload.token, None)
-        return f"❌ 《{name}》不能发布：{html.escape(str(exc))}\n没有做任何改动。", None
+        return f"❌ 《{name}》不能发布：{html.escape(staff_texts.publish_refusal(exc))}\n没有做任何改动。", None
     upload.draft = draft
     if upload_checks.is_correction(upload.checks):
         # A correction is not broadcast (only an optional notice): its lines are not edited.
@@ -185,10 +185,6 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
         return text, _choice_keyboard(upload, upload_checks.CORRECTION_BUTTONS)
     await apply_stored_edits(services, draft)
     return await preview(services, upload)
-
-
-def _too_big(size: int, limit: int = MAX_ISSUE_BYTES) -> str:
-    return f"文件太大（{size // 1024} KB），上限 {limit // 1024} KB。"
 
 
 @guarded(admin=False, what="document upload")
@@ -203,12 +199,13 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     # Refuse before downloading: a wrong kind or size is known from the message alone.
     if not file_name.lower().endswith((".txt", ".pdf")):
         await message.reply_text(
-            f"❌ 《{file_name}》不能发布：只接受 .txt 纯文本文件或带文字的 .pdf 文件。\n没有做任何改动。"
+            f"❌ 《{file_name}》不能发布：{staff_texts.ONLY_TXT_OR_PDF}\n没有做任何改动。"
         )
         return
     limit = MAX_PDF_BYTES if file_name.lower().endswith(".pdf") else MAX_ISSUE_BYTES
     if document.file_size is not None and document.file_size > limit:
-        await message.reply_text(f"❌ 《{file_name}》不能发布：{_too_big(document.file_size, limit)}\n没有做任何改动。")
+        too_large = staff_texts.file_too_large(document.file_size, limit)
+        await message.reply_text(f"❌ 《{file_name}》不能发布：{too_large}\n没有做任何改动。")
         return
     telegram_file = await document.get_file()
     data = bytes(await telegram_file.download_as_bytearray())
@@ -218,9 +215,9 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await asyncio.to_thread(parse_text, text, file_name, "")
         same = await asyncio.to_thread(publishing.duplicate_of, services.holder.corpus_dir, text)
         if same is not None:
-            raise PublishError(publishing.duplicate_reason(services.holder.corpus_dir, same))
+            raise publishing.duplicate_of_issue(services.holder.corpus_dir, same)
     except PublishError as exc:
-        await message.reply_text(f"❌ 《{file_name}》不能发布：{exc}\n没有做任何改动。")
+        await message.reply_text(f"❌ 《{file_name}》不能发布：{staff_texts.publish_refusal(exc)}\n没有做任何改动。")
         return
     uploads = uploads_of(services)
     now = time.time()
@@ -314,7 +311,8 @@ async def publish_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, upl
             await asyncio.to_thread(publishing.publish, holder, draft, another)
         except (PublishError, ValueError, OSError) as exc:
             log.exception("publishing %s failed", draft.issue.id)
-            await edit_pressed(update, f"❌ 发布失败：{html.escape(str(exc))}\n居民看到的内容没有变化。")
+            reason = html.escape(staff_texts.failure_reason(exc))
+            await edit_pressed(update, f"❌ 发布失败：{reason}\n居民看到的内容没有变化。")
             return
         try:
             broadcast_id, queued = await asyncio.to_thread(
