@@ -54,7 +54,6 @@ DID_YOU_MEAN = "您是不是要找：{suggestion}"
 UNSUBSCRIBE_HINT = "退订请发送 /unsubscribe 街道名（只写 /unsubscribe 全部退订）；发送 /mysubs 查看当前订阅。"
 
 
-
 # --- the reply model ------------------------------------------------------------------------
 
 

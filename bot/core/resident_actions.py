@@ -22,7 +22,6 @@ ALL_WORDS = frozenset({"all", "全部", "所有", "全部街道", "*"})
 EXTRA_DIGESTS = "resident.article_digests"
 
 
-
 def subscribe_offer(engine: SearchEngine, message: str) -> Reply:
     """我想订阅天山路的社区报: that street's button; without a known street, every street's (worker thread)."""
     street = engine.scope_of(message).street

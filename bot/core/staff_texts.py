@@ -56,8 +56,7 @@ def unreadable_pdf(exc: PdfError) -> str:
         return "PDF 里没有文字层（像是扫描件或图片），无法提取文字。请上传带文字的 PDF 或 .txt 文本。"
     if isinstance(exc, UnencodedFont):
         return (
-            "PDF 的字体没有文字编码（提取出来是 (cid:N) 乱码），无法使用。"
-            "请从排版软件重新导出 PDF 或上传 .txt 文本。"
+            "PDF 的字体没有文字编码（提取出来是 (cid:N) 乱码），无法使用。请从排版软件重新导出 PDF 或上传 .txt 文本。"
         )
     return f"PDF 无法读取：{exc}"
 

@@ -198,9 +198,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     file_name = document.file_name or "upload"
     # Refuse before downloading: a wrong kind or size is known from the message alone.
     if not file_name.lower().endswith((".txt", ".pdf")):
-        await message.reply_text(
-            f"❌ 《{file_name}》不能发布：{staff_texts.ONLY_TXT_OR_PDF}\n没有做任何改动。"
-        )
+        await message.reply_text(f"❌ 《{file_name}》不能发布：{staff_texts.ONLY_TXT_OR_PDF}\n没有做任何改动。")
         return
     limit = MAX_PDF_BYTES if file_name.lower().endswith(".pdf") else MAX_ISSUE_BYTES
     if document.file_size is not None and document.file_size > limit:
