@@ -685,7 +685,7 @@ class LoadedIndex:
 
     def terms_by_id(self) -> list[str]:
         """Every term, a term's id being its position (read from disk: large at scale)."""
-        return _read_lines(self.directory / "vocab.txt")
+        return _read_lines(index_file(self.directory, self.meta, "vocab.txt"))
 
     def article(self, doc: int) -> Article:
         """An article by its document number (recently read ones come from memory; do not modify)."""
