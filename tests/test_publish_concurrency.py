@@ -164,7 +164,6 @@ def test_a_replaced_index_is_closed_once_no_question_uses_it(tmp_path: Path) -> 
     assert holder.engine.search("老年助餐点 娄山关路").results
 
 
-@pytest.mark.slow
 def test_readers_load_whole_indexes_while_a_writer_replaces_them(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     done = threading.Event()
@@ -224,7 +223,6 @@ def test_a_publish_that_dies_before_its_commit_leaves_the_old_index(
     assert issue.id in [i.id for i in load_index(settings.index_dir).issues]
 
 
-@pytest.mark.slow
 def test_two_issues_of_one_month_published_at_once_land_once(tmp_path: Path) -> None:
     settings, config = settings_and_config(tmp_path)
     before = len(read_manifest(settings.corpus_dir)[0])
