@@ -71,6 +71,15 @@ CHUNK_MAX_DOCS = 512
 Progress = Callable[[str, int, int], None]
 
 
+class EmptyCorpus(ValueError):
+    """Not one article could be read from `corpus_dir` (`skipped` files were refused); nothing is built."""
+
+    def __init__(self, corpus_dir: Path, skipped: int) -> None:
+        super().__init__(f"no articles could be read from {corpus_dir}")
+        self.corpus_dir = corpus_dir
+        self.skipped = skipped
+
+
 class IndexUnusable(Exception):
     """The index directory is missing, of another version, or damaged."""
 
@@ -508,7 +517,7 @@ def build_index(
     corpus = loaded if loaded is not None else load_corpus(corpus_dir)
     report = BuildReport(n_articles=len(corpus.articles), n_issues=len(corpus.issues), skipped=corpus.skipped)
     if not corpus.articles:
-        raise ValueError(f"no articles could be read from {corpus_dir}")
+        raise EmptyCorpus(corpus_dir, len(corpus.skipped))
     user_words = build_user_words(
         [i.street for i in corpus.issues],
         # The same text a published issue teaches its names from (captions included).

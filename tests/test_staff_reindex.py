@@ -142,7 +142,7 @@ async def test_failed_reindex_keeps_the_old_index_and_lists_skipped_files(
         assert not services.holder.status.running and services.holder.status.error
 
     text = (api.message(ADMIN, progress_id) or {}).get("text", "")
-    assert "仍在使用原来的索引" in text
+    assert "仍在使用原来的索引" in text and "语料库里没有一篇读得出的文章（2 个文件被跳过）" in text
     assert "跳过了 2 个文件" in text and "• scan.txt：" in text and "• blank.txt：empty file" in text
     assert all(text != ERROR for _, _, _, text in residents.answers)
     garbage = [text for _, _, question, text in residents.answers[failed_at:] if question == "垃圾分类"]

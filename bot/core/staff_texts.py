@@ -22,6 +22,7 @@ from index.publish import (
     SameMonthIssue,
     UnreadableFile,
 )
+from index.store import EmptyCorpus
 
 ONLY_TXT_OR_PDF = "只接受 .txt 纯文本文件或带文字的 .pdf 文件。"
 
@@ -86,6 +87,13 @@ def publish_refusal(exc: PublishError) -> str:
         named = f"{exc.title}（{exc.file}）" if exc.title else exc.file
         return f"这一期已经发布过：{named}。内容相同（不计空白、换行和全角半角），没有重复发布。"
     return str(exc)
+
+
+def reindex_failure(failure: Exception | None, error: str) -> str:
+    """Why a rebuild failed (`error` is the failure's text, shown when no wording fits)."""
+    if isinstance(failure, EmptyCorpus):
+        return f"语料库里没有一篇读得出的文章（{failure.skipped} 个文件被跳过），没有建新索引。"
+    return error
 
 
 def failure_reason(exc: Exception) -> str:

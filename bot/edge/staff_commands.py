@@ -14,6 +14,7 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.core import staff_texts
 from bot.core.broadcasts import recent_broadcasts
 from bot.core.dates import SHANGHAI
 from bot.core.roles import RoleChangeError, Roles
@@ -176,7 +177,8 @@ async def _follow_reindex(services: BotServices, progress: Message, finished: as
     status = holder.status
     seconds = max(0.0, status.finished - status.started)
     if status.error:
-        lines = [f"❌ 索引重建失败：{status.error}", "仍在使用原来的索引，居民的提问不受影响。"]
+        reason = staff_texts.reindex_failure(status.failure, status.error)
+        lines = [f"❌ 索引重建失败：{reason}", "仍在使用原来的索引，居民的提问不受影响。"]
         try:
             skipped = (await asyncio.to_thread(load_corpus, holder.corpus_dir)).skipped
         except Exception:  # the listing is a courtesy; the failure itself is already reported
