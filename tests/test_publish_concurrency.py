@@ -16,7 +16,7 @@ from configs import make_settings, write_cli_config
 from corpora import NEW_ISSUE
 
 from bot.core.settings import Settings
-from index import store
+from index import loading, store
 from index.corpus import read_manifest
 from index.loading import load_index
 from index.maintenance import EngineHolder
@@ -263,3 +263,35 @@ def test_the_same_month_is_checked_again_under_the_lock(tmp_path: Path) -> None:
             publish_issue(settings.corpus_dir, settings.index_dir, issue, articles, text, another_of_month=another)
     issues = load_index(settings.index_dir).issues
     assert [(i.street, i.month) for i in issues].count((STREET, "2021-04")) == 2
+
+
+def test_a_read_that_overlapped_a_replacement_is_read_again_whatever_it_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(tmp_path)
+    real = loading.LoadedIndex
+    attempts: list[int] = []
+
+    def torn_read(directory: Path) -> store.LoadedIndex:
+        attempts.append(1)
+        if len(attempts) == 1:
+            # A writer replaces the index while this read is under way, and the read fails the
+            # way the interpreter's parser may fail on a torn .npy header.
+            meta = directory / store.META
+            meta.write_text(meta.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+            raise SystemError("Negative size passed to PyUnicode_New")
+        return real(directory)
+
+    monkeypatch.setattr(loading, "LoadedIndex", torn_read)
+    assert load_index(settings.index_dir).n_docs > 0
+    assert len(attempts) == 2
+
+    # On an index nobody changed, the same failure is not hidden.
+    attempts.clear()
+
+    def broken(directory: Path) -> store.LoadedIndex:
+        raise SystemError("a real bug")
+
+    monkeypatch.setattr(loading, "LoadedIndex", broken)
+    with pytest.raises(SystemError, match="a real bug"):
+        load_index(settings.index_dir)
