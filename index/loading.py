@@ -3,6 +3,11 @@
 Every writer replaces meta.json last (a rebuild swaps the whole directory, a publish writes its
 new files first), so an index whose meta.json is the same before and after it was read was read
 whole, from one generation; otherwise it is read again.
+
+A read that overlapped a replacement is read again whatever it raised: numpy opens a memory-mapped
+array's file twice (so header and data may come from two generations), and the readers below it
+(numpy, json, the interpreter's parser) each fail in their own way on what they were handed. Only
+a read of an index that did not change must succeed; its failure is raised as it is.
 """
 
 from __future__ import annotations
@@ -35,10 +40,10 @@ def load_index(directory: Path) -> LoadedIndex:
         before = _meta_stamp(directory)
         try:
             loaded = LoadedIndex(directory)
-        except IndexUnusable:
+        except Exception as exc:
             if attempt == LOAD_ATTEMPTS or _meta_stamp(directory) == before:
                 raise
-            log.info("index changed while loading it; reading it again")
+            log.info("index changed while loading it (%s: %s); reading it again", type(exc).__name__, exc)
             continue
         if _meta_stamp(directory) == before:
             return loaded

@@ -77,6 +77,8 @@ class ReindexStatus:
     started: float = 0.0
     finished: float = 0.0
     error: str = ""
+    # What failed, for the bot to word (`error` is its text, for logs).
+    failure: Exception | None = None
     skipped: list[Skipped] = field(default_factory=list)
     articles: int = 0
     # Who holds the writer lock while stage is "waiting".
@@ -217,6 +219,7 @@ class EngineHolder:
         except Exception as exc:  # the old index keeps serving whatever went wrong
             log.exception("reindex failed; keeping the old index")
             status.error = str(exc) or exc.__class__.__name__
+            status.failure = exc
             status.stage = "failed"
         finally:
             status.running = False

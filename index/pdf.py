@@ -29,7 +29,46 @@ _PAGE_NUMBER_RE = re.compile(r"^(第?\s*\d{1,3}\s*[版页]?|-\s*\d{1,3}\s*-|\d{1
 
 
 class PdfError(ValueError):
-    """The PDF cannot be turned into text; the message (Chinese) says why, for staff."""
+    """The PDF cannot be turned into text (the subclasses say why; the bot words it for staff)."""
+
+
+class NotPdf(PdfError):
+    """The file does not start with the %PDF marker."""
+
+    def __init__(self) -> None:
+        super().__init__("not a PDF (no %PDF marker at the start)")
+
+
+class TooManyPages(PdfError):
+    """More pages than one issue has (`limit`)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} pages")
+        self.limit = limit
+
+
+class DamagedPdf(PdfError):
+    """pdfminer could not read the file; `cause` names what it raised."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(f"damaged or unreadable PDF ({cause})")
+        self.cause = cause
+
+
+class ScannedPdf(PdfError):
+    """No text layer on any of the `pages` pages: a scan or pictures."""
+
+    def __init__(self, pages: int) -> None:
+        super().__init__(f"no text layer on its {pages} page(s): a scan or pictures")
+        self.pages = pages
+
+
+class UnencodedFont(PdfError):
+    """The fonts map glyphs to no characters: the text comes out as `cids` (cid:N) codes."""
+
+    def __init__(self, cids: int) -> None:
+        super().__init__(f"fonts without a text encoding ({cids} (cid:N) codes)")
+        self.cids = cids
 
 
 @dataclass
@@ -65,14 +104,14 @@ def read_pages(data: bytes) -> list[Page]:
     from pdfminer.psparser import PSException
 
     if not data.lstrip().startswith(b"%PDF"):
-        raise PdfError("文件不是 PDF（开头没有 %PDF 标记）。")
+        raise NotPdf()
     pages: list[Page] = []
     try:
         for number, layout in enumerate(
             extract_pages(io.BytesIO(data), laparams=LAParams(line_margin=_LINE_MARGIN, char_margin=_CHAR_MARGIN))
         ):
             if number >= MAX_PAGES:
-                raise PdfError(f"PDF 超过 {MAX_PAGES} 页，请分期上传。")
+                raise TooManyPages(MAX_PAGES)
             lines: list[Line] = []
             rules: list[float] = []
             stack = list(layout)
@@ -94,7 +133,7 @@ def read_pages(data: bytes) -> list[Page]:
     except PdfError:
         raise
     except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError, AssertionError) as exc:
-        raise PdfError(f"PDF 文件损坏或无法读取（{exc.__class__.__name__}）。") from exc
+        raise DamagedPdf(exc.__class__.__name__) from exc
     return pages
 
 
@@ -224,18 +263,15 @@ def _continues(prev: Line, line: Line, new_column: bool, column_right: float, bo
 
 
 def pdf_to_text(data: bytes) -> str:
-    """The issue's text, paragraphs separated by blank lines; raises PdfError (Chinese reason)."""
+    """The issue's text, paragraphs separated by blank lines; raises a PdfError saying why not."""
     pages = read_pages(data)
     all_lines = [ln for page in pages for ln in page.lines]
     joined = "".join(ln.text for ln in all_lines)
     if not joined.strip():
-        raise PdfError("PDF 里没有文字层（像是扫描件或图片），无法提取文字。请上传带文字的 PDF 或 .txt 文本。")
+        raise ScannedPdf(len(pages))
     cids = len(_CID_RE.findall(joined))
     if cids and cids * 8 > len(joined) * 0.2:
-        raise PdfError(
-            "PDF 的字体没有文字编码（提取出来是 (cid:N) 乱码），无法使用。"
-            "请从排版软件重新导出 PDF 或上传 .txt 文本。"
-        )
+        raise UnencodedFont(cids)
     body = _body_size(all_lines)
     drop = _furniture(pages)
     paragraphs: list[tuple[str, float]] = []

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from index.article import Article
 from index.corpus import (
+    DecodeError,
     Issue,
     decode_text,
     issue_id_for,
@@ -35,25 +36,81 @@ _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class PublishError(ValueError):
-    """The file cannot be published; the message says why, for staff to read."""
+    """The file cannot be published; the subclass and its fields say why (the bot words it for staff)."""
+
+
+class BadMonth(PublishError):
+    """The month is not YYYY-MM."""
+
+    def __init__(self, month: str) -> None:
+        super().__init__(f"month {month!r} is not YYYY-MM")
+        self.month = month
+
+
+class NotAnIssueFile(PublishError):
+    """Neither a .txt nor a .pdf file."""
+
+    def __init__(self, file_name: str) -> None:
+        super().__init__(f"{file_name}: only .txt text and .pdf files with text are published")
+        self.file_name = file_name
+
+
+class FileTooLarge(PublishError):
+    """`size` bytes, over the `limit` for its kind of file."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"file too large ({size} bytes; the limit is {limit})")
+        self.size = size
+        self.limit = limit
+
+
+class UnreadableFile(PublishError):
+    """The file's text cannot be read: `cause` (a DecodeError or a PdfError) says why."""
+
+    def __init__(self, cause: DecodeError | PdfError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class NoArticles(PublishError):
+    """The text holds nothing the parser reads as an article."""
+
+    def __init__(self) -> None:
+        super().__init__("no articles found in the file")
+
+
+class IssueFileExists(PublishError):
+    """The corpus already has a file of the new issue's name."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__(f"{file} already exists")
+        self.file = file
+
+
+class CorrectedIssueGone(PublishError):
+    """The issue a correction replaces (`file`) is no longer in the corpus."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__(f"{file}, the issue to correct, is no longer in the corpus")
+        self.file = file
 
 
 class SameMonthIssue(PublishError):
     """Another issue of the street and month was published meanwhile, as `file`."""
 
     def __init__(self, file: str) -> None:
-        super().__init__(
-            f"这个街道这个月刚刚已有一期发布（{file}）。没有发布：请重新发送，选择“更正”或“另一期”。"
-        )
+        super().__init__(f"another issue of this street and month was just published ({file})")
         self.file = file
 
 
 class DuplicateIssue(PublishError):
-    """The issue is already in the corpus, as `file`."""
+    """The issue is already in the corpus, as `file`; `title` is how the bot names that issue,
+    None when nobody looked it up."""
 
-    def __init__(self, file: str) -> None:
-        super().__init__(f"这一期已经发布过（{file}），内容相同（不计空白、换行和全角半角），没有重复发布。")
+    def __init__(self, file: str, title: str | None = None) -> None:
+        super().__init__(f"the same text is already published as {file}")
         self.file = file
+        self.title = title
 
 
 def parse_upload(
@@ -61,7 +118,7 @@ def parse_upload(
 ) -> tuple[Issue, list[Article], str]:
     """Check and parse an uploaded issue (.txt or .pdf): (issue, articles, text). Raises PublishError."""
     if month and not _MONTH_RE.match(month):
-        raise PublishError("月份格式应为 YYYY-MM，例如 2020-06。")
+        raise BadMonth(month)
     return parse_text(issue_text(data, file_name), file_name, street, month, district, newspaper)
 
 
@@ -70,7 +127,7 @@ def parse_text(
 ) -> tuple[Issue, list[Article], str]:
     """Parse an issue's text already read from its file (a PDF is extracted once): see `parse_upload`."""
     if month and not _MONTH_RE.match(month):
-        raise PublishError("月份格式应为 YYYY-MM，例如 2020-06。")
+        raise BadMonth(month)
     return _parsed(text, file_name, street, month, district, newspaper)
 
 
@@ -78,10 +135,10 @@ def issue_text(data: bytes, file_name: str) -> str:
     """The text of an issue file (.txt decoded, .pdf extracted); raises PublishError."""
     is_pdf = file_name.lower().endswith(".pdf")
     if not file_name.lower().endswith(".txt") and not is_pdf:
-        raise PublishError("只接受 .txt 纯文本文件或带文字的 .pdf 文件。")
+        raise NotAnIssueFile(file_name)
     limit = MAX_PDF_BYTES if is_pdf else MAX_ISSUE_BYTES
     if len(data) > limit:
-        raise PublishError(f"文件太大（{len(data) // 1024} KB），上限 {limit // 1024} KB。")
+        raise FileTooLarge(len(data), limit)
     return _pdf_text(data) if is_pdf else _decoded(data)
 
 
@@ -89,21 +146,14 @@ def _pdf_text(data: bytes) -> str:
     try:
         return pdf_to_text(data)
     except PdfError as exc:
-        raise PublishError(str(exc)) from exc
+        raise UnreadableFile(exc) from exc
 
 
 def _decoded(data: bytes) -> str:
     try:
         return decode_text(data)
-    except ValueError as exc:
-        reasons = {
-            "empty file": "文件是空的。",
-            "not UTF-8 or GB18030 text": "文件不是 UTF-8 或 GB18030 编码的文本。",
-            "binary file (contains NUL bytes), not text": (
-                "文件不是 UTF-8 或 GB18030 编码的文本（像是图片、Word 等二进制文件）。"
-            ),
-        }
-        raise PublishError(reasons.get(str(exc), f"文件无法读取：{exc}")) from exc
+    except DecodeError as exc:
+        raise UnreadableFile(exc) from exc
 
 
 def _parsed(
@@ -113,7 +163,7 @@ def _parsed(
     issue_id = f"{time.strftime('%Y%m%d%H%M%S')}_{stem}"[:48]
     articles = parse_issue(text, issue_id, street=street, district=district, newspaper=newspaper, date=month)
     if not articles:
-        raise PublishError("没有从文件中识别出任何文章。")
+        raise NoArticles()
     issue = Issue(
         id=issue_id,
         file=f"{issue_id}.txt",
@@ -152,7 +202,7 @@ def publish_issue(
         corpus_dir.mkdir(parents=True, exist_ok=True)
         path = corpus_dir / issue.file
         if path.exists() or issue_id_for(path) != issue.id:
-            raise PublishError(f"{issue.file} 已存在。")
+            raise IssueFileExists(issue.file)
         _write_issue(corpus_dir, issue, text, original_pdf)
         words = names_from_street(issue.street) | names_from_text(text)
         add_articles(index_dir, issue, articles, corpus_dir, words)
@@ -179,9 +229,9 @@ def replace_issue(
         _refuse_duplicate(corpus_dir, text)
         old = corpus_dir / old_file
         if not old.exists():
-            raise PublishError(f"要更正的 {old_file} 已不在语料库中。")
+            raise CorrectedIssueGone(old_file)
         if (corpus_dir / issue.file).exists():
-            raise PublishError(f"{issue.file} 已存在。")
+            raise IssueFileExists(issue.file)
         _write_issue(corpus_dir, issue, text, original_pdf)
         old.unlink()
         old_pdf = old.with_suffix(".pdf")

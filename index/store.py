@@ -72,6 +72,15 @@ CHUNK_MAX_DOCS = 512
 Progress = Callable[[str, int, int], None]
 
 
+class EmptyCorpus(ValueError):
+    """Not one article could be read from `corpus_dir` (`skipped` files were refused); nothing is built."""
+
+    def __init__(self, corpus_dir: Path, skipped: int) -> None:
+        super().__init__(f"no articles could be read from {corpus_dir}")
+        self.corpus_dir = corpus_dir
+        self.skipped = skipped
+
+
 class IndexUnusable(Exception):
     """The index directory is missing, of another version, or damaged."""
 
@@ -509,7 +518,7 @@ def build_index(
     corpus = loaded if loaded is not None else load_corpus(corpus_dir)
     report = BuildReport(n_articles=len(corpus.articles), n_issues=len(corpus.issues), skipped=corpus.skipped)
     if not corpus.articles:
-        raise ValueError(f"no articles could be read from {corpus_dir}")
+        raise EmptyCorpus(corpus_dir, len(corpus.skipped))
     user_words = build_user_words(
         [i.street for i in corpus.issues],
         # The same text a published issue teaches its names from (captions included).
@@ -686,7 +695,7 @@ class LoadedIndex:
 
     def terms_by_id(self) -> list[str]:
         """Every term, a term's id being its position (read from disk: large at scale)."""
-        return _read_lines(self.directory / "vocab.txt")
+        return _read_lines(index_file(self.directory, self.meta, "vocab.txt"))
 
     def article(self, doc: int) -> Article:
         """An article by its document number (recently read ones come from memory; do not modify)."""

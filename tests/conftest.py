@@ -1,40 +1,29 @@
-"""Shared fixtures: the bundled corpus indexed once per session, a fake Bot API server, settings
-that point the bot at it through `telegram.base_url`, and a running resident bot."""
+"""Shared fixtures: the bundled corpus indexed once per session, an engine over it, a fake Bot API
+server, settings that point the bot at it through `telegram.base_url`, a running resident bot, and
+staff-side services over a private copy of the corpus. The helpers behind them live in
+`corpora.py`, `configs.py` and `bots.py`."""
 
 from __future__ import annotations
 
-import contextlib
-import shutil
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
+from bots import RunningBot, make_services, running_bot
+from configs import make_settings, write_settings
+from corpora import indexed_corpus
 from fake_bot_api import FakeBotApi
-from telegram.ext import Application
 
 from bot.core.services import BotServices
-from bot.core.settings import Settings, load_settings
-from bot.core.state import Database
-from bot.edge.app import build_application, start_application, stop_application
-from index.maintenance import EngineHolder, open_engine
+from bot.core.settings import Settings
 from index.search import SearchEngine
-from index.settings import IndexParams, SearchSettings
-
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "corpus"
-TOKEN = "123456:TEST-resident-bot-token-0123456789"
-JSON = dict[str, Any]
+from index.settings import SearchSettings
 
 
 @pytest.fixture(scope="session")
-def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled corpus, indexed once for the whole session."""
-    index_dir = tmp_path_factory.mktemp("index") / "index"
-    open_engine(CORPUS, index_dir, IndexParams(), SearchSettings())
-    return index_dir
+def corpus_index() -> Path:
+    """The index of the bundled corpus, built once for the whole session."""
+    return indexed_corpus() / "data" / "index"
 
 
 @pytest.fixture(scope="session")
@@ -50,111 +39,28 @@ def api() -> Iterator[FakeBotApi]:
         yield server
 
 
-def write_settings(
-    directory: Path, api: FakeBotApi, index_dir: Path, corpus_dir: Path = CORPUS, **telegram: Any
-) -> Settings:
-    """A config.yaml aimed at the fake server, read back the way `newsbot` reads it.
-
-    Tests act faster than any resident, so the burst allowance is generous unless a test
-    (the slow-down one) passes its own.
-    """
-    config = {
-        "corpus_dir": str(corpus_dir),
-        "data_dir": str(directory / "data"),
-        "telegram": {
-            "base_url": api.base_url,
-            "base_file_url": api.base_file_url,
-            "poll_timeout": 0.2,
-            "burst": 50,
-            **telegram,
-        },
-    }
-    path = directory / "config.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return load_settings(path, index=str(index_dir))
-
-
 @pytest.fixture
 def settings(tmp_path: Path, api: FakeBotApi, corpus_index: Path) -> Settings:
-    """Settings for a bot talking to `api`, with its own data directory."""
+    """Settings for a bot talking to `api` over the bundled corpus, with its own data directory."""
     return write_settings(tmp_path, api, corpus_index)
-
-
-@dataclass
-class RunningBot:
-    """A started Application and helpers to talk to it through the fake server."""
-
-    app: Application  # type: ignore[type-arg]
-    api: FakeBotApi
-    services: BotServices
-
-    async def say(self, chat_id: int, text: str, count: int = 1, **kwargs: Any) -> list[JSON]:
-        """Send a message and wait for `count` new messages to that chat; returns them."""
-        before = len(self.api.sent_messages(chat_id))
-        self.api.message_update(chat_id, text, **kwargs)
-        sent = await self.api.wait_for_messages_async(chat_id, before + count, timeout=30)
-        return sent[before:]
-
-    async def ask(self, chat_id: int, text: str, **kwargs: Any) -> JSON:
-        """Send a message and return the one reply."""
-        return (await self.say(chat_id, text, **kwargs))[0]
-
-    async def press(self, chat_id: int, message_id: int, data: str) -> None:
-        """Press a button and wait until the bot answered the press."""
-        before = len(self.api.calls("answerCallbackQuery"))
-        self.api.callback_update(chat_id, message_id, data)
-        await self.api.wait_for_calls_async("answerCallbackQuery", before + 1, timeout=30)
-
-    def last_message_id(self, chat_id: int) -> int:
-        """The id of the newest message the bot sent to a chat."""
-        for message_id in range(200, 0, -1):
-            message = self.api.message(chat_id, message_id)
-            if message is not None and message.get("from", {}).get("is_bot"):
-                return message_id
-        raise AssertionError(f"the bot sent nothing to chat {chat_id}")
-
-
-def buttons(message: JSON) -> dict[str, str]:
-    """Button text -> callback data (or URL) of a sent or stored message."""
-    markup = message.get("reply_markup") or {}
-    return {
-        b["text"]: b.get("callback_data") or b.get("url", "") for row in markup.get("inline_keyboard", []) for b in row
-    }
-
-
-def make_services(settings: Settings, engine: SearchEngine | None = None) -> BotServices:
-    """Services as `run_bot` makes them, reusing a loaded engine when given."""
-    if engine is None:
-        engine, _ = open_engine(settings.corpus_dir, settings.index_dir, settings.index, settings.search)
-    holder = EngineHolder(engine, settings.corpus_dir, settings.index_dir, settings.index, settings.search)
-    return BotServices(settings, holder, Database(settings.state_db))
-
-
-@contextlib.asynccontextmanager
-async def running_bot(
-    settings: Settings, api: FakeBotApi, engine: SearchEngine | None = None, services: BotServices | None = None
-) -> AsyncIterator[RunningBot]:
-    """Build, start and (on exit) stop the real Application against the fake server."""
-    services = services or make_services(settings, engine)
-    app = build_application(services, TOKEN)
-    await start_application(app)
-    try:
-        yield RunningBot(app, api, services)
-    finally:
-        await stop_application(app)
 
 
 @pytest.fixture
 async def bot(settings: Settings, api: FakeBotApi, engine: SearchEngine) -> AsyncIterator[RunningBot]:
     """The resident bot, running against the fake server on the bundled corpus."""
-    async with running_bot(settings, api, engine) as running:
+    async with running_bot(make_services(settings, engine), api) as running:
         yield running
 
 
-def copy_corpus_and_index(corpus_index: Path, directory: Path) -> tuple[Path, Path]:
-    """A private copy of the corpus and its index (for tests that publish into them)."""
-    corpus = directory / "corpus"
-    index = directory / "index"
-    shutil.copytree(CORPUS, corpus)
-    shutil.copytree(corpus_index, index)
-    return corpus, index
+@pytest.fixture
+def staff_settings(tmp_path: Path, api: FakeBotApi) -> Settings:
+    """Settings over a private copy of the corpus and index, with an admin and a staff member, aimed at `api`."""
+    return make_settings(tmp_path, api)
+
+
+@pytest.fixture
+def services(staff_settings: Settings) -> Iterator[BotServices]:
+    """Services over `staff_settings` (a module that needs subscribers overrides this and adds them)."""
+    services = make_services(staff_settings)
+    yield services
+    services.db.close()

@@ -43,7 +43,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socket import SHUT_RDWR, socket
@@ -157,6 +157,8 @@ class Call:
     time: float
     token: str = ""
     outcome: str = "ok"
+    # When the server finished answering (``time`` is when the request arrived); both time.time().
+    answered: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -520,6 +522,7 @@ class FakeBotApi:
 
         self._cond = threading.Condition(threading.RLock())
         self._stopping = threading.Event()
+        self._long_polls_waiting = 0
         self._calls: list[Call] = []
         self._updates: list[JSONDict] = []
         self._update_ids = itertools.count(1)
@@ -662,6 +665,12 @@ class FakeBotApi:
         with self._cond:
             msg = self._messages.get((chat_key(chat_id), int(message_id)))
             return _copy(msg) if msg is not None else None
+
+    @property
+    def long_polls_waiting(self) -> int:
+        """``getUpdates`` calls inside the server now, waiting for an update or their timeout."""
+        with self._cond:
+            return self._long_polls_waiting
 
     def pending_updates(self) -> list[JSONDict]:
         """Updates queued and not yet confirmed by an ``offset``."""
@@ -863,6 +872,7 @@ class FakeBotApi:
         return 200, {"ok": True, "result": result}
 
     def _record(self, call: Call) -> None:
+        call = replace(call, answered=time.time())
         logger.debug("call %s %s -> %s", call.method, call.params, call.outcome)
         with self._cond:
             self._calls.append(call)
@@ -1255,11 +1265,15 @@ class FakeBotApi:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
             elif offset < 0:
                 self._updates = self._updates[offset:]
-            while not self._updates and not self._stopping.is_set():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._cond.wait(remaining)
+            self._long_polls_waiting += 1
+            try:
+                while not self._updates and not self._stopping.is_set():
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+            finally:
+                self._long_polls_waiting -= 1
             return _copy(self._updates[:limit])
 
     def _check_text(self, text: Any, parse_mode: Any, limit: int, what: str) -> None:

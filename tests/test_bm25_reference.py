@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from corpora import BENCH
 from rank_bm25 import BM25Okapi
 
 from index.bm25 import BM25Index, BM25Params, Int32Array, build_segment
@@ -24,7 +25,6 @@ from index.search import SearchEngine
 from index.store import IndexParams, build_index, document_token_list
 from index.tokenize import Tokenizer
 
-BENCH = Path(__file__).parents[1].parent / "shared" / "bench"
 REAL_ARTICLES = 2000
 REAL_QUERIES = 150
 # rank-bm25 computes logarithms with math.log and sums the mean idf in another order than

@@ -7,7 +7,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN, RunningBot, make_services, running_bot, write_settings
+from bots import TOKEN, RunningBot, make_services, running_bot
+from configs import write_settings
 from fake_bot_api import FakeBotApi
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
@@ -68,7 +69,7 @@ async def test_fast_senders_are_asked_to_slow_down(
     tmp_path: Path, api: FakeBotApi, corpus_index: Path, engine: SearchEngine
 ) -> None:
     settings = write_settings(tmp_path, api, corpus_index, burst=3, rate_per_second=5.0, queue=2)
-    async with running_bot(settings, api, engine) as bot:
+    async with running_bot(make_services(settings, engine), api) as bot:
         for n in range(6):
             api.message_update(420, f"垃圾分类 {n}")
         # Three at once, two more in their turn, and the sixth told plainly it is not answered.

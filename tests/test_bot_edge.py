@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import RunningBot, buttons
+from bots import RunningBot, buttons
 
 from bot.core import callbacks, replies
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import RunningBot
+from bots import RunningBot, make_services, running_bot
+from configs import RESIDENT, STAFF, make_settings
 from fake_bot_api import FakeBotApi
-from staff_helpers import RESIDENT, STAFF, make_services, make_settings, running_bot
 
 from bot.core import replies, subscriptions
 from bot.core.staff_texts import PRIVATE_ONLY
@@ -66,7 +66,7 @@ async def test_an_edited_command_is_not_run_again(bot: RunningBot) -> None:
 
 async def test_staff_commands_in_a_group_are_not_announced_there(tmp_path: Path, api: FakeBotApi) -> None:
     services = make_services(make_settings(tmp_path, api))
-    async with running_bot(services):
+    async with running_bot(services, api):
         api.message_update(RESIDENT, "/start", user_id=RESIDENT)  # the resident has a chat with the bot
         await api.wait_for_messages_async(RESIDENT, 1, timeout=30)
         api.message_update(GROUP, "/reindex", user_id=RESIDENT, chat_type="supergroup")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import RunningBot, buttons
+from bots import RunningBot, buttons
 
 from bot.core import callbacks, replies
 

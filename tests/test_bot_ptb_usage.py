@@ -10,10 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import RunningBot, write_settings
-from conftest import running_bot as running_bot_at
+from bots import RunningBot, make_services, press, running_bot, upload
+from configs import RESIDENT, STAFF, make_settings, write_settings
+from corpora import NEW_ISSUE
 from fake_bot_api import FakeBotApi
-from staff_helpers import NEW_ISSUE, RESIDENT, STAFF, make_services, make_settings, press, running_bot, upload
 from telegram import Update
 
 from bot.core import replies as texts
@@ -130,7 +130,7 @@ async def test_no_sqlite_call_runs_on_the_event_loop(tmp_path: Path, api: FakeBo
     on_loop: list[str] = []
     in_workers: list[str] = []
     spy_on_the_event_loop(services.db, threading.get_ident(), on_loop, in_workers)
-    async with running_bot(services):
+    async with running_bot(services, api):
         api.document_update(RESIDENT, "x.txt", "社区".encode(), user_id=RESIDENT)  # a resident's file
         for text in ("垃圾分类", "/subscribe 天山路", "/mysubs"):
             api.message_update(RESIDENT, text, user_id=RESIDENT)
@@ -150,7 +150,7 @@ async def test_a_burst_beyond_the_queue_is_told_which_questions_went_unanswered(
 ) -> None:
     settings = write_settings(tmp_path, api, corpus_index, burst=3, rate_per_second=4.0, queue=4)
     questions = [f"/ask 垃圾分类 {n}" for n in range(1, 13)]
-    async with running_bot_at(settings, api, engine) as bot:
+    async with running_bot(make_services(settings, engine), api) as bot:
         sent = [
             api.message_update(GROUP, q, user_id=563, chat_type="supergroup")["message"]["message_id"]
             for q in questions

@@ -6,7 +6,9 @@ import html
 import re
 from pathlib import Path
 
-from conftest import RunningBot, buttons, copy_corpus_and_index, running_bot, write_settings
+from bots import RunningBot, buttons, make_services, running_bot
+from configs import write_settings
+from corpora import copy_corpus_and_index
 from fake_bot_api import FakeBotApi
 
 from bot.core import callbacks
@@ -114,9 +116,9 @@ def long_issue_text() -> str:
 
 
 async def test_published_long_article_opens_in_pages(tmp_path: Path, api: FakeBotApi, corpus_index: Path) -> None:
-    corpus, index = copy_corpus_and_index(corpus_index, tmp_path)
+    corpus, index = copy_corpus_and_index(tmp_path)
     settings = write_settings(tmp_path, api, index, corpus_dir=corpus)
-    async with running_bot(settings, api) as bot:
+    async with running_bot(make_services(settings), api) as bot:
         # Published by another process while the bot runs: found without a restart.
         issue, articles, text = parse_upload(long_issue_text().encode(), "garden.txt", "天山路街道", "2021-05")
         publish_issue(corpus, index, issue, articles, text)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import RunningBot
+from bots import TOKEN, RunningBot
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 
 from bot.core import replies
 from bot.edge.request import MAX_ATTEMPTS, RetryingRequest, backoff
 
-TOKEN = "123456:TEST-retry-token"
 ME = {"id": 123456, "is_bot": True, "first_name": "Newsbot", "username": "newsbot"}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import RunningBot
+from bots import RunningBot
 
 from bot.cli.terminal import ChatSession
 from bot.core import callbacks, replies
@@ -31,7 +31,7 @@ async def test_subscribe_button_without_a_chat_says_expired(bot: RunningBot, cap
                 }
             }
         )
-        answers = await bot.api.wait_for_calls_async("answerCallbackQuery", number, timeout=5)
+        answers = await bot.api.wait_for_calls_async("answerCallbackQuery", number, timeout=30)
         assert answers[-1].params.get("text") == replies.EXPIRED
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert bot.api.calls("sendMessage") == [] and bot.api.calls("editMessageText") == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import buttons, running_bot
+from bots import buttons, make_services, running_bot
 from fake_bot_api import FakeBotApi
 
 from bot.core import replies, subscriptions
@@ -18,7 +18,7 @@ CHAT = 201
 async def test_subscriptions_and_old_buttons_survive_restarts(
     settings: Settings, api: FakeBotApi, engine: SearchEngine
 ) -> None:
-    async with running_bot(settings, api, engine) as bot:
+    async with running_bot(make_services(settings, engine), api) as bot:
         menu = await bot.ask(CHAT, "/subscribe")
         keys = buttons(menu)
         assert {"天山路街道", "外滩街道", "花木街道", "芷江西路街道", "全部街道"} <= set(keys)
@@ -37,7 +37,7 @@ async def test_subscriptions_and_old_buttons_survive_restarts(
         more = buttons(results)["更多结果 ▶"]
         results_id = bot.last_message_id(CHAT)
 
-    async with running_bot(settings, api, engine) as bot:
+    async with running_bot(make_services(settings, engine), api) as bot:
         mine = await bot.ask(CHAT, "/mysubs")
         assert "天山路街道" in mine["text"] and "外滩街道" in mine["text"]
         # A "more results" button made before the restart still works.
@@ -49,13 +49,13 @@ async def test_subscriptions_and_old_buttons_survive_restarts(
         gone = await bot.ask(CHAT, "/unsubscribe 外滩")
         assert "已退订 外滩街道" in gone["text"] and "还在订阅：天山路街道" in gone["text"]
 
-    async with running_bot(settings, api, engine) as bot:
+    async with running_bot(make_services(settings, engine), api) as bot:
         mine = await bot.ask(CHAT, "/mysubs")
         assert "天山路街道" in mine["text"] and "外滩街道" not in mine["text"]
         everything = await bot.ask(CHAT, "/unsubscribe")
         assert "已退订 天山路街道" in everything["text"]
 
-    async with running_bot(settings, api, engine) as bot:
+    async with running_bot(make_services(settings, engine), api) as bot:
         mine = await bot.ask(CHAT, "/mysubs")
         assert "还没有订阅" in mine["text"]
         nothing = await bot.ask(CHAT, "/unsubscribe")
@@ -71,7 +71,7 @@ async def test_subscriptions_and_old_buttons_survive_restarts(
 
 
 async def test_subscribe_to_all_and_bad_street(settings: Settings, api: FakeBotApi, engine: SearchEngine) -> None:
-    async with running_bot(settings, api, engine) as bot:
+    async with running_bot(make_services(settings, engine), api) as bot:
         unknown = await bot.ask(CHAT, "/subscribe 火星路<b>&")
         assert "没有找到“火星路&lt;b&gt;&amp;”" in unknown["text"]
         assert "全部街道" in buttons(unknown)
@@ -129,7 +129,7 @@ def test_subscription_store(tmp_path: Path) -> None:
 
 async def test_an_edited_command_is_not_run_again(settings: Settings, api: FakeBotApi, engine: SearchEngine) -> None:
     chat = CHAT + 1
-    async with running_bot(settings, api, engine) as bot:
+    async with running_bot(make_services(settings, engine), api) as bot:
         reply = await bot.ask(chat, "/subscribe 天山路")
         assert "已订阅 天山路街道" in reply["text"]
         command_id = bot.last_message_id(chat) - 1

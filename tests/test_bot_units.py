@@ -10,10 +10,11 @@ import string
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN, write_settings
+from bots import TOKEN
+from configs import write_settings
 from fake_bot_api import FakeBotApi
 
-from bot.core import callbacks, messages, replies
+from bot.core import callbacks, dates, messages, replies
 from bot.core.ratelimit import RateLimiter, Verdict
 from bot.core.replies import articles
 from bot.edge import app as bot_app
@@ -90,9 +91,9 @@ def test_html_is_escaped_and_matches_are_bold() -> None:
     line = replies.snippet_line(snippet)
     assert messages.render_html([line]) == "A &lt;b&gt; &amp; <b>垃圾分类</b> ok"
     assert messages.render_plain([line]) == "A <b> & 【垃圾分类】 ok"
-    assert replies.month_label("2020-06") == "2020年6月"
-    assert replies.month_label("2019-11-03") == "2019年11月"
-    assert replies.month_label("去年") == "去年"
+    assert dates.month_label("2020-06") == "2020年6月"
+    assert dates.month_label("2019-11-03") == "2019年11月"
+    assert dates.month_label("去年") == "去年"
     article = Article(id="x", headline="h", body="b", street="天山路街道", date="2020-06")
     assert messages.render_plain([replies.meta_line(article)]) == "天山路街道 · 社区报 · 2020年6月"
 

@@ -11,14 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bots import TOKEN, add_subscribers, make_services, running_bot
+from configs import make_settings
 from fake_bot_api import FakeBotApi
-from staff_helpers import (
-    TOKEN,
-    add_subscribers,
-    make_services,
-    make_settings,
-    running_bot,
-)
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
@@ -206,7 +201,9 @@ async def test_two_broadcasts_respect_the_per_chat_interval(api: FakeBotApi, bot
     for chat in (7, 8):
         times = [c.time for c in api.calls("sendMessage") if c.params["chat_id"] == chat]
         assert len(times) == 2
-        assert times[1] - times[0] >= 0.95
+        # Arrival times at the server, on the sender's own clock: the sender waits a full interval
+        # after the first answer came back, so no transit time or load can shorten the gap.
+        assert times[1] - times[0] >= 1.0
 
 
 async def test_overall_rate_is_paced(api: FakeBotApi, bot: Bot, db: Database) -> None:
@@ -214,6 +211,7 @@ async def test_overall_rate_is_paced(api: FakeBotApi, bot: Bot, db: Database) ->
     queue(db, report=None)
     started = time.monotonic()
     await run_until_idle(BroadcastSender(db, bot, settings(rate=40.0)))
+    # A lower bound only: 60 slots 1/40 s apart cannot pass quicker, and a slow machine only adds time.
     assert time.monotonic() - started >= 59 / 40
     times = sorted(c.time for c in api.calls("sendMessage"))
     # Slots leave the sender evenly spaced (at most rate + 1 in a second); on a loaded machine the
@@ -253,7 +251,7 @@ async def test_clean_stop_leaves_nothing_in_flight_and_restart_finishes(
     broadcast_id = queue(db, report=None)
     sender = BroadcastSender(db, bot, settings(rate=20.0))
     sender.start()
-    await api.wait_for_async(lambda: len(api.sent_messages()) >= 10, timeout=5)
+    await api.wait_for_async(lambda: len(api.sent_messages()) >= 10, timeout=30)
     await sender.stop()
     counts = counts_of(db, broadcast_id)
     assert counts.sending == 0 and counts.unknown == 0
@@ -300,14 +298,14 @@ async def test_bot_restarted_mid_broadcast_finishes_it_exactly_once(tmp_path: Pa
     chats = list(range(3000, 3090))
     add_subscribers(services.db, dict.fromkeys(chats, STREET))
     broadcast_id = queue(services.db, report=REPORT_CHAT)
-    async with running_bot(services):
-        await api.wait_for_async(lambda: len(copies(api)) >= 30, timeout=10)
+    async with running_bot(services, api):
+        await api.wait_for_async(lambda: len(copies(api)) >= 30, timeout=30)
     db = Database(settings.state_db)
     halfway = counts_of(db, broadcast_id)
     # A clean stop lets the sends in flight finish: nothing is left uncertain.
     assert halfway.sending == 0 and halfway.unknown == 0 and halfway.pending > 0
-    async with running_bot(make_services(settings)):
-        await api.wait_for_async(lambda: "用时" in (api.sent_texts(REPORT_CHAT) or [""])[-1], timeout=15)
+    async with running_bot(make_services(settings), api):
+        await api.wait_for_async(lambda: "用时" in (api.sent_texts(REPORT_CHAT) or [""])[-1], timeout=30)
     assert copies(api) == dict.fromkeys(chats, 1)
     assert counts_of(db, broadcast_id).sent == len(chats)
     info = get_broadcast(db, broadcast_id)

@@ -7,17 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bots import add_subscribers, bot_messages, buttons, make_services, publish, running_bot
+from configs import make_settings
+from corpora import NEW_ISSUE
 from fake_bot_api import FakeBotApi
-from staff_helpers import (
-    NEW_ISSUE,
-    add_subscribers,
-    bot_messages,
-    buttons,
-    make_services,
-    make_settings,
-    publish,
-    running_bot,
-)
 
 from bot.core import subscriptions
 from bot.core.state import Database
@@ -31,7 +24,7 @@ async def press_and_reply(api: FakeBotApi, chat: int, message_id: int, data: str
     """Press a button on a resident's message; the bot's next message to that chat."""
     before = len(api.sent_messages(chat))
     api.callback_update(chat, message_id, data, user_id=chat)
-    return (await api.wait_for_messages_async(chat, before + 1, timeout=15))[-1]
+    return (await api.wait_for_messages_async(chat, before + 1, timeout=30))[-1]
 
 
 def streets_of(settings_db: Path, chat: int) -> list[str]:
@@ -46,10 +39,10 @@ async def test_broadcast_buttons_open_unsubscribe_and_set_after_a_restart(tmp_pa
     settings = make_settings(tmp_path, api)
     services = make_services(settings)
     add_subscribers(services.db, {NEIGHBOUR: STREET, EVERYWHERE: "*"})
-    async with running_bot(services):
+    async with running_bot(services, api):
         await publish(api, "tianshan.txt", NEW_ISSUE, f"{STREET} 2020-07")
-        await api.wait_for_messages_async(NEIGHBOUR, 1, timeout=15)
-        await api.wait_for_messages_async(EVERYWHERE, 1, timeout=15)
+        await api.wait_for_messages_async(NEIGHBOUR, 1, timeout=30)
+        await api.wait_for_messages_async(EVERYWHERE, 1, timeout=30)
     (broadcast_id, broadcast), *_ = bot_messages(api, NEIGHBOUR)
     (everywhere_id, everywhere), *_ = bot_messages(api, EVERYWHERE)
     keys = buttons(broadcast)
@@ -60,7 +53,7 @@ async def test_broadcast_buttons_open_unsubscribe_and_set_after_a_restart(tmp_pa
 
     # A new application over the same data: the buttons of the old message still work.
     restarted = make_services(settings)
-    async with running_bot(restarted):
+    async with running_bot(restarted, api):
         article = await press_and_reply(api, NEIGHBOUR, broadcast_id, keys[opens[0]])
         assert HEADLINES[0] in article["text"] and "八十岁以上老人享受优惠" in article["text"]
         last = await press_and_reply(api, NEIGHBOUR, broadcast_id, keys[opens[2]])
@@ -90,7 +83,7 @@ async def test_broadcast_buttons_open_unsubscribe_and_set_after_a_restart(tmp_pa
             streets = streets_of(settings.state_db, NEIGHBOUR)
             return streets or None
 
-        assert await api.wait_for_async(subscribed, timeout=15) == ["花木街道"]
+        assert await api.wait_for_async(subscribed, timeout=30) == ["花木街道"]
         assert len(api.sent_messages(NEIGHBOUR)) == before  # the settings message was edited in place
 
 

@@ -24,15 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bots import TOKEN, add_subscribers
+from configs import ADMIN
+from corpora import ROOT
 from fake_bot_api import FakeBotApi
-from staff_helpers import ADMIN, TOKEN, add_subscribers
 
 from bot.core.broadcasts import BLOCKED, DONE, SENT, UNKNOWN, queue_broadcast
 from bot.core.publishing import recipients_for
 from bot.core.state import Database
 
 WORKER = Path(__file__).with_name("broadcast_worker.py")
-ROOT = Path(__file__).resolve().parents[1]
 STREET = "天山路街道"
 SUBSCRIBERS = 2000
 KILL_AT = 1000
@@ -150,7 +151,8 @@ def test_broadcast_survives_a_kill_half_way(tmp_path: Path) -> None:
         try:
             # Every worker is now waiting for an answer to a message the server has received.
             api.wait_for(lambda: api.held >= CONCURRENCY, timeout=120, message="the crash window")
-            time.sleep(0.3)
+            # No more than CONCURRENCY in flight: checked below from the worker's own 'sending' rows,
+            # which it writes before each request (the server may still be reading one after the kill).
             assert api.held == CONCURRENCY
             first.send_signal(signal.SIGKILL)
             assert first.wait(timeout=10) == -signal.SIGKILL
@@ -195,7 +197,10 @@ def test_broadcast_survives_a_kill_half_way(tmp_path: Path) -> None:
     assert all(by_chat[c] == ["500", "500", "ok"] for c in flaky)
     assert all(by_chat[c] == ["hang", "ok"] for c in hung)
 
-    assert max_in_one_second(arrivals) <= 30
+    # Paced at 25 a second (messages and progress edits share the slots, +1 for a window's two
+    # ends); on a loaded machine the requests still in flight (CONCURRENCY sends and one edit) can
+    # reach the server bunched into the same second.
+    assert max_in_one_second(arrivals) <= 25 + 1 + CONCURRENCY + 1
     # The second run did the other half.
     killed_at = max(c.time for c in calls if c.params["chat_id"] in in_flight)
     assert len([c for c in calls if c.time > killed_at]) > 900

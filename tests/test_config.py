@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from corpora import ROOT
 
 from bot.core.settings import ConfigError, _typed, load_settings
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -37,6 +36,14 @@ def test_the_shipped_config_is_valid() -> None:
         ("roles:\n  admins: [alice]\n", "roles.admins: expected a list of Telegram user ids"),
         ("roles: [1, 2]\n", "roles: expected a mapping"),
         ("data_dir: [a]\n", "data_dir: expected a path"),
+        ("index:\n  k_1: 1.2\n", "unknown key index.k_1"),
+        ("search:\n  min_coverge: 0.4\n", "unknown key search.min_coverge"),
+        ("broadcast:\n  per_chat: 2\n", "unknown key broadcast.per_chat"),
+        ("roles:\n  admin: [1]\n", "unknown key roles.admin"),
+        # YAML 1.1 reads an unquoted yes/no as a boolean: a text setting refuses it.
+        ("index:\n  segmenter: no\n", "index.segmenter: expected text, got False"),
+        ("index:\n  segmenter: jeiba\n", "index.segmenter: expected auto"),
+        ("telegram:\n  rate_per_second: 'fast'\n", "telegram.rate_per_second: expected a number, got 'fast'"),
     ],
 )
 def test_each_mistake_is_named_with_file_and_key(tmp_path: Path, text: str, named: str) -> None:
@@ -53,11 +60,12 @@ def test_all_mistakes_are_reported_at_once(tmp_path: Path) -> None:
     assert "corpus_dri" in str(caught.value) and "telegram.burst" in str(caught.value)
 
 
-def test_a_string_is_not_a_boolean() -> None:
-    for text in ("no", "false", "0", ""):
-        with pytest.raises(ConfigError):
-            _typed("x.enabled", text, False)
+def test_a_string_or_number_is_not_a_boolean() -> None:
+    for value in ("no", "false", "yes", "true", "0", "", 0, 1):
+        with pytest.raises(ConfigError, match=r"x\.enabled: expected true or false"):
+            _typed("x.enabled", value, False)
     assert _typed("x.enabled", False, True) is False
+    assert _typed("x.enabled", True, False) is True
 
 
 def test_newsbot_refuses_a_misspelled_key(tmp_path: Path) -> None:

@@ -8,13 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from corpora import CORPUS, ROOT
 
 from bot.cli.commands import main
-from bot.cli.exit_codes import EXIT_OK, EXIT_SKIPPED, EXIT_USAGE
+from bot.core.exit_codes import EXIT_OK, EXIT_SKIPPED, EXIT_USAGE
 from index.corpus import decode_text, load_corpus
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "corpus"
 ISSUE = "区里开展社区义诊活动\n\n近日，社区举办义诊，居民测量血压。\n\n(社区办)\n"
 
 

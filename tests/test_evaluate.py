@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from corpora import ROOT
 
 from bench.evaluate import (
     Positive,
@@ -18,8 +19,6 @@ from bench.evaluate import (
 )
 from bot.cli.commands import main
 from index.search import SearchEngine
-
-ROOT = Path(__file__).resolve().parents[1]
 
 # Written for this test over the bundled corpus (not copied from the dev file).
 KINDS_YAML = """

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from corpora import CORPUS
 
 from index.article import Article
 from index.bm25 import SEGMENT_ARRAYS
@@ -28,8 +29,6 @@ from index.store import (
     index_is_current,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "corpus"
 HELD_OUT = "004_8c6126055dad1091.txt"
 QUESTIONS = ["垃圾分类", "社区义诊", "天山路街道 老年人", "志愿者服务活动", "积水点改造工程", "外滩 防疫"]
 
@@ -243,3 +242,20 @@ def test_article_lines_are_the_articles_records(tmp_path: Path) -> None:
     stored = ArticleFile(tmp_path / "a.jsonl", offsets)
     assert stored.get(0) == article
     stored.close()
+
+
+def test_terms_by_id_reads_the_vocabulary_of_the_current_generation(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for path in CORPUS.iterdir():
+        if path.name != HELD_OUT:
+            shutil.copy(path, corpus / path.name)
+    index_dir = tmp_path / "index"
+    build_index(corpus, index_dir, IndexParams())
+    issue, articles, text = parse_upload((CORPUS / HELD_OUT).read_bytes(), HELD_OUT, "天山路街道", "2020-06")
+    # A publish writes the vocabulary under a new name and removes the old one.
+    publish_issue(corpus, index_dir, issue, articles, text)
+    loaded = LoadedIndex(index_dir)
+    terms = loaded.terms_by_id()
+    assert len(terms) == loaded.meta["n_terms"]
+    assert all(loaded.term_ids[term] == number for number, term in enumerate(terms[:50]))

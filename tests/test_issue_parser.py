@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from corpora import CORPUS
 
 from index.issue_parser import parse_issue, repair_page_breaks, split_blocks
-
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
 
 def _articles(stem: str):  # type: ignore[no-untyped-def]

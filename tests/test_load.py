@@ -28,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS, TOKEN, write_settings
+from bots import TOKEN
+from configs import write_settings
+from corpora import BENCH, CORPUS, ROOT
 from fake_bot_api import FakeBotApi
 
 from bot.core import replies
@@ -41,7 +43,6 @@ QUESTIONS_EACH = 20
 # A resident asks at most once a second: the rate limiter's steady pace, faster than anyone types.
 PACE = 1.0
 ALONE_PACE = 0.2
-BENCH_QUERIES = Path(__file__).parents[1].parent / "shared" / "bench" / "queries.txt"
 LOCAL_QUESTIONS = [
     "垃圾分类",
     "芷江西路垃圾分类检查去了哪些小区？",
@@ -71,7 +72,7 @@ def load_target(default_index: Path) -> tuple[Path, Path, list[str]]:
     index = os.environ.get("NEWSBOT_LOAD_INDEX")
     if not index:
         return default_index, CORPUS, LOCAL_QUESTIONS
-    questions = BENCH_QUERIES.read_text(encoding="utf-8").splitlines() if BENCH_QUERIES.exists() else []
+    questions = BENCH / "queries.txt".read_text(encoding="utf-8").splitlines() if BENCH / "queries.txt".exists() else []
     return (
         Path(index),
         Path(os.environ.get("NEWSBOT_LOAD_CORPUS", CORPUS)),
@@ -125,11 +126,10 @@ def check_every_question_answered_once(api: FakeBotApi, chats: list[int]) -> Non
 @contextlib.contextmanager
 def bot_process(config: Path, index: Path, output: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`newsbot run` on the configuration, stopped with Ctrl-C (SIGINT) at the end."""
-    root = Path(__file__).resolve().parents[1]
     with output.open("wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "run", "--config", str(config), "--index", str(index)],
-            cwd=root,
+            cwd=ROOT,
             env={**os.environ, TOKEN_ENV: TOKEN},
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -3,30 +3,22 @@ for scans and unreadable files, `newsbot index` over a corpus with a PDF, and th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bots import add_subscribers, buttons, running_bot, wait_for_bot_message
+from configs import STAFF, make_settings, write_cli_config
 from fake_bot_api import FakeBotApi
-from pdf_helpers import SampleArticle, SampleIssue, issue_pdf, issue_text
-from staff_helpers import (
-    STAFF,
-    add_subscribers,
-    buttons,
-    make_services,
-    make_settings,
-    running_bot,
-    wait_for_bot_message,
-    write_cli_config,
-)
+from pdfs import SampleArticle, SampleIssue, issue_pdf, issue_text
 
 import index.publish
 from bot.cli.commands import main as cli_main
+from bot.core import staff_texts
 from bot.core.services import BotServices
 from index.corpus import load_corpus
 from index.issue_parser import parse_issue
-from index.pdf import PdfError, pdf_to_text
-from index.publish import PublishError, parse_upload
+from index.pdf import DamagedPdf, NotPdf, ScannedPdf, UnencodedFont, pdf_to_text
+from index.publish import NotAnIssueFile, UnreadableFile, parse_upload
 
 ISSUE = SampleIssue(
     "天山社区晨报",
@@ -82,14 +74,19 @@ def test_pdf_articles_equal_the_text_issue() -> None:
 
 
 def test_scan_and_broken_pdfs_are_refused_with_reasons() -> None:
-    with pytest.raises(PdfError, match="没有文字层"):
+    with pytest.raises(ScannedPdf) as scanned:
         pdf_to_text(issue_pdf(ISSUE, scanned=True))
-    with pytest.raises(PdfError, match=r"损坏|不是 PDF"):
+    assert scanned.value.pages == 1
+    assert "没有文字层" in staff_texts.unreadable_pdf(scanned.value)
+    with pytest.raises((DamagedPdf, ScannedPdf)):
         pdf_to_text(b"%PDF-1.4\nnot really a pdf")
-    with pytest.raises(PublishError, match="不是 PDF"):
+    with pytest.raises(UnreadableFile) as not_pdf:
         parse_upload(b"hello", "issue.pdf", "天山路街道")
-    with pytest.raises(PublishError, match=r"\.pdf"):
+    assert isinstance(not_pdf.value.cause, NotPdf)
+    assert "不是 PDF" in staff_texts.publish_refusal(not_pdf.value)
+    with pytest.raises(NotAnIssueFile) as doc:
         parse_upload(b"hello", "issue.doc", "天山路街道")
+    assert ".pdf" in staff_texts.publish_refusal(doc.value)
 
 
 def test_cid_garbage_is_refused() -> None:
@@ -99,8 +96,10 @@ def test_cid_garbage_is_refused() -> None:
     original = pdf_module.read_pages
     pdf_module.read_pages = lambda data: pages  # type: ignore[assignment]
     try:
-        with pytest.raises(PdfError, match="cid"):
+        with pytest.raises(UnencodedFont) as garbage:
             pdf_to_text(b"%PDF")
+        assert garbage.value.cids == 15
+        assert "(cid:N)" in staff_texts.unreadable_pdf(garbage.value)
     finally:
         pdf_module.read_pages = original
 
@@ -115,7 +114,7 @@ def test_corpus_reads_pdf_and_skips_the_original_beside_its_text(tmp_path: Path)
     load = load_corpus(corpus)
     assert sorted(i.id for i in load.issues) == ["kept", "tianshan"]
     assert [Path(s.path).name for s in load.skipped] == ["scan.pdf"]
-    assert "没有文字层" in load.skipped[0].reason
+    assert "no text layer" in load.skipped[0].reason
 
 
 def cli_config(tmp_path: Path) -> Path:
@@ -143,10 +142,10 @@ def test_cli_publishes_a_pdf_and_keeps_it(tmp_path: Path, capsys: pytest.Capture
 
 
 @pytest.fixture
-def services(tmp_path: Path, api: FakeBotApi) -> Iterator[BotServices]:
-    services = make_services(make_settings(tmp_path, api))
+def services(services: BotServices) -> BotServices:
+    """The conftest staff services, with subscribers."""
     add_subscribers(services.db, {4001: "天山路街道"})
-    yield services
+    return services
 
 
 async def test_bot_publishes_an_uploaded_pdf(
@@ -160,7 +159,7 @@ async def test_bot_publishes_an_uploaded_pdf(
 
     # The upload is extracted once, on arrival; the preview and the publish use that text.
     monkeypatch.setattr(index.publish, "pdf_to_text", counted)
-    async with running_bot(services):
+    async with running_bot(services, api):
         api.document_update(STAFF, "tianshan.pdf", issue_pdf(ISSUE), caption="天山路街道 2020-07", user_id=STAFF)
         preview_id, preview = await wait_for_bot_message(api, STAFF, "预览")
         assert "3 篇文章" in preview["text"] and "娄山关路开设社区长者食堂" in preview["text"]

@@ -8,7 +8,8 @@ import datetime as dtm
 from pathlib import Path
 
 import pytest
-from staff_helpers import NEW_ISSUE, make_settings, write_cli_config
+from configs import make_settings, write_cli_config
+from corpora import NEW_ISSUE
 
 from bot.cli.commands import main as cli_main
 from bot.core.issue_facts import month_problem, months_from_issue, resolve_street

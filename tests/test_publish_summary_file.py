@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
-from staff_helpers import NEW_ISSUE, add_subscribers, make_settings
+from bots import add_subscribers
+from configs import make_settings, write_cli_config
+from corpora import NEW_ISSUE
 
 from bot.cli.commands import main as cli_main
 from bot.core.settings import Settings
@@ -23,9 +24,7 @@ HEADLINES = ["天山路街道开设老年助餐点", "居民议事会讨论加�
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     settings = make_settings(tmp_path)
-    (tmp_path / "config.yaml").write_text(
-        yaml.safe_dump({"corpus_dir": str(settings.corpus_dir), "data_dir": str(settings.data_dir)}), encoding="utf-8"
-    )
+    write_cli_config(settings)
     db = Database(settings.state_db)
     add_subscribers(db, {4101: STREET, 4102: "*"})
     db.close()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from corpora import CORPUS
 from rank_bm25 import BM25Okapi
 
 from index.bigram import (
@@ -34,7 +35,6 @@ from index.settings import SearchSettings
 from index.store import IndexParams, build_index
 
 RTOL = 1e-9
-CORPUS = Path(__file__).parents[1] / "corpus"
 
 TEXTS = [
     "社区卫生服务中心开展义诊活动，居民排队测血压。",

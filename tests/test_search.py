@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from index.article import Article
-from index.maintenance import open_engine
 from index.search import PROBLEM_EMPTY, PROBLEM_NO_WORDS, PROBLEM_VAGUE, SearchEngine, street_matches
-from index.settings import IndexParams, SearchSettings
 from index.snippet import best_snippet, find_highlights, split_sentences
 from index.summary import lead_line
 from index.summary_check import article_lead, check_line
 from index.tokenize import Tokenizer
-
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
-    engine, _ = open_engine(CORPUS, tmp_path_factory.mktemp("search") / "index", IndexParams(), SearchSettings())
-    return engine
 
 
 def _top_titles(engine: SearchEngine, question: str) -> list[str]:

@@ -11,14 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from corpora import BENCH, ROOT
 
 from index.corpus import load_corpus
 from index.segmenter import available_segmenters, make_segmenter, resolve
 from index.store import IndexParams, LoadedIndex, build_index, index_is_current
 from index.tokenize import Tokenizer, build_user_words
-
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT.parent / "shared" / "bench"
 
 pytestmark = pytest.mark.skipif("rjieba" not in available_segmenters(), reason="rjieba is not installed")
 

@@ -5,38 +5,26 @@ from __future__ import annotations
 import datetime as dtm
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bots import add_subscribers, running_bot
+from configs import ADMIN, RESIDENT, STAFF
 from fake_bot_api import FakeBotApi
-from staff_helpers import (
-    ADMIN,
-    RESIDENT,
-    STAFF,
-    add_subscribers,
-    make_services,
-    make_settings,
-    running_bot,
-)
 
 from bot.core.broadcasts import queue_broadcast
+from bot.core.dates import SHANGHAI
 from bot.core.roles import RoleChangeError, Roles
 from bot.core.services import BotServices
 from bot.core.settings import RoleSettings
 from bot.core.state import Database
-from bot.core.stats import SHANGHAI, format_stats, gather, normalize_question, period_starts
+from bot.core.stats import format_stats, gather, normalize_question, period_starts
 from bot.edge.staff_state import REFUSAL
 from index.search import SearchEngine
 
 STAFF_COMMANDS = ["/staff", "/staff list", "/staff add 5005", "/staff remove 1002", "/broadcasts", "/reindex", "/stats"]
 LOG_SQL = "INSERT INTO query_log (at, chat_id, question, results) VALUES (?, ?, ?, ?)"
 ADMIN_ONLY = ["/staff", "/staff add 7007", "/staff remove 1002", "/reindex"]
-
-
-@pytest.fixture
-def services(tmp_path: Path, api: FakeBotApi) -> Iterator[BotServices]:
-    yield make_services(make_settings(tmp_path, api))
 
 
 async def say(api: FakeBotApi, chat: int, text: str) -> str:
@@ -67,17 +55,17 @@ async def test_every_staff_command_is_refused_to_others(
     api: FakeBotApi, services: BotServices, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="bot.edge.staff_state")
-    async with running_bot(services):
+    async with running_bot(services, api):
         for command in STAFF_COMMANDS:
             assert await say(api, RESIDENT, command) == REFUSAL, command
         for command in ADMIN_ONLY:
             assert await say(api, STAFF, command) == REFUSAL, command
         # A staff button pressed by someone else (a forwarded preview, a forged update).
         api.callback_update(RESIDENT, 1, "stf:ok:deadbeef", user_id=RESIDENT)
-        answer = await api.wait_for_calls_async("answerCallbackQuery", 1, timeout=5)
+        answer = await api.wait_for_calls_async("answerCallbackQuery", 1, timeout=30)
         # A resident's file is a resident matter: no refusal, no download.
         api.document_update(RESIDENT, "x.txt", "社区".encode(), user_id=RESIDENT)
-        await api.wait_for_messages_async(RESIDENT, len(STAFF_COMMANDS) + 1, timeout=5)
+        await api.wait_for_messages_async(RESIDENT, len(STAFF_COMMANDS) + 1, timeout=30)
     assert answer[0].params["text"] == REFUSAL
     # One reply each: the resident catch-alls stayed silent.
     assert len(api.sent_messages(RESIDENT)) == len(STAFF_COMMANDS) + 1
@@ -93,7 +81,7 @@ async def test_every_staff_command_is_refused_to_others(
 
 
 async def test_admin_adds_and_removes_staff(api: FakeBotApi, services: BotServices) -> None:
-    async with running_bot(services):
+    async with running_bot(services, api):
         assert await say(api, 7007, "/stats") == REFUSAL
         assert await say(api, ADMIN, "/staff add 7007") == "已把 7007 加为工作人员。"
         assert (await say(api, 7007, "/stats")).startswith("📊 统计")
@@ -146,20 +134,20 @@ def test_stats_numbers(tmp_path: Path, services: BotServices) -> None:
 async def test_stats_and_broadcasts_through_the_bot(api: FakeBotApi, services: BotServices) -> None:
     add_subscribers(services.db, {1: "*"})
     services.db.execute(LOG_SQL, (time.time(), 1, "月饼", 0))
-    async with running_bot(services):
+    async with running_bot(services, api):
         assert await say(api, STAFF, "/broadcasts") == "还没有广播。"
         text = await say(api, STAFF, "/stats")
         assert "订阅者：活跃 1" in text and "1. 月饼（1 次）" in text
         queue_broadcast(services.db, "x-1", "天山路街道", "天山社区晨报 2020年7月", "新一期", [1], STAFF, None)
-        await api.wait_for_messages_async(1, 1, timeout=5)
-        await api.wait_for_async(lambda: services.db.query("SELECT state FROM broadcasts")[0][0] == "done", timeout=5)
+        await api.wait_for_messages_async(1, 1, timeout=30)
+        await api.wait_for_async(lambda: services.db.query("SELECT state FROM broadcasts")[0][0] == "done", timeout=30)
         listing = await say(api, STAFF, "/broadcasts")
     assert listing.startswith("📣 最近的广播\n#1 ")
     assert "天山社区晨报 2020年7月 · 已完成" in listing and "已发送 1/1" in listing
 
 
 async def test_staff_ids_are_validated_and_config_removals_explained(api: FakeBotApi, services: BotServices) -> None:
-    async with running_bot(services):
+    async with running_bot(services, api):
         assert "不是有效的 Telegram 用户 ID" in await say(api, ADMIN, "/staff add 99999999999999999999999")
         assert "群组或频道" in await say(api, ADMIN, "/staff add -5")
         assert "不是有效" in await say(api, ADMIN, "/staff add 0")

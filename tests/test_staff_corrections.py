@@ -6,24 +6,11 @@ month that is no month is refused and a far-off month needs confirming."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
+from bots import add_subscribers, buttons, press, publish, running_bot, upload, wait_for_bot_message
+from configs import STAFF
+from corpora import NEW_ISSUE
 from fake_bot_api import FakeBotApi
-from staff_helpers import (
-    NEW_ISSUE,
-    STAFF,
-    add_subscribers,
-    buttons,
-    make_services,
-    make_settings,
-    press,
-    publish,
-    running_bot,
-    upload,
-    wait_for_bot_message,
-)
 
 from bot.core.broadcasts import recent_broadcasts
 from bot.core.services import BotServices
@@ -35,10 +22,10 @@ CORRECTED = NEW_ISSUE.replace("每天中午为社区老人供应午餐", "每天
 
 
 @pytest.fixture
-def services(tmp_path: Path, api: FakeBotApi) -> Iterator[BotServices]:
-    services = make_services(make_settings(tmp_path, api))
+def services(services: BotServices) -> BotServices:
+    """The conftest staff services, with subscribers."""
     add_subscribers(services.db, dict.fromkeys(TIANSHAN, STREET))
-    yield services
+    return services
 
 
 def corpus_files(services: BotServices) -> list[str]:
@@ -58,7 +45,7 @@ async def test_a_duplicate_up_to_spacing_is_refused_naming_the_issue(api: FakeBo
     sample = next(p for p in services.settings.corpus_dir.glob("004_*.txt"))
     respaced = sample.read_text(encoding="utf-8").replace("\n", "\n\n") + "\n\n\n"
     before = corpus_files(services)
-    async with running_bot(services):
+    async with running_bot(services, api):
         _, refused = await upload(api, "again.txt", respaced.encode("gb18030"), STREET, "已经发布过")
     assert "天山社区晨报 2020年6月" in refused["text"] and sample.name in refused["text"]
     assert not buttons(refused)
@@ -68,10 +55,10 @@ async def test_a_duplicate_up_to_spacing_is_refused_naming_the_issue(api: FakeBo
 async def test_a_correction_replaces_the_issue_in_search_and_is_not_broadcast(
     api: FakeBotApi, services: BotServices
 ) -> None:
-    async with running_bot(services):
+    async with running_bot(services, api):
         await publish(api, "tianshan-a.txt", NEW_ISSUE, f"{STREET} 2020-07")
         for chat in TIANSHAN:
-            await api.wait_for_messages_async(chat, 1, timeout=10)
+            await api.wait_for_messages_async(chat, 1, timeout=30)
         await wait_for_bot_message(api, STAFF, "用时")  # the broadcast's final report
         files = corpus_files(services)
 
@@ -99,14 +86,14 @@ async def test_a_correction_replaces_the_issue_in_search_and_is_not_broadcast(
 async def test_a_correction_can_tell_subscribers_and_another_issue_is_broadcast(
     api: FakeBotApi, services: BotServices
 ) -> None:
-    async with running_bot(services):
+    async with running_bot(services, api):
         await publish(api, "tianshan-a.txt", NEW_ISSUE, f"{STREET} 2020-07")
         ask_id, _ = await upload(api, "tianshan-b.txt", CORRECTED.encode(), f"{STREET} 2020-07", "已经发布过一期")
         await press(api, ask_id, "✏️ 更正", "预览")
         done = await press(api, ask_id, "📣 发布并通知更正", "已更正")
         assert "更正通知" in done["text"]
         for chat in TIANSHAN:
-            notice = (await api.wait_for_messages_async(chat, 2, timeout=10))[-1]
+            notice = (await api.wait_for_messages_async(chat, 2, timeout=30))[-1]
             assert "更正" in notice["text"] and "天山社区晨报 2020年7月" in notice["text"]
             assert any(text.startswith("📖 全文") for text in buttons(notice))
 
@@ -117,7 +104,7 @@ async def test_a_correction_can_tell_subscribers_and_another_issue_is_broadcast(
         await press(api, ask_id, "➕ 另一期", "预览")
         await press(api, ask_id, "✅ 发布", "已发布")
         for chat in TIANSHAN:
-            messages = await api.wait_for_messages_async(chat, 3, timeout=10)
+            messages = await api.wait_for_messages_async(chat, 3, timeout=30)
             assert "再开一家" in messages[-1]["text"]
     assert broadcasts(services) == 3
     assert len(index_bodies(services, "天山路街道开设老年助餐点")) == 1
@@ -125,7 +112,7 @@ async def test_a_correction_can_tell_subscribers_and_another_issue_is_broadcast(
 
 async def test_an_unknown_street_is_refused_unless_confirmed_new(api: FakeBotApi, services: BotServices) -> None:
     before = corpus_files(services)
-    async with running_bot(services):
+    async with running_bot(services, api):
         ask_id, ask = await upload(api, "x.txt", NEW_ISSUE.encode(), "新华路街道 2020-07", "还没有“新华路街道”的报纸")
         assert "已有的街道：" in ask["text"] and "天山路街道" in ask["text"]
         assert {"🆕 是新街道：新华路街道", "天山路街道", "花木街道", "✖️ 取消"} <= set(buttons(ask))
@@ -144,7 +131,7 @@ async def test_an_unknown_street_is_refused_unless_confirmed_new(api: FakeBotApi
 
 async def test_months_come_from_the_issue_and_are_validated(api: FakeBotApi, services: BotServices) -> None:
     dated = NEW_ISSUE.replace("本月起", "2019年5月起")
-    async with running_bot(services):
+    async with running_bot(services, api):
         # The file name's month first, then the dates in the text, before any month by the clock.
         ask_id, ask = await upload(api, "tianshan-2021-03.txt", dated.encode(), STREET, "是哪个月的")
         labels = [text for text in buttons(ask) if text != "✖️ 取消"]

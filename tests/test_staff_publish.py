@@ -4,26 +4,17 @@ Cancel, bad files, the broadcast reaching subscribers, and `newsbot publish` fro
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+from bots import add_subscribers, bot_messages, buttons, running_bot, wait_for_bot_message
+from configs import RESIDENT, STAFF
+from corpora import NEW_ISSUE
 from fake_bot_api import FakeBotApi
-from staff_helpers import (
-    NEW_ISSUE,
-    RESIDENT,
-    STAFF,
-    add_subscribers,
-    bot_messages,
-    buttons,
-    make_services,
-    make_settings,
-    running_bot,
-    wait_for_bot_message,
-)
 
 from bot.cli.commands import main as cli_main
+from bot.core import staff_texts
 from bot.core.broadcasts import recent_broadcasts
 from bot.core.issue_facts import parse_month
 from bot.core.services import BotServices
@@ -39,10 +30,10 @@ NEW_HEADLINES = ["天山路街道开设老年助餐点", "居民议事会讨论�
 
 
 @pytest.fixture
-def services(tmp_path: Path, api: FakeBotApi) -> Iterator[BotServices]:
-    services = make_services(make_settings(tmp_path, api))
+def services(services: BotServices) -> BotServices:
+    """The conftest staff services, with subscribers."""
     add_subscribers(services.db, {**dict.fromkeys(TIANSHAN, STREET), EVERYWHERE: "*", HUAMU: "花木街道"})
-    yield services
+    return services
 
 
 def reopen(services: BotServices) -> Database:
@@ -74,7 +65,7 @@ def test_caption_and_month_parsing() -> None:
 async def test_upload_preview_publish_and_broadcast(api: FakeBotApi, services: BotServices) -> None:
     before = corpus_files(services)
     assert not services.holder.engine.search("娄山关路 老年助餐点").results
-    async with running_bot(services):
+    async with running_bot(services, api):
         api.document_update(
             STAFF, "tianshan-2020-07.txt", NEW_ISSUE.encode("utf-8"), caption="天山路街道 2020-07", user_id=STAFF
         )
@@ -101,7 +92,7 @@ async def test_upload_preview_publish_and_broadcast(api: FakeBotApi, services: B
         assert len(corpus_files(services)) == len(before) + 1
 
         for chat in [*TIANSHAN, EVERYWHERE]:
-            messages = await api.wait_for_messages_async(chat, 1, timeout=5)
+            messages = await api.wait_for_messages_async(chat, 1, timeout=30)
             assert all(headline in messages[0]["text"] for headline in NEW_HEADLINES)
             assert messages[0]["parse_mode"] == "HTML"
         await wait_for_bot_message(api, STAFF, "完成：天山社区晨报 2020年7月（报告见下一条消息）")
@@ -111,18 +102,17 @@ async def test_upload_preview_publish_and_broadcast(api: FakeBotApi, services: B
 
         before_questions = len(api.sent_messages(RESIDENT))
         api.message_update(RESIDENT, "娄山关路的老年助餐点")
-        answer = (await api.wait_for_messages_async(RESIDENT, before_questions + 1, timeout=5))[-1]
+        answer = (await api.wait_for_messages_async(RESIDENT, before_questions + 1, timeout=30))[-1]
         assert NEW_HEADLINES[0] in answer["text"]
 
         before_list = len(api.sent_messages(STAFF))
         api.message_update(STAFF, "/broadcasts", user_id=STAFF)
-        listing = (await api.wait_for_messages_async(STAFF, before_list + 1, timeout=5))[-1]["text"]
+        listing = (await api.wait_for_messages_async(STAFF, before_list + 1, timeout=30))[-1]["text"]
         assert "天山社区晨报 2020年7月 · 已完成" in listing and "已发送 4/4" in listing
 
         # Pressing Publish again (a stale button) publishes nothing twice.
         api.callback_update(STAFF, preview_id, buttons(preview)["✅ 发布"], user_id=STAFF)
         await wait_for_bot_message(api, STAFF, "已过期")
-    await asyncio.sleep(0)
     assert api.sent_messages(HUAMU) == []
     assert len(recent_broadcasts(reopen(services))) == 1
     assert all(len(api.sent_messages(chat)) == 1 for chat in [*TIANSHAN, EVERYWHERE])
@@ -130,7 +120,7 @@ async def test_upload_preview_publish_and_broadcast(api: FakeBotApi, services: B
 
 async def test_buttons_ask_street_and_month_and_cancel_changes_nothing(api: FakeBotApi, services: BotServices) -> None:
     before = corpus_files(services)
-    async with running_bot(services):
+    async with running_bot(services, api):
         api.document_update(STAFF, "issue.txt", NEW_ISSUE.encode("gb18030"), user_id=STAFF)
         ask_id, ask = await wait_for_bot_message(api, STAFF, "是哪个街道的")
         assert {"天山路街道", "花木街道", "外滩街道", "芷江西路街道", "✖️ 取消"} == set(buttons(ask))
@@ -170,10 +160,10 @@ async def test_bad_files_are_explained_and_change_nothing(
     api: FakeBotApi, services: BotServices, name: str, content: bytes, reason: str
 ) -> None:
     before = corpus_files(services)
-    async with running_bot(services):
+    async with running_bot(services, api) as bot:
         api.document_update(STAFF, name, content, caption="天山路街道 2020-07", user_id=STAFF)
-        messages = await api.wait_for_messages_async(STAFF, 1, timeout=5)
-        await asyncio.sleep(0.2)  # nothing else follows
+        messages = await api.wait_for_messages_async(STAFF, 1, timeout=30)
+        await bot.settle()  # nothing else follows
         assert len(api.sent_messages(STAFF)) == 1
     text = messages[0]["text"]
     assert reason in text and "不能发布" in text and "没有做任何改动" in text
@@ -185,7 +175,7 @@ async def test_bad_files_are_explained_and_change_nothing(
 
 
 async def test_same_file_twice_is_not_published_twice(api: FakeBotApi, services: BotServices) -> None:
-    async with running_bot(services):
+    async with running_bot(services, api):
         api.document_update(STAFF, "t.txt", NEW_ISSUE.encode(), caption="天山路街道 2020-07", user_id=STAFF)
         message_id, preview = await wait_for_bot_message(api, STAFF, "预览")
         api.callback_update(STAFF, message_id, buttons(preview)["✅ 发布"], user_id=STAFF)
@@ -200,10 +190,10 @@ async def test_same_file_twice_is_not_published_twice(api: FakeBotApi, services:
 
 
 async def test_residents_files_get_the_resident_answer(api: FakeBotApi, services: BotServices) -> None:
-    async with running_bot(services):
+    async with running_bot(services, api) as bot:
         api.document_update(RESIDENT, "issue.txt", NEW_ISSUE.encode(), caption="天山路街道", user_id=RESIDENT)
-        reply = (await api.wait_for_messages_async(RESIDENT, 1, timeout=5))[0]["text"]
-        await asyncio.sleep(0.2)
+        reply = (await api.wait_for_messages_async(RESIDENT, 1, timeout=30))[0]["text"]
+        await bot.settle()
     assert len(api.sent_messages(RESIDENT)) == 1
     assert "文字" in reply and REFUSAL not in reply and "预览" not in reply
     assert api.calls("getFile") == []
@@ -219,17 +209,45 @@ async def test_command_line_publish_is_broadcast_by_the_running_bot(
     )
     issue = tmp_path / "tianshan-2020-08.txt"
     issue.write_text(NEW_ISSUE, encoding="utf-8")
-    async with running_bot(services):
+    async with running_bot(services, api):
         code = await asyncio.to_thread(
             cli_main,
             ["publish", str(issue), "--street", STREET, "--month", "2020-08", "--yes", "--config", str(config)],
         )
         assert code == 0
         for chat in [*TIANSHAN, EVERYWHERE]:
-            messages = await api.wait_for_messages_async(chat, 1, timeout=8)
+            messages = await api.wait_for_messages_async(chat, 1, timeout=30)
             assert NEW_HEADLINES[0] in messages[0]["text"]
     infos = recent_broadcasts(reopen(services))
     assert len(infos) == 1 and infos[0].state == "done" and infos[0].counts.sent == 4
     assert infos[0].created_by is None and infos[0].report_chat_id is None
     assert api.sent_messages(HUAMU) == []
     assert [m for _, m in bot_messages(api, STAFF)] == []
+
+
+def test_every_refusal_of_the_library_is_worded_for_staff() -> None:
+    """Each typed error index/ raises has its own Chinese sentence (none falls back to the English)."""
+    import index.publish as lib
+    from index.corpus import BinaryFile, EmptyFile, NotText, TextTooLarge
+    from index.pdf import DamagedPdf, NotPdf, ScannedPdf, TooManyPages, UnencodedFont
+
+    causes = [EmptyFile(), NotText(), BinaryFile(), TextTooLarge(5 << 20, 4 << 20)]
+    causes += [NotPdf(), TooManyPages(40), DamagedPdf("PDFSyntaxError"), ScannedPdf(2), UnencodedFont(99)]
+    errors: list[lib.PublishError] = [lib.UnreadableFile(cause) for cause in causes]
+    errors += [
+        lib.BadMonth("2020-13"),
+        lib.NotAnIssueFile("a.doc"),
+        lib.FileTooLarge(3 << 20, 2 << 20),
+        lib.NoArticles(),
+        lib.IssueFileExists("x.txt"),
+        lib.CorrectedIssueGone("old.txt"),
+        lib.SameMonthIssue("x.txt"),
+        lib.DuplicateIssue("x.txt"),
+        lib.DuplicateIssue("x.txt", "天山社区晨报 2020年7月"),
+    ]
+    worded = [staff_texts.publish_refusal(error) for error in errors]
+    for error, text in zip(errors, worded, strict=True):
+        assert text != str(error) and any("\u4e00" <= ch <= "\u9fff" for ch in text), (error, text)
+    assert len(set(worded)) == len(worded)
+    assert "5120 KB" in worded[3] and "4096 KB" in worded[3]
+    assert "天山社区晨报 2020年7月（x.txt）" in worded[-1]

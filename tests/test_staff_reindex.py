@@ -7,20 +7,14 @@ import asyncio
 import shutil
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bots import running_bot, wait_for_bot_message
+from configs import ADMIN, make_settings
+from corpora import NEW_ISSUE
 from fake_bot_api import FakeBotApi
-from staff_helpers import (
-    ADMIN,
-    NEW_ISSUE,
-    make_services,
-    make_settings,
-    running_bot,
-    wait_for_bot_message,
-)
 
 import index.maintenance
 from bot.core.replies import ERROR
@@ -29,11 +23,6 @@ from bot.core.services import BotServices
 RESIDENTS = list(range(6001, 6021))
 QUESTIONS = ["垃圾分类", "加装电梯", "义诊", "娄山关路 老年助餐点", "社区图书馆", "天山路街道最新消息"]
 NEW_HEADLINE = "天山路街道开设老年助餐点"
-
-
-@pytest.fixture
-def services(tmp_path: Path, api: FakeBotApi) -> Iterator[BotServices]:
-    yield make_services(make_settings(tmp_path, api))
 
 
 @pytest.fixture
@@ -88,7 +77,7 @@ async def test_residents_are_answered_during_a_reindex_and_then_from_the_new_ind
 ) -> None:
     (services.settings.corpus_dir / "005_tianshan_2020_07.txt").write_text(NEW_ISSUE, encoding="utf-8")
     old_engine = services.holder.engine
-    async with running_bot(services):
+    async with running_bot(services, api):
         residents = Residents(api)
         residents.start()
         await api.wait_for_async(lambda: residents.count() >= 20, timeout=60)
@@ -138,7 +127,7 @@ async def test_failed_reindex_keeps_the_old_index_and_lists_skipped_files(
     (corpus / "scan.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00" + bytes(range(200)))
     (corpus / "blank.txt").write_bytes(b"")
     old_engine = services.holder.engine
-    async with running_bot(services):
+    async with running_bot(services, api):
         residents = Residents(api)
         residents.start()
         api.message_update(ADMIN, "/reindex", user_id=ADMIN)
@@ -153,7 +142,7 @@ async def test_failed_reindex_keeps_the_old_index_and_lists_skipped_files(
         assert not services.holder.status.running and services.holder.status.error
 
     text = (api.message(ADMIN, progress_id) or {}).get("text", "")
-    assert "仍在使用原来的索引" in text
+    assert "仍在使用原来的索引" in text and "语料库里没有一篇读得出的文章（2 个文件被跳过）" in text
     assert "跳过了 2 个文件" in text and "• scan.txt：" in text and "• blank.txt：empty file" in text
     assert all(text != ERROR for _, _, _, text in residents.answers)
     garbage = [text for _, _, question, text in residents.answers[failed_at:] if question == "垃圾分类"]
@@ -161,8 +150,6 @@ async def test_failed_reindex_keeps_the_old_index_and_lists_skipped_files(
 
 
 def test_a_rebuild_waiting_for_the_writer_lock_says_so_in_chinese(tmp_path: Path) -> None:
-    from staff_helpers import make_settings
-
     from bot.edge.staff_commands import reindex_status_text
     from index.lock import writer_lock
     from index.maintenance import EngineHolder

@@ -10,8 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+from bots import make_services, running_bot
+from configs import STAFF, make_settings, write_cli_config
+from corpora import NEW_ISSUE
 from fake_bot_api import FakeBotApi
-from staff_helpers import NEW_ISSUE, STAFF, make_services, make_settings, running_bot, write_cli_config
 
 from bot.cli.commands import main as cli_main
 from bot.core.services import BotServices
@@ -104,7 +106,7 @@ async def test_stats_are_live_and_come_with_a_chart(tmp_path: Path, api: FakeBot
     for noise in ("/latest", "@someone 你好", "x" * 4096, "😀😀", "asdfghjkl"):
         log(db, now - 40, noise, 0)
     log(db, now - 3 * 86400, "垃圾分类", 4, times=2)
-    async with running_bot(services):
+    async with running_bot(services, api):
         first = await stats_text(api)
         assert "1. 老年助餐点（3 次）" in first and "2. 火星基地（2 次）" in first
         assert "另有 5 条不像问题的消息" in first

@@ -5,28 +5,18 @@ the correction surviving a restart of the bot (kept in the state database)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bots import add_subscribers, bot_messages, buttons, make_services, running_bot, wait_for_bot_message
+from configs import STAFF
+from corpora import NEW_ISSUE
 from fake_bot_api import FakeBotApi
-from staff_helpers import (
-    NEW_ISSUE,
-    STAFF,
-    add_subscribers,
-    bot_messages,
-    buttons,
-    make_services,
-    make_settings,
-    running_bot,
-    wait_for_bot_message,
-)
 
 from bot.core import summary_edits
 from bot.core.broadcasts import recent_broadcasts
 from bot.core.services import BotServices
-from bot.core.settings import Settings
 from bot.core.state import Database
 from index.article import Article
 from index.summary import MAX_CHARS
@@ -38,15 +28,10 @@ RULE = "┈┈┈┈┈┈┈┈"
 
 
 @pytest.fixture
-def settings(tmp_path: Path, api: FakeBotApi) -> Settings:
-    return make_settings(tmp_path, api)
-
-
-@pytest.fixture
-def services(settings: Settings) -> Iterator[BotServices]:
-    services = make_services(settings)
+def services(services: BotServices) -> BotServices:
+    """The conftest staff services, with subscribers."""
     add_subscribers(services.db, dict.fromkeys(SUBSCRIBERS, STREET))
-    yield services
+    return services
 
 
 def edit_buttons(message: dict[str, Any]) -> dict[str, str]:
@@ -88,7 +73,7 @@ async def reply_count(api: FakeBotApi, before: int) -> list[dict[str, Any]]:
 
 
 async def test_edited_line_shows_in_the_preview_and_is_broadcast(api: FakeBotApi, services: BotServices) -> None:
-    async with running_bot(services):
+    async with running_bot(services, api):
         preview_id, preview = await upload(api)
         edits = edit_buttons(preview)
         assert len(edits) == 3 and {"✅ 发布", "✖️ 取消"} <= set(buttons(preview))
@@ -130,7 +115,7 @@ async def test_edited_line_shows_in_the_preview_and_is_broadcast(api: FakeBotApi
 
 
 async def test_cancelled_edit_and_cancelled_upload_change_nothing(api: FakeBotApi, services: BotServices) -> None:
-    async with running_bot(services):
+    async with running_bot(services, api):
         preview_id, preview = await upload(api)
         first = next(data for text, data in edit_buttons(preview).items() if text.startswith("✏️ 修改 1."))
         api.callback_update(STAFF, preview_id, first, user_id=STAFF)
@@ -154,16 +139,16 @@ async def test_cancelled_edit_and_cancelled_upload_change_nothing(api: FakeBotAp
     assert recent_broadcasts(Database(services.settings.state_db)) == []
 
 
-async def test_edit_survives_a_restart(api: FakeBotApi, settings: Settings, services: BotServices) -> None:
-    async with running_bot(services):
+async def test_edit_survives_a_restart(api: FakeBotApi, services: BotServices) -> None:
+    async with running_bot(services, api):
         preview_id, preview = await upload(api)
         second = next(data for text, data in edit_buttons(preview).items() if text.startswith("✏️ 修改 2."))
         api.callback_update(STAFF, preview_id, second, user_id=STAFF)
         await wait_for_bot_message(api, STAFF, "请发送第 2 篇")
 
     # A new process: the upload itself is gone, the question and the correction are not.
-    restarted = make_services(settings)
-    async with running_bot(restarted):
+    restarted = make_services(services.settings)
+    async with running_bot(restarted, api):
         api.message_update(STAFF, NEW_LINE, user_id=STAFF)
         await wait_for_bot_message(api, STAFF, "请重新发送这个文件")
         api.clear_calls()

@@ -9,10 +9,11 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from corpora import CORPUS
 
 from bot.cli.commands import main as cli_main
-from bot.core.publishing import broadcast_text, issue_title, month_label
+from bot.core.dates import month_label
+from bot.core.publishing import broadcast_text, issue_title
 from index import clauses as cl
 from index.article import Article
 from index.corpus import Issue

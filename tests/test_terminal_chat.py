@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import CORPUS
+from corpora import CORPUS
 
 from bot.cli.terminal import run_terminal_chat
 from bot.core.settings import load_settings

@@ -9,9 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT.parent / "shared" / "bench"
+from corpora import BENCH, ROOT
 
 
 @pytest.mark.slow

@@ -22,9 +22,9 @@ from typing import Any
 from bench.benchmark import BenchOptions, parse_sizes, run_benchmark
 from bench.figures import REFERENCE_LIMIT, BenchmarkError
 from bench.report import format_report
+from bot.core.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.core.settings import Settings
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_DATA = "../shared/bench"
 
 

@@ -1,7 +1,7 @@
 """The `newsbot` command line: index, search, list, show, summary, eval, publish, run, chat.
 
 The library does the work; this module reads the configuration once, parses arguments,
-prints, and turns outcomes into exit codes (`bot.cli.exit_codes`). The commands are in
+prints, and turns outcomes into exit codes (`bot.core.exit_codes`). The commands are in
 `index_commands` (index, search, list, show), `quality` (summary, eval), `publish`, `bench`, and
 `terminal` (chat).
 """
@@ -14,9 +14,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.cli.exit_codes import EXIT_USAGE
 from bot.cli.index_commands import cmd_index, cmd_list, cmd_search, cmd_show, open_index
 from bot.cli.quality import cmd_eval, cmd_summary
+from bot.core import exit_codes
+from bot.core.exit_codes import EXIT_INTERRUPTED, EXIT_USAGE
 from bot.core.settings import TOKEN_ENV, ConfigError, Settings, config_path, load_settings
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsbot",
         description="Answer residents' questions about their community newspapers.",
-        epilog="Exit codes: 0 done, 1 done but some input was skipped, 2 bad usage or input.",
+        epilog=exit_codes.HELP,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -163,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     return code
 
 

@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from bot.cli.exit_codes import EXIT_OK, EXIT_SKIPPED, EXIT_USAGE
 from bot.core import replies
+from bot.core.exit_codes import EXIT_OK, EXIT_SKIPPED, EXIT_USAGE
 from bot.core.settings import Settings
 from index.corpus import Skipped
 from index.maintenance import OpenReport, open_engine

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.core.exit_codes import EXIT_OK, EXIT_USAGE
 from bot.core.issue_facts import (
     month_problem,
     months_from_issue,
@@ -28,6 +29,7 @@ from bot.core.issue_facts import (
     same_street_and_month,
 )
 from bot.core.settings import Settings
+from bot.core.staff_texts import failure_reason, publish_refusal
 from bot.core.summary_edits import EMPTY, check_line
 from index.article import Article
 from index.corpus import decode_text
@@ -35,8 +37,6 @@ from index.dedupe import content_key, duplicate_in
 from index.publish import PublishError, issue_text, parse_upload, publish_issue, replace_issue
 from index.search import SearchEngine
 from index.summary import MAX_CHARS, summary_lines
-
-EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -87,7 +87,7 @@ def run(
     try:
         text = issue_text(data, path.name)
     except PublishError as exc:
-        return _fail(f"{path}: {exc}")
+        return _fail(f"{path}: {publish_refusal(exc)}")
     engine = engine_of(settings)
     known = engine.streets()
     found = resolve_street(args.street, known, newspapers_of(engine.issues), allow_new=args.new_street)
@@ -129,7 +129,7 @@ def run(
     try:
         issue, articles, text = parse_upload(data, path.name, street, month, district, newspaper)
     except PublishError as exc:
-        return _fail(f"{path}: {exc}")
+        return _fail(f"{path}: {publish_refusal(exc)}")
 
     lines = summary_lines(articles)
     if args.summary:
@@ -177,7 +177,7 @@ def run(
             settings.corpus_dir, settings.index_dir, issue, articles, text, original, waiting, bool(args.another)
         )
     except (PublishError, ValueError) as exc:
-        return _fail(str(exc))
+        return _fail(failure_reason(exc))
     print(f"published {issue.id} ({len(articles)} articles)")
     from bot.core.publishing import queue_broadcast_from_cli
 

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli.exit_codes import EXIT_OK, EXIT_USAGE
 from bot.cli.index_commands import Progress, open_index, skipped_exit
+from bot.core.exit_codes import EXIT_OK, EXIT_USAGE
 from bot.core.settings import Settings
 from index.search import SearchEngine
 
@@ -102,7 +102,8 @@ def _digest_check(engine: SearchEngine) -> dict[str, Any]:
     import html
     import re
 
-    from bot.core.publishing import broadcast_text, issue_title, month_label
+    from bot.core.dates import month_label
+    from bot.core.publishing import broadcast_text, issue_title
     from index.summary_check import SCREEN_ROWS, check_digest
 
     out: dict[str, Any] = {"issues": 0, "heading": 0, "articles": 0, "repeats": 0, "too_tall": 0, "tallest": 0}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from bot.core import intents, messages, replies
+from bot.core.exit_codes import EXIT_OK
 from bot.core.messages import Line, text
 from bot.core.replies import articles
 from bot.core.resident_actions import latest_for, resolve_street
@@ -198,4 +199,4 @@ def run_terminal_chat(settings: Settings, stdin: TextIO | None = None, stdout: T
         if stdout is sys.stdout:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
-    return 0
+    return EXIT_OK

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.core import messages, replies
 from bot.core.broadcasts import AlreadyBroadcast, queue_broadcast
+from bot.core.dates import month_label
 from bot.core.settings import Settings
 from bot.core.state import Database
 from bot.core.subscriptions import subscribers_for
@@ -22,7 +23,7 @@ from index.article import Article
 from index.corpus import Issue, read_manifest
 from index.dedupe import duplicate_in
 from index.maintenance import EngineHolder
-from index.publish import PublishError, parse_text, publish_issue, replace_issue
+from index.publish import DuplicateIssue, parse_text, publish_issue, replace_issue
 from index.search import SearchEngine, street_matches
 from index.summary import summary_lines
 
@@ -46,22 +47,9 @@ class Draft:
     original_pdf: bytes | None = None
 
 
-def month_label(month: str) -> str:
-    """'2020-06' -> '2020年6月' (unchanged when it is not YYYY-MM)."""
-    year, _, number = month.partition("-")
-    if year.isdigit() and number.isdigit():
-        return f"{year}年{int(number)}月"
-    return month
-
-
 def issue_title(issue: Issue) -> str:
     """How staff and residents see an issue named: newspaper (or street) and month."""
     return " ".join(p for p in (issue.newspaper or issue.street or issue.id, month_label(issue.month)) if p)
-
-
-def summarize(engine: SearchEngine, articles: list[Article]) -> list[tuple[Article, str]]:
-    """Each article's headline and key sentence, weighted by the serving index."""
-    return summary_lines(articles)
 
 
 def duplicate_of(corpus_dir: Path, text: str) -> str | None:
@@ -69,8 +57,9 @@ def duplicate_of(corpus_dir: Path, text: str) -> str | None:
     return duplicate_in(corpus_dir, text)
 
 
-def duplicate_reason(corpus_dir: Path, same: str) -> str:
-    """Why a duplicate is refused, naming the issue it duplicates (for staff)."""
+def duplicate_of_issue(corpus_dir: Path, same: str) -> DuplicateIssue:
+    """The refusal of an upload whose text is the corpus file `same`, naming that issue as
+    staff know it (newspaper or street, and month, from the manifest)."""
     facts, _ = read_manifest(corpus_dir)
     entry = facts.get(same, {})
     title = " ".join(
@@ -78,8 +67,7 @@ def duplicate_reason(corpus_dir: Path, same: str) -> str:
         for p in (str(entry.get("newspaper") or entry.get("street") or ""), month_label(str(entry.get("month", ""))))
         if p
     )
-    named = f"{title}（{same}）" if title else same
-    return f"这一期已经发布过：{named}。内容相同（不计空白、换行和全角半角），没有重复发布。"
+    return DuplicateIssue(same, title)
 
 
 def prepare(
@@ -97,9 +85,9 @@ def prepare(
     issue, articles, text = parse_text(text, file_name, street, month, district, newspaper)
     same = duplicate_of(corpus_dir, text)
     if same is not None:
-        raise PublishError(duplicate_reason(corpus_dir, same))
+        raise duplicate_of_issue(corpus_dir, same)
     original = data if file_name.lower().endswith(".pdf") else None
-    return Draft(issue, articles, text, summarize(engine, articles), original)
+    return Draft(issue, articles, text, summary_lines(articles), original)
 
 
 def _broadcast_parts(issue: Issue, lines: list[tuple[Article, str]]) -> tuple[list[str], list[Article]]:

@@ -5,11 +5,10 @@ again from a button. Each returns a `Reply`; no `telegram` import here.
 
 from __future__ import annotations
 
-import datetime as dtm
 import logging
-import zoneinfo
 
 from bot.core import callbacks, replies, subscriptions
+from bot.core.dates import day_label
 from bot.core.messages import Reply
 from bot.core.services import BotServices, DigestCache
 from index.article import Article
@@ -20,7 +19,6 @@ log = logging.getLogger(__name__)
 ALL_WORDS = frozenset({"all", "全部", "所有", "全部街道", "*"})
 
 
-SHANGHAI = "Asia/Shanghai"
 
 
 def subscribe_offer(engine: SearchEngine, message: str) -> Reply:
@@ -36,17 +34,6 @@ def resolve_street(streets: list[str], wanted: str) -> list[str]:
         return []
     exact = [s for s in streets if s == wanted or s.removesuffix("街道").removesuffix("镇") == wanted]
     return exact or [s for s in streets if street_matches(s, wanted)]
-
-
-def date_label(timestamp: float | None) -> str:
-    if timestamp is None:
-        return "-"
-    try:
-        zone: dtm.tzinfo = zoneinfo.ZoneInfo(SHANGHAI)
-    except zoneinfo.ZoneInfoNotFoundError:
-        zone = dtm.timezone(dtm.timedelta(hours=8))
-    day = dtm.datetime.fromtimestamp(timestamp, zone)
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def latest_for(engine: SearchEngine, wanted: str, open_hint: str | None = None) -> tuple[Reply, list[Article]]:
@@ -108,7 +95,7 @@ def unsubscribe_reply(services: BotServices, chat_id: int, wanted: str) -> Reply
 def mysubs_reply(services: BotServices, chat_id: int) -> Reply:
     """The chat's subscriptions (worker thread)."""
     sub = subscriptions.subscription_of(services.db, chat_id)
-    return replies.mysubs_reply(sub.active, sub.streets, date_label(sub.since))
+    return replies.mysubs_reply(sub.active, sub.streets, day_label(sub.since))
 
 
 def unsubscribe_ref_reply(services: BotServices, chat_id: int, ref: callbacks.Ref) -> Reply:

@@ -6,7 +6,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -15,6 +15,8 @@ from index.settings import IndexParams, SearchSettings, from_mapping
 DEFAULT_CONFIG = "config.yaml"
 CONFIG_ENV = "NEWSBOT_CONFIG"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,14 @@ def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
+def _built(cls: type[T], data: dict[str, Any], name: str) -> T:
+    """A section's settings object; a value its class refuses is named with the section."""
+    try:
+        return from_mapping(cls, _section(data, name))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name}.{exc}") from exc
+
+
 def load_settings(path: Path, corpus: str | None = None, index: str | None = None) -> Settings:
     """Read the configuration file; `corpus`/`index` override its directories."""
     if path.exists():
@@ -193,17 +203,19 @@ def load_settings(path: Path, corpus: str | None = None, index: str | None = Non
             config_path=path.resolve(),
             corpus_dir=Path(corpus) if corpus else base / str(data.get("corpus_dir", "corpus")),
             data_dir=base / str(data.get("data_dir", "data")),
-            index=from_mapping(IndexParams, _section(data, "index")),
-            search=from_mapping(SearchSettings, _section(data, "search")),
+            index=_built(IndexParams, data, "index"),
+            search=_built(SearchSettings, data, "search"),
             workers=int(data.get("workers", 0)),
-            telegram=from_mapping(TelegramSettings, _section(data, "telegram")),
+            telegram=_built(TelegramSettings, data, "telegram"),
             roles=RoleSettings(
                 admins=tuple(int(x) for x in roles.get("admins") or ()),
                 staff=tuple(int(x) for x in roles.get("staff") or ()),
             ),
-            broadcast=from_mapping(BroadcastSettings, _section(data, "broadcast")),
+            broadcast=_built(BroadcastSettings, data, "broadcast"),
             index_dir_override=Path(index) if index else None,
         )
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     return settings

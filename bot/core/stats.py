@@ -18,10 +18,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from bot.core.dates import SHANGHAI
 from bot.core.state import Database
 from index.search import SearchEngine
 
-SHANGHAI = dtm.timezone(dtm.timedelta(hours=8), "Asia/Shanghai")
 _SPACES_RE = re.compile(r"\s+")
 _EDGE_PUNCT = " \t\n?？!！。.,，、~～…"
 # Longer than any question a resident types: pasted text, floods, gibberish.

@@ -13,8 +13,9 @@ import datetime as dtm
 import html
 from dataclasses import dataclass, field
 
+from bot.core.dates import month_label
 from bot.core.issue_facts import MONTH_RE, month_problem, months_from_issue, parse_month, same_street_and_month
-from bot.core.publishing import issue_title, month_label
+from bot.core.publishing import issue_title
 from index.corpus import Issue
 
 # Month buttons offered at most: the issue's own months first, then the latest months.
@@ -49,11 +50,6 @@ def read_upload(text: str, file_name: str, caption: str) -> UploadChecks:
             checks.bad_month = match.group(0)
             break
     return checks
-
-
-def shanghai_today() -> dtm.date:
-    """Today where the newspapers are published."""
-    return dtm.datetime.now(dtm.timezone(dtm.timedelta(hours=8))).date()
 
 
 def month_choices(checks: UploadChecks, recent: list[str]) -> list[str]:

@@ -33,6 +33,7 @@ from telegram.ext import ApplicationBuilder, ApplicationHandlerStop, Defaults
 from telegram.request import HTTPXRequest
 
 from bot.core import replies, subscriptions
+from bot.core.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from bot.core.services import BotServices
 from bot.core.settings import Settings
 from bot.core.state import Database
@@ -45,7 +46,6 @@ from index.maintenance import EngineHolder, open_engine
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # Conversations handled at the same time (one chat's updates run in order, bot.edge.ordering);
 # each mostly waits on the network or a worker thread.
 CONCURRENT_UPDATES = 64

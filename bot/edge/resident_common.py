@@ -21,6 +21,7 @@ from bot.core.listings import Listing
 from bot.core.messages import Reply
 from bot.core.ratelimit import Verdict
 from bot.edge.context import BotContext, BotData
+from bot.edge.errors import not_modified
 from bot.edge.markup import keyboard
 from index.search import SearchResponse
 
@@ -100,7 +101,7 @@ async def _answer_edit(edited: Message, context: BotContext, reply: Reply) -> Me
             )
             return changed if isinstance(changed, Message) else None
         except BadRequest as exc:
-            if "not modified" in str(exc).lower():
+            if not_modified(exc):
                 return None
             # Deleted, too old to edit...: the new answer comes as a new message.
             log.info("could not edit the answer to an edited question in chat %s: %s", edited.chat_id, exc)
@@ -121,7 +122,7 @@ async def edit_reply(update: Update, reply: Reply) -> None:
     try:
         await query.edit_message_text(reply.html, reply_markup=keyboard(reply))
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
+        if not not_modified(exc):
             raise
 
 

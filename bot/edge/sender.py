@@ -63,6 +63,7 @@ from bot.core.broadcasts import (
 from bot.core.settings import BroadcastSettings
 from bot.core.staff_texts import final_report, progress_text
 from bot.core.state import Database
+from bot.edge.errors import not_modified
 
 log = logging.getLogger(__name__)
 
@@ -171,8 +172,11 @@ class BroadcastSender:
         self._buffer: deque[_Due] = deque()
         self._texts: dict[int, str] = {}
         self._markups: dict[int, InlineKeyboardMarkup | None] = {}
-        # Wall-clock time of the last message to each chat, for the per-chat interval.
+        # Wall-clock time of the last message to each chat, for the per-chat interval: when its
+        # answer came back (so the interval holds where Telegram counts it, whatever the transit
+        # time), and the chats with a message still in flight.
         self._last_sent: dict[int, float] = {}
+        self._sending_to: set[int] = set()
         self._progress_shown: dict[int, str] = {}
         # Broadcasts whose staff chat refused the progress message: only the final report is tried.
         self._no_progress: set[int] = set()
@@ -408,6 +412,8 @@ class BroadcastSender:
                 return False
         due = self._buffer.popleft()
         gate = self._last_sent.get(due.chat_id, 0.0) + self.settings.per_chat_interval
+        if due.chat_id in self._sending_to:
+            gate = max(gate, time.time() + self.settings.per_chat_interval)
         if gate > time.time():
             await asyncio.to_thread(self._postpone, due, gate)
             return True
@@ -421,6 +427,7 @@ class BroadcastSender:
             self._slots.release()
             raise
         self._last_sent[due.chat_id] = time.time()
+        self._sending_to.add(due.chat_id)
         task = asyncio.create_task(self._deliver(due), name=f"deliver-{due.broadcast_id}-{due.chat_id}")
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
@@ -428,7 +435,11 @@ class BroadcastSender:
 
     async def _deliver(self, due: _Due) -> None:
         try:
-            outcome = await self._send(due)
+            try:
+                outcome = await self._send(due)
+            finally:
+                self._sending_to.discard(due.chat_id)
+                self._last_sent[due.chat_id] = max(self._last_sent.get(due.chat_id, 0.0), time.time())
             if outcome.retry_at is not None:
                 self._last_sent[due.chat_id] = max(self._last_sent.get(due.chat_id, 0.0), outcome.retry_at)
             await asyncio.to_thread(self._record, due, outcome)
@@ -551,7 +562,7 @@ class BroadcastSender:
         try:
             return await method(**kwargs)
         except BadRequest as exc:
-            if "not modified" in str(exc).lower():
+            if not_modified(exc):
                 return True
             log.warning("staff message refused: %s", exc)
             return False

@@ -13,13 +13,16 @@ from pathlib import Path
 from telegram import Message, Update
 from telegram.error import TelegramError
 
+from bot.core import staff_texts
 from bot.core.broadcasts import recent_broadcasts
+from bot.core.dates import SHANGHAI
 from bot.core.roles import RoleChangeError, Roles
 from bot.core.services import BotServices
 from bot.core.staff_texts import broadcast_line
-from bot.core.stats import SHANGHAI, Stats, chart_caption, format_stats, gather
+from bot.core.stats import Stats, chart_caption, format_stats, gather
 from bot.core.stats_chart import render_chart
 from bot.edge.context import BotContext
+from bot.edge.errors import not_modified
 from bot.edge.staff_state import (
     MAX_SKIPPED_LISTED,
     RECENT_BROADCASTS,
@@ -183,7 +186,8 @@ async def _follow_reindex(services: BotServices, progress: Message, finished: as
     status = holder.status
     seconds = max(0.0, status.finished - status.started)
     if status.error:
-        lines = [f"❌ 索引重建失败：{status.error}", "仍在使用原来的索引，居民的提问不受影响。"]
+        reason = staff_texts.reindex_failure(status.failure, status.error)
+        lines = [f"❌ 索引重建失败：{reason}", "仍在使用原来的索引，居民的提问不受影响。"]
         try:
             skipped = (await asyncio.to_thread(load_corpus, holder.corpus_dir)).skipped
         except Exception:  # the listing is a courtesy; the failure itself is already reported
@@ -202,7 +206,7 @@ async def _edit_quietly(message: Message, text: str) -> None:
     try:
         await message.edit_text(plain(text))
     except TelegramError as exc:
-        if "not modified" not in str(exc).lower():
+        if not not_modified(exc):
             log.warning("could not update the reindex message: %s", exc)
 
 

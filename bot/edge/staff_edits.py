@@ -12,9 +12,10 @@ import time
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot.core import publishing, summary_edits
+from bot.core import publishing, staff_texts, summary_edits
 from bot.core.broadcasts import AlreadyBroadcast
 from bot.edge.context import BotContext, BotData, Upload
+from bot.edge.errors import not_modified
 from bot.edge.staff_state import (
     EDIT_PREFIX,
     MAX_EDIT_BUTTONS,
@@ -165,7 +166,7 @@ async def receive_line(update: Update, context: BotContext) -> None:
                 reply_markup=keyboard,
             )
         except BadRequest as exc:
-            updated = "not modified" in str(exc).lower()
+            updated = not_modified(exc)
             if not updated:
                 log.warning("could not update the preview: %s", exc)
     if not updated or prompt.message_id is None:
@@ -189,7 +190,8 @@ async def publish_correction(update: Update, data: BotData, upload: Upload, draf
         await asyncio.to_thread(publishing.publish_correction, data.services.holder, draft, old.file)
     except (PublishError, ValueError, OSError) as exc:
         log.exception("correcting %s with %s failed", old.id, draft.issue.id)
-        await edit_pressed(update, f"❌ 更正失败：{html.escape(str(exc))}\n居民看到的内容没有变化。")
+        reason = html.escape(staff_texts.failure_reason(exc))
+        await edit_pressed(update, f"❌ 更正失败：{reason}\n居民看到的内容没有变化。")
         return
     lines = [
         f"✅ 已更正：{title}（{len(draft.articles)} 篇文章），替换了 {html.escape(old.file)}。",

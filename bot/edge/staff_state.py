@@ -23,6 +23,7 @@ from bot.core import summary_edits
 from bot.core.roles import Roles
 from bot.core.staff_texts import PRIVATE_ONLY
 from bot.edge.context import BotContext, BotData
+from bot.edge.errors import not_modified
 
 log = logging.getLogger(__name__)
 
@@ -144,5 +145,5 @@ async def edit_pressed(update: Update, text: str, keyboard: InlineKeyboardMarkup
     try:
         await query.edit_message_text(text, reply_markup=keyboard)
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
+        if not not_modified(exc):
             raise

@@ -13,10 +13,10 @@ import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.core import publishing, upload_checks
+from bot.core import publishing, staff_texts, upload_checks
 from bot.core.broadcasts import AlreadyBroadcast
+from bot.core.dates import SHANGHAI, month_label, shanghai_today
 from bot.core.issue_facts import MONTH_RE, looks_like_street, parse_month, resolve_street
-from bot.core.stats import SHANGHAI
 from bot.edge.context import BotContext, BotData, Upload
 from bot.edge.staff_edits import apply_stored_edits, draft_key, preview, publish_correction
 from bot.edge.staff_state import (
@@ -88,7 +88,7 @@ def _month_keyboard(upload: Upload, first: list[upload_checks.Choice] | None = N
     # The months the issue names come first; the clock's latest months only fill up the rest.
     months = upload_checks.month_choices(upload.checks, recent_months(time.time()))
     rows = [[button(text, action, upload.token) for text, action, _ in first or []]]
-    rows += [[button(publishing.month_label(m), "mo", upload.token, m) for m in months[i : i + 2]] for i in (0, 2)]
+    rows += [[button(month_label(m), "mo", upload.token, m) for m in months[i : i + 2]] for i in (0, 2)]
     rows.append([button("✖️ 取消", "no", upload.token)])
     return InlineKeyboardMarkup([row for row in rows if row])
 
@@ -111,7 +111,7 @@ def _checks_question(data: BotData, upload: Upload) -> tuple[str, InlineKeyboard
     assert upload.street is not None and upload.month is not None
     engine = data.services.holder.engine
     checks = upload.checks
-    future = upload_checks.future_question(checks, upload.month, upload_checks.shanghai_today())
+    future = upload_checks.future_question(checks, upload.month, shanghai_today())
     if future is not None:
         return future[0], _month_keyboard(upload, future[1])
     second = upload_checks.correction_question(checks, engine.issues, upload.street, upload.month, upload.file_name)
@@ -170,7 +170,7 @@ async def _next_step(data: BotData, upload: Upload) -> tuple[str, InlineKeyboard
         )
     except PublishError as exc:
         data.uploads.pop(upload.token, None)
-        return f"❌ 《{name}》不能发布：{html.escape(str(exc))}\n没有做任何改动。", None
+        return staff_texts.cannot_publish(name, html.escape(staff_texts.publish_refusal(exc))), None
     upload.draft = draft
     if upload_checks.is_correction(upload.checks):
         # A correction is not broadcast (only an optional notice): its lines are not edited.
@@ -180,10 +180,6 @@ async def _next_step(data: BotData, upload: Upload) -> tuple[str, InlineKeyboard
         return text, _choice_keyboard(upload, upload_checks.CORRECTION_BUTTONS)
     await apply_stored_edits(data, draft)
     return await preview(data, upload)
-
-
-def _too_big(size: int, limit: int = MAX_ISSUE_BYTES) -> str:
-    return f"文件太大（{size // 1024} KB），上限 {limit // 1024} KB。"
 
 
 @guarded(admin=False, what="document upload")
@@ -197,14 +193,12 @@ async def receive_document(update: Update, context: BotContext) -> None:
     file_name = document.file_name or "upload"
     # Refuse before downloading: a wrong kind or size is known from the message alone.
     if not file_name.lower().endswith((".txt", ".pdf")):
-        await message.reply_text(
-            plain(f"❌ 《{file_name}》不能发布：只接受 .txt 纯文本文件或带文字的 .pdf 文件。\n没有做任何改动。")
-        )
+        await message.reply_text(plain(staff_texts.cannot_publish(file_name, staff_texts.ONLY_TXT_OR_PDF)))
         return
     limit = MAX_PDF_BYTES if file_name.lower().endswith(".pdf") else MAX_ISSUE_BYTES
     if document.file_size is not None and document.file_size > limit:
         await message.reply_text(
-            plain(f"❌ 《{file_name}》不能发布：{_too_big(document.file_size, limit)}\n没有做任何改动。")
+            plain(staff_texts.cannot_publish(file_name, staff_texts.file_too_large(document.file_size, limit)))
         )
         return
     telegram_file = await document.get_file()
@@ -215,9 +209,9 @@ async def receive_document(update: Update, context: BotContext) -> None:
         await asyncio.to_thread(parse_text, text, file_name, "")
         same = await asyncio.to_thread(publishing.duplicate_of, services.holder.corpus_dir, text)
         if same is not None:
-            raise PublishError(publishing.duplicate_reason(services.holder.corpus_dir, same))
+            raise publishing.duplicate_of_issue(services.holder.corpus_dir, same)
     except PublishError as exc:
-        await message.reply_text(plain(f"❌ 《{file_name}》不能发布：{exc}\n没有做任何改动。"))
+        await message.reply_text(plain(staff_texts.cannot_publish(file_name, staff_texts.publish_refusal(exc))))
         return
     uploads = context.bot_data.uploads
     now = time.time()
@@ -311,7 +305,8 @@ async def publish_upload(update: Update, context: BotContext, upload: Upload) ->
             await asyncio.to_thread(publishing.publish, holder, draft, another)
         except (PublishError, ValueError, OSError) as exc:
             log.exception("publishing %s failed", draft.issue.id)
-            await edit_pressed(update, f"❌ 发布失败：{html.escape(str(exc))}\n居民看到的内容没有变化。")
+            reason = html.escape(staff_texts.failure_reason(exc))
+            await edit_pressed(update, f"❌ 发布失败：{reason}\n居民看到的内容没有变化。")
             return
         try:
             broadcast_id, queued = await asyncio.to_thread(

@@ -5,10 +5,10 @@ the no-answer reply, 您是不是要找, and the latest issue's headlines.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 
 from bot.core import callbacks
+from bot.core.dates import month_label
 from bot.core.messages import Button, Line, Reply, Span, shorten, text
 from bot.core.replies.texts import (
     BLANK,
@@ -27,15 +27,6 @@ from index.snippet import Snippet
 
 log = logging.getLogger(__name__)
 
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})")
-
-
-def month_label(date: str) -> str:
-    """'2020-06' (or '2020-06-15') as '2020年6月'; other dates as they are."""
-    match = _MONTH_RE.match(date.strip())
-    if not match:
-        return date.strip()
-    return f"{match[1]}年{int(match[2])}月"
 
 
 def meta_line(article: Article) -> Line:
