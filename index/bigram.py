@@ -13,13 +13,14 @@ than paging in stored positions scattered over a large file (and 40% of the inde
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from index.bm25 import BM25Params, CountArray, FloatArray, Int32Array, IntArray, compact_counts
+from index.bm25 import BM25Params, CountArray, DiskSlices, FloatArray, Int32Array, IntArray, compact_counts, read_slices
 
 UInt32Array = npt.NDArray[np.uint32]
 
@@ -105,6 +106,9 @@ class BigramSegment:
     bg_indptr: IntArray
     bg_docs: Int32Array
     bg_tfs: CountArray
+    # Set when loaded from disk: the postings are then read by pread (see index.bm25.DiskSlices).
+    disk_docs: DiskSlices | None = field(default=None, repr=False, compare=False)
+    disk_tfs: DiskSlices | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_docs(self) -> int:
@@ -119,10 +123,8 @@ class BigramSegment:
     @classmethod
     def load(cls, directory: Path, doc_start: int) -> BigramSegment:
         """Read (memory-mapped) what `save` wrote; raises ValueError when it is inconsistent."""
-        arrays = {
-            name: np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False))
-            for name in BIGRAM_ARRAYS
-        }
+        mapped = {name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in BIGRAM_ARRAYS}
+        arrays: dict[str, Any] = {name: np.asarray(array) for name, array in mapped.items()}
         segment = cls(doc_start=doc_start, **arrays)
         if segment.bg_indptr.shape[0] != segment.bg_terms.shape[0] + 1 or int(segment.bg_indptr[-1]) != int(
             segment.bg_docs.shape[0]
@@ -130,7 +132,16 @@ class BigramSegment:
             raise ValueError("bigram pointers do not match the postings")
         if segment.bg_tfs.shape != segment.bg_docs.shape:
             raise ValueError("bigram arrays differ in size")
+        segment.disk_docs = DiskSlices(directory / "bg_docs.npy", mapped["bg_docs"])
+        segment.disk_tfs = DiskSlices(directory / "bg_tfs.npy", mapped["bg_tfs"])
         return segment
+
+    def close(self) -> None:
+        """Release the files the postings are read from."""
+        for disk in (self.disk_docs, self.disk_tfs):
+            if disk is not None:
+                disk.close()
+        self.disk_docs = self.disk_tfs = None
 
 
 def build_bigram_segment(docs: list[BigramDoc], doc_start: int) -> BigramSegment:
@@ -168,27 +179,28 @@ class Occurrences:
 
 
 def text_occurrences(texts: list[str], codes: list[int]) -> Occurrences:
-    """Every character offset of each query bigram (`codes`, by index) in each text."""
+    """Every character offset of each query bigram (`codes`, by index) in each text.
+
+    The texts are read as one: a line break between them pairs with nothing, so no bigram
+    spans two texts, and one pass over the candidates costs less than one per candidate.
+    """
     query = np.array(codes, dtype=np.int32)
+    empty = np.zeros(0, dtype=np.int64)
+    if not texts or not query.shape[0]:
+        return Occurrences(empty, empty, empty)
     order = np.argsort(query, kind="stable")
     ranked = query[order]
-    docs: list[IntArray] = []
-    terms: list[IntArray] = []
-    positions: list[IntArray] = []
-    for number, text in enumerate(texts):
-        ids, offsets = bigram_stream(text)
-        if not ids.shape[0] or not ranked.shape[0]:
-            continue
-        at = np.minimum(np.searchsorted(ranked, ids), ranked.shape[0] - 1)
-        hit = np.flatnonzero(ranked[at] == ids)
-        if hit.shape[0]:
-            docs.append(np.full(hit.shape[0], number, dtype=np.int64))
-            terms.append(order[at[hit]].astype(np.int64))
-            positions.append(offsets[hit].astype(np.int64))
-    if not positions:
-        empty = np.zeros(0, dtype=np.int64)
+    ids, offsets = bigram_stream("\n".join(texts))
+    if not ids.shape[0]:
         return Occurrences(empty, empty, empty)
-    return Occurrences(np.concatenate(docs), np.concatenate(terms), np.concatenate(positions))
+    at = np.minimum(np.searchsorted(ranked, ids), ranked.shape[0] - 1)
+    hit = np.flatnonzero(ranked[at] == ids)
+    # Where each text starts in the joined one (each followed by its line break).
+    starts = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(np.fromiter((len(t) + 1 for t in texts[:-1]), dtype=np.int64, count=len(texts) - 1), out=starts[1:])
+    where = offsets[hit].astype(np.int64)
+    doc = np.searchsorted(starts, where, side="right") - 1
+    return Occurrences(doc, order[at[hit]].astype(np.int64), where - starts[doc])
 
 
 class BigramIndex:
@@ -264,10 +276,11 @@ class BigramIndex:
                     continue
                 found = int(where[number])
                 start, end = int(indptr[found]), int(indptr[found + 1])
-                docs = segment.bg_docs[start:end]
-                tf = segment.bg_tfs[start:end].astype(np.float64)
+                docs = read_slices(segment.bg_docs, segment.disk_docs, start, end)
+                tf = read_slices(segment.bg_tfs, segment.disk_tfs, start, end).astype(np.float64)
                 # Same operations in the same order as rank-bm25 (and as the word field).
-                np.add.at(part, docs, idf * (tf * (k1 + 1.0) / (tf + norm[docs])))
+                # A bigram's documents are distinct in a segment: a plain fancy-indexed add.
+                part[docs] += idf * (tf * (k1 + 1.0) / (tf + norm[docs]))
         return scores
 
 

@@ -724,6 +724,10 @@ class LoadedIndex:
         """
         for article_file in self.article_files:
             article_file.close()
+        for segment in self.bm25.segments:
+            segment.close()
+        for bigram_segment in self.bigrams.segments:
+            bigram_segment.close()
         self.bm25.segments = []
         self.bigrams = BigramIndex([], self.params.bm25)
         self._cached_article.cache_clear()
