@@ -158,18 +158,22 @@ class DiskSlices:
         self.dtype = mapped.dtype
         self.offset = int(offset)
         self.length = int(mapped.shape[0])
+        # Rows of a 2-d array (signatures) are read whole.
+        self.row_shape = tuple(int(n) for n in mapped.shape[1:])
+        self.row_bytes = self.dtype.itemsize * math.prod(self.row_shape)
         # A file object rather than a bare descriptor: it is closed when dropped.
         self._file = path.open("rb", buffering=0)
 
     def read(self, start: int, end: int) -> np.ndarray:
-        """Elements start..end-1 (a read-only array)."""
+        """Elements (rows) start..end-1 (a read-only array)."""
         if not 0 <= start <= end <= self.length:
             raise IndexError((start, end))
-        size = self.dtype.itemsize
+        size = self.row_bytes
         data = os.pread(self._file.fileno(), (end - start) * size, self.offset + start * size)
         if len(data) != (end - start) * size:
             raise OSError(f"short read from {self._file.name}")
-        return np.frombuffer(data, dtype=self.dtype)
+        values = np.frombuffer(data, dtype=self.dtype)
+        return values.reshape((end - start, *self.row_shape)) if self.row_shape else values
 
     def close(self) -> None:
         """Release the file."""

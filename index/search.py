@@ -476,7 +476,9 @@ class SearchEngine:
 
     def _read_match_text(self, doc: int) -> str:
         """An article's text as questions are matched against it."""
-        article = self.index.article(doc)
+        # Read past the article cache: most candidates are checked and dropped, and the text
+        # kept here (one string) is all a candidate needs.
+        article = self.index.read_article(doc)
         parts = [article.title, article.street, article.district, article.newspaper, article.body, *article.captions]
         return "\n".join(parts)
 

@@ -44,9 +44,9 @@ import numpy.typing as npt
 from index.article import Article
 from index.atomic import exchange, temporary_name
 from index.bigram import BIGRAM_ARRAYS, BigramDoc, BigramIndex, BigramSegment, build_bigram_segment, document_bigrams
-from index.bm25 import SEGMENT_ARRAYS, BM25Index, BM25Params, CountArray, Int32Array, Segment, build_segment
+from index.bm25 import SEGMENT_ARRAYS, BM25Index, BM25Params, CountArray, DiskSlices, Int32Array, Segment, build_segment
 from index.corpus import CorpusLoad, Issue, Skipped, corpus_fingerprint, load_corpus
-from index.neardup import N_HASHES, signature
+from index.neardup import N_HASHES, SignatureFiles, signature
 from index.normalize import for_matching
 from index.segmenter import SEGMENTERS
 from index.segmenter import resolve as resolve_segmenter
@@ -58,7 +58,8 @@ log = logging.getLogger(__name__)
 # 3: the character-bigram field with positions, and near-duplicate signatures.
 FORMAT_VERSION = 3
 MINHASH = "minhash.npy"
-ARTICLE_CACHE_SIZE = 4096
+# Articles shown as answers (the candidates' text is cached apart, by index.search, as one string each).
+ARTICLE_CACHE_SIZE = 512
 # Bump when what an article contributes to the index changes (fields, weights, segmentation).
 TEXT_LAYOUT_VERSION = 3
 META = "meta.json"
@@ -644,7 +645,7 @@ class LoadedIndex:
             self.issues = [Issue(**i) for i in json.loads(issues_text)]
             segments: list[Segment] = []
             bigram_segments: list[BigramSegment] = []
-            minhash: list[np.ndarray] = []
+            minhash: list[tuple[int, DiskSlices]] = []
             self.article_files: list[ArticleFile] = []
             start = 0
             for entry in meta["segments"]:
@@ -660,22 +661,22 @@ class LoadedIndex:
                 if not (seg_dir / "ids.txt").exists():
                     raise ValueError(f"{entry['name']} has no article ids")
                 bigram_segment = BigramSegment.load(seg_dir, start)
-                rows = np.load(seg_dir / MINHASH, allow_pickle=False)
+                rows = np.load(seg_dir / MINHASH, mmap_mode="r", allow_pickle=False)
                 if bigram_segment.n_docs != segment.n_docs or rows.shape != (segment.n_docs, N_HASHES):
                     raise ValueError(f"{entry['name']} has bigrams or signatures of another number of documents")
                 segments.append(segment)
                 bigram_segments.append(bigram_segment)
-                minhash.append(rows)
+                minhash.append((start, DiskSlices(seg_dir / MINHASH, rows)))
                 self.article_files.append(ArticleFile(seg_dir / "articles.jsonl", offsets))
                 start += segment.n_docs
             self.bm25 = BM25Index(segments, n_terms, self.params.bm25)
             self.bigrams = BigramIndex(bigram_segments, self.params.bm25)
-            self.minhash = np.concatenate(minhash) if minhash else np.zeros((0, N_HASHES), dtype=np.uint32)
+            self.minhash = SignatureFiles(minhash)
         except (OSError, ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
             raise IndexUnusable(f"damaged index ({exc})") from exc
         self._ids: dict[str, int] | None = None
         self.closed = False
-        # Every question checks its ~30 candidates' text; popular articles recur across questions.
+        # Popular articles recur across questions.
         self._cached_article = functools.lru_cache(maxsize=ARTICLE_CACHE_SIZE)(self._read_article)
 
     @property
@@ -690,6 +691,10 @@ class LoadedIndex:
     def article(self, doc: int) -> Article:
         """An article by its document number (recently read ones come from memory; do not modify)."""
         return self._cached_article(doc)
+
+    def read_article(self, doc: int) -> Article:
+        """An article by its document number, read from disk (not cached)."""
+        return self._read_article(doc)
 
     def _read_article(self, doc: int) -> Article:
         for number, segment in reversed(list(enumerate(self.bm25.segments))):
@@ -728,6 +733,7 @@ class LoadedIndex:
             segment.close()
         for bigram_segment in self.bigrams.segments:
             bigram_segment.close()
+        self.minhash.close()
         self.bm25.segments = []
         self.bigrams = BigramIndex([], self.params.bm25)
         self._cached_article.cache_clear()
