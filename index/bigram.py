@@ -20,7 +20,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from index.bm25 import BM25Params, CountArray, DiskSlices, FloatArray, Int32Array, IntArray, compact_counts, read_slices
+from index.bm25 import (
+    BM25Params,
+    CountArray,
+    DiskSlices,
+    FloatArray,
+    Int32Array,
+    IntArray,
+    compact_counts,
+    read_slices,
+    read_whole,
+    zeroed,
+)
 
 UInt32Array = npt.NDArray[np.uint32]
 
@@ -217,36 +228,58 @@ class BigramIndex:
         self.doc_len = np.concatenate(lengths).astype(np.float64) if lengths else np.zeros(0, dtype=np.float64)
         self.n_docs = int(self.doc_len.shape[0])
         self.avgdl = float(self.doc_len.sum() / self.n_docs) if self.n_docs else 0.0
+        # A bigram's df is read from the pointers of its postings when asked (one segment), and
+        # its idf from a table by df: the same values as an idf array a term, in a fraction of
+        # the memory (a large archive has millions of distinct bigrams, and far fewer df values).
+        self._df: IntArray | None = None
         if not segments:
             self.terms = np.zeros(0, dtype=np.int32)
             df = np.zeros(0, dtype=np.int64)
+            self._df = df
         elif len(segments) == 1:
             self.terms = segments[0].bg_terms  # memory-mapped, not copied
-            df = np.diff(segments[0].bg_indptr)
+            df = np.diff(read_whole(segments[0].bg_indptr))
         else:
             self.terms = np.unique(np.concatenate([s.bg_terms for s in segments]))
             df = np.zeros(self.terms.shape[0], dtype=np.int64)
             for s in segments:
-                np.add.at(df, np.searchsorted(self.terms, s.bg_terms), np.diff(s.bg_indptr))
-        self.idf = self._idf(df.astype(np.int64))
+                np.add.at(df, np.searchsorted(self.terms, s.bg_terms), np.diff(read_whole(s.bg_indptr)))
+            self._df = df
+        self._idf_by_df = self._idf_table(df.astype(np.int64))
         k1, b = params.k1, params.b
         self._norm = k1 * (1.0 - b + b * self.doc_len / self.avgdl) if self.n_docs and self.avgdl else self.doc_len
 
-    def _idf(self, df: IntArray) -> FloatArray:
-        # As rank-bm25's BM25Okapi: negative idfs become epsilon times the mean idf.
+    def _idf_table(self, df: IntArray) -> FloatArray:
+        """idf by df. As rank-bm25's BM25Okapi: negative idfs become epsilon times the mean idf
+        (the mean over every bigram, as each one's idf)."""
         if not df.shape[0]:
-            return np.zeros(0, dtype=np.float64)
+            return np.zeros(1, dtype=np.float64)
         values = np.log(self.n_docs - df + 0.5) - np.log(df + 0.5)
         average = float(values.sum() / values.shape[0])
-        values[values < 0] = self.params.epsilon * average
-        return values
+        counts = np.arange(int(df.max()) + 1, dtype=np.int64)
+        table = np.log(self.n_docs - counts + 0.5) - np.log(counts + 0.5)
+        table[table < 0] = self.params.epsilon * average
+        return table
+
+    def _term_df(self, at: IntArray) -> IntArray:
+        """The df of the bigrams at these positions of `terms`."""
+        if self._df is not None:
+            return self._df[at]
+        indptr = self.segments[0].bg_indptr
+        return (indptr[at + 1] - indptr[at]).astype(np.int64)
+
+    @property
+    def idf(self) -> FloatArray:
+        """Every bigram's idf, in `terms` order (a full pass: for tests and diagnostics)."""
+        at = np.arange(self.terms.shape[0], dtype=np.int64)
+        return self._idf_by_df[self._term_df(at)] if at.shape[0] else np.zeros(0, dtype=np.float64)
 
     def term_idf(self, code: int) -> float:
         """The idf a bigram scores with (0 when no document has it)."""
         pos = int(self.terms.searchsorted(np.int32(code)))
         if pos >= self.terms.shape[0] or int(self.terms[pos]) != code:
             return 0.0
-        return float(self.idf[pos])
+        return float(self._idf_by_df[self._term_df(np.array([pos], dtype=np.int64))[0]])
 
     @staticmethod
     def _positions_in(terms: Int32Array, query: Int32Array) -> tuple[IntArray, npt.NDArray[np.bool_]]:
@@ -256,15 +289,16 @@ class BigramIndex:
         clipped = np.minimum(at, terms.shape[0] - 1)
         return clipped, terms[clipped] == query
 
-    def scores(self, codes: list[int]) -> FloatArray:
-        """The BM25 score of every document for the query bigrams (repeats count, as in rank-bm25)."""
-        scores = np.zeros(self.n_docs, dtype=np.float64)
+    def scores(self, codes: list[int], out: FloatArray | None = None) -> FloatArray:
+        """The BM25 score of every document for the query bigrams (repeats count, as in rank-bm25);
+        `out` as in `BM25Index.scores`."""
+        scores = zeroed(out, self.n_docs)
         if not codes or not self.n_docs:
             return scores
         k1 = self.params.k1
         query = np.array(codes, dtype=np.int32)
         at, known = self._positions_in(self.terms, query)
-        idfs = np.where(known, self.idf[at], 0.0).tolist()
+        idfs = np.where(known, self._idf_by_df[self._term_df(at)], 0.0).tolist()
         for segment in self.segments:
             where, present = self._positions_in(segment.bg_terms, query)
             norm = self._norm[segment.doc_start : segment.doc_start + segment.n_docs]

@@ -180,6 +180,23 @@ class DiskSlices:
         self._file.close()
 
 
+def zeroed(out: FloatArray | None, n: int) -> FloatArray:
+    """`out` filled with zeros when it is an n-long float64 array, else a new zero array."""
+    if out is None or out.shape != (n,) or out.dtype != np.float64:
+        return np.zeros(n, dtype=np.float64)
+    out.fill(0.0)
+    return out
+
+
+def read_whole(array: np.ndarray) -> np.ndarray:
+    """The values of a memory-mapped array read from its file into a private copy, for a pass
+    over all of it: through the map, every page read would stay resident in this process."""
+    base = array.base
+    if isinstance(base, np.memmap) and base.filename and array.shape == base.shape and array.flags.c_contiguous:
+        return np.fromfile(base.filename, dtype=array.dtype, count=array.size, offset=base.offset).reshape(array.shape)
+    return array
+
+
 def read_slices(array: np.ndarray, disk: DiskSlices | None, start: int, end: int) -> np.ndarray:
     """array[start:end], read from disk when the array was loaded with its `DiskSlices`."""
     return array[start:end] if disk is None else disk.read(start, end)
@@ -236,7 +253,7 @@ class BM25Index:
         self.avgdl = float(self.doc_len.sum() / self.n_docs) if self.n_docs else 0.0
         df = np.zeros(self.n_terms, dtype=np.int64)
         for segment in self.segments:
-            np.add.at(df, segment.terms.astype(np.int64), np.diff(segment.indptr))
+            np.add.at(df, read_whole(segment.terms).astype(np.int64), np.diff(read_whole(segment.indptr)))
         self.df = df
         self.idf = self._idf(df)
         k1, b = self.params.k1, self.params.b
@@ -271,9 +288,13 @@ class BM25Index:
         df = 0 if term is None or term >= self.n_terms else int(self.df[term])
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
-    def scores(self, query_terms: list[int]) -> FloatArray:
-        """The BM25 score of every document for the query (term ids; repeats count, as in rank-bm25)."""
-        scores = np.zeros(self.n_docs, dtype=np.float64)
+    def scores(self, query_terms: list[int], out: FloatArray | None = None) -> FloatArray:
+        """The BM25 score of every document for the query (term ids; repeats count, as in rank-bm25).
+
+        `out` (n_docs float64) is overwritten and returned: a caller that keeps one per thread
+        spares each question a fresh n_docs array (and its page faults).
+        """
+        scores = zeroed(out, self.n_docs)
         k1 = self.params.k1
         for term in query_terms:
             idf = self.term_idf(term)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,13 @@ class _ArticleText:
         return term in self._folded
 
 
+class _Buffers(threading.local):
+    """One thread's n_docs score arrays, by name."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+
 class SearchEngine:
     """Questions in, articles out, over one loaded index."""
 
@@ -165,6 +173,8 @@ class SearchEngine:
         # Each issue's document numbers, looked up once: a street or month in a question filters
         # by them, and an archive issue holds tens of thousands of articles.
         self._issue_docs: dict[str, np.ndarray] = {}
+        # Each thread's score arrays, reused question after question (see BM25Index.scores).
+        self._buffers = _Buffers()
         index.tokenizer.initialize()
 
     @classmethod
@@ -461,10 +471,14 @@ class SearchEngine:
         """The fused top k (document, score), only among the `allowed` documents when given;
         `extra` (everyday-word alternatives) count EXPANSION_WEIGHT in the word field."""
         bm25 = self.index.bm25
-        words = bm25.scores(term_list)
+        buffers = self._buffers.arrays
+        words = buffers["words"] = bm25.scores(term_list, buffers.get("words"))
         if extra:
-            words += EXPANSION_WEIGHT * bm25.scores(extra)
-        bigrams = self.index.bigrams.scores(codes) if codes and self.settings.bigram_weight > 0.0 else None
+            others = buffers["extra"] = bm25.scores(extra, buffers.get("extra"))
+            words += np.multiply(others, EXPANSION_WEIGHT, out=others)
+        bigrams = None
+        if codes and self.settings.bigram_weight > 0.0:
+            bigrams = buffers["bigrams"] = self.index.bigrams.scores(codes, buffers.get("bigrams"))
         scores = fused_scores(words, bigrams, self.settings.bigram_weight, allowed)
         return [(int(d), float(scores[d])) for d in top_docs(scores, k).tolist()]
 
