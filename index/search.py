@@ -432,15 +432,23 @@ class SearchEngine:
         total_weight = sum(weights.values()) or 1.0
         codes = self.query_codes(tokens, question)
         kept: list[tuple[int, float, float, str]] = []
+        # A Chinese word of two or more characters is found in the raw text as it is (see
+        # _ArticleText.contains); only the others need the slower checks.
+        checks = [
+            (term, w, len(term) >= 2 and all(ord(ch) >= 0x3000 for ch in term), others.get(term))
+            for term, w in weights.items()
+        ]
         for doc, score in self._top(term_list, k, allowed, codes, extra):
             raw = self._match_text(doc)
             text = _ArticleText(raw)
             coverage = (
                 sum(
-                    w
-                    for term, w in weights.items()
-                    if self._contains(term, text, doc)
-                    or (term in others and any(text.contains(a) for a in others[term]))
+                    [
+                        w
+                        for term, w, plain, alts in checks
+                        if (term in raw if plain else self._contains(term, text, doc))
+                        or (alts is not None and any(text.contains(a) for a in alts))
+                    ]
                 )
                 / total_weight
             )
@@ -490,11 +498,12 @@ class SearchEngine:
 
     def _read_match_text(self, doc: int) -> str:
         """An article's text as questions are matched against it."""
-        # Read past the article cache: most candidates are checked and dropped, and the text
-        # kept here (one string) is all a candidate needs.
-        article = self.index.read_article(doc)
-        parts = [article.title, article.street, article.district, article.newspaper, article.body, *article.captions]
-        return "\n".join(parts)
+        # Read past the article cache, as a plain record: most candidates are checked and
+        # dropped, and the text kept here (one string) is all a candidate needs.
+        record = self.index.read_record(doc)
+        title = " ".join(p for p in (record.get("kicker"), record.get("headline"), record.get("subtitle")) if p)
+        where = [str(record.get(name) or "") for name in ("street", "district", "newspaper")]
+        return "\n".join([title, *where, str(record.get("body") or ""), *(record.get("captions") or [])])
 
     def _contains(self, term: str, text: _ArticleText, doc: int) -> bool:
         """Whether an article has a question word: by text, or for one character by token

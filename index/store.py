@@ -288,8 +288,15 @@ class ArticleFile:
 
     def get(self, local: int) -> Article:
         """One article by its local number."""
+        return Article.from_dict(self.record(local))
+
+    def record(self, local: int) -> dict[str, Any]:
+        """One article's stored record (Article.to_dict's shape), without making an Article."""
         start, end = int(self.offsets[local]), int(self.offsets[local + 1])
-        return Article.from_dict(json.loads(os.pread(self._fd, end - start, start)))
+        data = json.loads(os.pread(self._fd, end - start, start))
+        if not isinstance(data, dict):
+            raise ValueError(f"article record {local} of {self.path} is not an object")
+        return data
 
     def close(self) -> None:
         """Release the file descriptor."""
@@ -695,6 +702,13 @@ class LoadedIndex:
     def read_article(self, doc: int) -> Article:
         """An article by its document number, read from disk (not cached)."""
         return self._read_article(doc)
+
+    def read_record(self, doc: int) -> dict[str, Any]:
+        """An article's stored record by its document number, read from disk (not cached)."""
+        for number, segment in reversed(list(enumerate(self.bm25.segments))):
+            if doc >= segment.doc_start:
+                return self.article_files[number].record(doc - segment.doc_start)
+        raise IndexError(doc)
 
     def _read_article(self, doc: int) -> Article:
         for number, segment in reversed(list(enumerate(self.bm25.segments))):
