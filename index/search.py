@@ -30,11 +30,14 @@ from index.store import LoadedIndex
 from index.summary import lead_line
 from index.tokenize import default_query_fillers
 from index.tolerance import EXPANSION_WEIGHT, Correction, alternatives_for, correct_typos, prefer_corrected
+from index.tolerance import prepare as prepare_typo_tables
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 4096
 MATCH_TEXT_CACHE_SIZE = 4096
+# From this many articles (an archive, not a test corpus) an engine prepares its typo tables on opening.
+PREPARE_TYPOS_DOCS = 10_000
 
 PROBLEM_EMPTY = "empty"
 PROBLEM_NO_WORDS = "no_words"
@@ -176,6 +179,10 @@ class SearchEngine:
         # Each thread's score arrays, reused question after question (see BM25Index.scores).
         self._buffers = _Buffers()
         index.tokenizer.initialize()
+        if index.n_docs >= PREPARE_TYPOS_DOCS:
+            # Made now, while little else is in memory: made on the first typo, the passing
+            # peak of the dictionary's prefix table would come on top of every cache.
+            prepare_typo_tables(index.tokenizer.starts_a_word)
 
     @classmethod
     def open(cls, directory: Path, settings: SearchSettings | None = None) -> SearchEngine:
