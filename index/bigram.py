@@ -99,12 +99,33 @@ class BigramDoc:
     tfs: Int32Array
 
 
+def weighted_text(parts: list[tuple[str, int]]) -> str:
+    """A document's weighted text parts as one text (each part repeated `weight` times)."""
+    return "\n".join(text for text, weight in parts for _ in range(weight))
+
+
 def document_bigrams(parts: list[tuple[str, int]]) -> BigramDoc:
     """The bigram bag of a document's weighted text parts (each part repeated `weight` times)."""
-    texts = [text for text, weight in parts for _ in range(weight)]
-    ids, _ = bigram_stream("\n".join(texts))
-    terms, tfs = np.unique(ids, return_counts=True)
-    return BigramDoc(terms.astype(np.int32), tfs.astype(np.int32))
+    _, terms, tfs = bigram_bags([weighted_text(parts)])
+    return BigramDoc(terms, tfs.astype(np.int32))
+
+
+def bigram_bags(texts: list[str]) -> tuple[Int32Array, Int32Array, CountArray]:
+    """The bigram bags of several documents' texts in one pass: (distinct bigrams of each text,
+    their ids text after text, each sorted, and their counts).
+
+    The texts are read joined by line breaks, which pair with nothing; one sort of
+    (text, bigram) keys replaces a sort per text.
+    """
+    if not texts:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint8)
+    ids, offsets = bigram_stream("\n".join(texts))
+    starts = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(np.fromiter((len(t) + 1 for t in texts[:-1]), dtype=np.int64, count=len(texts) - 1), out=starts[1:])
+    owner = np.searchsorted(starts, offsets.astype(np.int64), side="right") - 1
+    keys, counts = np.unique((owner << 32) | ids.astype(np.int64), return_counts=True)
+    lengths = np.bincount(keys >> 32, minlength=len(texts)).astype(np.int32)
+    return lengths, (keys & 0xFFFFFFFF).astype(np.int32), compact_counts(counts)
 
 
 @dataclass
@@ -158,25 +179,36 @@ class BigramSegment:
 def build_bigram_segment(docs: list[BigramDoc], doc_start: int) -> BigramSegment:
     """A segment from per-document bigram bags."""
     lengths = np.array([d.terms.shape[0] for d in docs], dtype=np.int64)
-    if docs:
-        fwd_terms = np.concatenate([d.terms for d in docs])
-        fwd_tfs = np.concatenate([d.tfs for d in docs])
-    else:
-        fwd_terms = np.zeros(0, dtype=np.int32)
-        fwd_tfs = np.zeros(0, dtype=np.int32)
-    doc_len = np.array([int(d.tfs.sum()) for d in docs], dtype=np.int32)
-    owner = np.repeat(np.arange(len(docs), dtype=np.int32), lengths)
-    order = np.argsort(fwd_terms, kind="stable")  # stable: each term's documents stay in order
-    terms, counts = np.unique(fwd_terms[order], return_counts=True)
-    indptr = np.zeros(terms.shape[0] + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
+    if not docs:
+        return bigram_segment_of(lengths, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint8), doc_start)
+    terms = np.concatenate([d.terms for d in docs])
+    return bigram_segment_of(lengths, terms, compact_counts(np.concatenate([d.tfs for d in docs])), doc_start)
+
+
+def bigram_segment_of(
+    lengths: npt.NDArray[np.integer[Any]], terms: Int32Array, tfs: CountArray, doc_start: int
+) -> BigramSegment:
+    """A segment from the documents' bags laid end to end: `lengths[i]` sorted bigram ids of
+    document i (and their counts in `tfs`), document after document."""
+    n_docs = int(lengths.shape[0])
+    bounds = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(lengths, out=bounds[1:])
+    running = np.zeros(tfs.shape[0] + 1, dtype=np.int64)
+    np.cumsum(tfs, out=running[1:])
+    doc_len = (running[bounds[1:]] - running[bounds[:-1]]).astype(np.int32)
+    owner = np.repeat(np.arange(n_docs, dtype=np.int32), lengths)
+    order = np.argsort(terms, kind="stable")  # stable: each term's documents stay in order
+    ranked = terms[order]
+    # The sorted ids change where a term's postings start: no second sort to count them.
+    firsts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1]))) if ranked.shape[0] else bounds[:0]
+    indptr = np.append(firsts, ranked.shape[0]).astype(np.int64)
     return BigramSegment(
         doc_start=doc_start,
         bg_doc_len=doc_len,
-        bg_terms=terms.astype(np.int32),
+        bg_terms=ranked[firsts].astype(np.int32),
         bg_indptr=indptr,
         bg_docs=owner[order],
-        bg_tfs=compact_counts(fwd_tfs[order]),
+        bg_tfs=compact_counts(tfs[order]),
     )
 
 
@@ -324,6 +356,8 @@ __all__ = [
     "BigramIndex",
     "BigramSegment",
     "Occurrences",
+    "bigram_bags",
+    "bigram_segment_of",
     "bigram_stream",
     "bigram_text",
     "build_bigram_segment",
@@ -331,4 +365,5 @@ __all__ = [
     "query_bigrams",
     "text_occurrences",
     "token_bigrams",
+    "weighted_text",
 ]

@@ -43,8 +43,26 @@ import numpy.typing as npt
 
 from index.article import Article
 from index.atomic import exchange, temporary_name
-from index.bigram import BIGRAM_ARRAYS, BigramDoc, BigramIndex, BigramSegment, build_bigram_segment, document_bigrams
-from index.bm25 import SEGMENT_ARRAYS, BM25Index, BM25Params, CountArray, DiskSlices, Int32Array, Segment, build_segment
+from index.bigram import (
+    BIGRAM_ARRAYS,
+    BigramDoc,
+    BigramIndex,
+    BigramSegment,
+    bigram_bags,
+    bigram_segment_of,
+    weighted_text,
+)
+from index.bm25 import (
+    SEGMENT_ARRAYS,
+    BM25Index,
+    BM25Params,
+    CountArray,
+    DiskSlices,
+    Int32Array,
+    Segment,
+    build_segment,
+    compact_counts,
+)
 from index.corpus import CorpusLoad, Issue, Skipped, corpus_fingerprint, load_corpus
 from index.neardup import N_HASHES, SignatureFiles, signature
 from index.normalize import for_matching
@@ -133,15 +151,20 @@ def content_hash(article: Article, params: IndexParams, signature: str) -> str:
 # --- segmentation, on every core ------------------------------------------------------
 
 
-def document_bigram_bag(article: Article, params: IndexParams, folded_body: str | None = None) -> BigramDoc:
-    """The article's character bigrams, from the same weighted parts as its words."""
+def _folded_weighted_text(article: Article, params: IndexParams, folded_body: str | None = None) -> str:
     parts = weighted_text_parts(article, params)
-    return document_bigrams(
+    return weighted_text(
         [
             (folded_body if folded_body is not None and text is article.body else for_matching(text), weight)
             for text, weight in parts
         ]
     )
+
+
+def document_bigram_bag(article: Article, params: IndexParams, folded_body: str | None = None) -> BigramDoc:
+    """The article's character bigrams, from the same weighted parts as its words."""
+    _, terms, tfs = bigram_bags([_folded_weighted_text(article, params, folded_body)])
+    return BigramDoc(terms, tfs.astype(np.int32))
 
 
 @dataclass
@@ -160,15 +183,29 @@ class _Chunk:
     tfs: Int32Array
     bg_lengths: Int32Array
     bg_terms: Int32Array
-    bg_tfs: Int32Array
+    bg_tfs: CountArray
     minhash: npt.NDArray[np.uint32]
 
-    def bigram_docs(self) -> list[BigramDoc]:
-        """The articles' bigram bags, in order."""
-        cuts = np.cumsum(self.bg_lengths)[:-1]
-        terms = np.split(self.bg_terms, cuts)
-        tfs = np.split(self.bg_tfs, cuts)
-        return [BigramDoc(t, f) for t, f in zip(terms, tfs, strict=True)]
+
+def _joined_bigrams(chunks: list[_Chunk], order: list[int] | None = None) -> tuple[Int32Array, Int32Array, CountArray]:
+    """The chunks' bigram bags laid end to end (`bigram_segment_of`'s input), the documents
+    taken in `order` (indexes into the chunks' documents) when given."""
+    if not chunks:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint8)
+    lengths = np.concatenate([c.bg_lengths for c in chunks]).astype(np.int64)
+    terms = np.concatenate([c.bg_terms for c in chunks])
+    tfs = compact_counts(np.concatenate([c.bg_tfs for c in chunks]))
+    if order is None or order == list(range(lengths.shape[0])):
+        return lengths.astype(np.int32), terms, tfs
+    # Each document's run of bags, wherever it lies, gathered in one index array.
+    picked = np.array(order, dtype=np.int64)
+    starts = np.zeros(lengths.shape[0], dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    wanted = lengths[picked]
+    placed = np.zeros(wanted.shape[0], dtype=np.int64)
+    np.cumsum(wanted[:-1], out=placed[1:])
+    index = np.arange(int(wanted.sum()), dtype=np.int64) + np.repeat(starts[picked] - placed, wanted)
+    return wanted.astype(np.int32), terms[index], tfs[index]
 
 
 def _segment_articles(
@@ -178,11 +215,11 @@ def _segment_articles(
     lengths: list[int] = []
     terms: list[int] = []
     tfs: list[int] = []
-    bigrams: list[BigramDoc] = []
+    texts: list[str] = []
     minhash: list[npt.NDArray[np.uint32]] = []
     for article, segment_words in zip(articles, wanted, strict=True):
         body = for_matching(article.body)  # folded once for both
-        bigrams.append(document_bigram_bag(article, params, body))
+        texts.append(_folded_weighted_text(article, params, body))
         minhash.append(signature(body, folded=True))
         if not segment_words:
             continue
@@ -196,9 +233,7 @@ def _segment_articles(
         np.array(lengths, dtype=np.int32),
         np.array(terms, dtype=np.int32),
         np.array(tfs, dtype=np.int32),
-        np.array([b.terms.shape[0] for b in bigrams], dtype=np.int32),
-        np.concatenate([b.terms for b in bigrams]) if bigrams else np.zeros(0, dtype=np.int32),
-        np.concatenate([b.tfs for b in bigrams]) if bigrams else np.zeros(0, dtype=np.int32),
+        *bigram_bags(texts),
         np.stack(minhash) if minhash else np.zeros((0, N_HASHES), dtype=np.uint32),
     )
 
@@ -543,11 +578,10 @@ def build_index(
     seg_dir = staging / "seg-000"
     seg_dir.mkdir(parents=True)
     fresh: dict[str, tuple[Int32Array, CountArray]] = {}
-    fresh_bigrams: dict[str, BigramDoc] = {}
-    fresh_minhash: dict[str, np.ndarray] = {}
+    # Bigrams and signatures stay in the chunks' arrays (no object per article), in `todo` order.
+    bigram_chunks: list[_Chunk] = []
     digests = list(todo)
     pending_words = iter(d for d, w in zip(digests, wanted, strict=True) if w)
-    pending = iter(digests)
     done = total - len(todo)
     with _Segmenter(list(todo.values()), tokenizer, params, workers or os.cpu_count() or 1, wanted) as chunks:
         # Written while the workers segment: this process would otherwise wait idle.
@@ -555,10 +589,8 @@ def build_index(
         for chunk in chunks:
             for bag in vocabulary.bags(chunk):
                 fresh[next(pending_words)] = bag
-            for bigram_doc, row in zip(chunk.bigram_docs(), chunk.minhash, strict=True):
-                digest = next(pending)
-                fresh_bigrams[digest] = bigram_doc
-                fresh_minhash[digest] = row
+            chunk.words, chunk.terms, chunk.tfs = [], chunk.terms[:0], chunk.tfs[:0]  # mapped: not kept twice
+            bigram_chunks.append(chunk)
             done += len(chunk.bg_lengths)
             if progress is not None:
                 progress("segmenting", min(done, total), total)
@@ -572,8 +604,10 @@ def build_index(
         _write_lines(seg_dir / "ids.txt", [a.id for a in corpus.articles])
     else:
         segment = build_segment([fresh[h] if h in fresh else previous.bag(h) for h in hashes], 0)
-        bigrams = build_bigram_segment([fresh_bigrams[h] for h in hashes], 0)
-        minhash = np.stack([fresh_minhash[h] for h in hashes])
+        position = {digest: number for number, digest in enumerate(digests)}
+        order = [position[h] for h in hashes]
+        bigrams = bigram_segment_of(*_joined_bigrams(bigram_chunks, order), 0)
+        minhash = np.concatenate([c.minhash for c in bigram_chunks])[order]
         _segment_files(seg_dir, segment, bigrams, minhash, offsets, hashes, [a.id for a in corpus.articles])
     _write_lines(staging / "vocab.txt", vocabulary.terms)
     write_sorted(vocabulary.terms, {key: staging / key for key in SORTED_FILES})
@@ -801,17 +835,16 @@ def add_articles(
     tokenizer.add_words(new_words)
     vocabulary = _Vocabulary(_read_lines(index_file(index_dir, meta, "vocab.txt")))
     bags: list[tuple[Int32Array, Int32Array]] = []
-    bigram_docs: list[BigramDoc] = []
-    rows: list[np.ndarray] = []
+    bigram_chunks: list[_Chunk] = []
     with _Segmenter(articles, tokenizer, params, workers=1) as chunks:
         for chunk in chunks:
             bags.extend(vocabulary.bags(chunk))
-            bigram_docs.extend(chunk.bigram_docs())
-            rows.extend(chunk.minhash)
+            bigram_chunks.append(chunk)
     start = sum(int(s["n_docs"]) for s in meta["segments"])
     segment = build_segment(bags, start)
-    bigrams = build_bigram_segment(bigram_docs, start)
-    minhash = np.stack(rows) if rows else np.zeros((0, N_HASHES), dtype=np.uint32)
+    bigrams = bigram_segment_of(*_joined_bigrams(bigram_chunks), start)
+    rows = [c.minhash for c in bigram_chunks]
+    minhash = np.concatenate(rows) if rows else np.zeros((0, N_HASHES), dtype=np.uint32)
     name = f"seg-{len(meta['segments']):03d}"
     hashes = [content_hash(a, params, tokenizer.signature) for a in articles]
     _save_segment(index_dir, name, segment, bigrams, minhash, articles, hashes)
