@@ -18,8 +18,13 @@ import numpy as np
 _HEADER_LOCK = threading.Lock()
 
 
-def load_array(path: Path, mmap: bool = True) -> np.ndarray[Any, Any]:
-    """The array in a .npy file: memory-mapped read-only, or read into memory (never pickles)."""
+def open_array(path: Path, mmap: bool = True) -> np.ndarray[Any, Any]:
+    """The array in a .npy file as numpy gives it: a read-only np.memmap (which knows its file
+    offset), or read into memory; never unpickles."""
     with _HEADER_LOCK:
-        array = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    return np.asarray(array)
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+
+
+def load_array(path: Path, mmap: bool = True) -> np.ndarray[Any, Any]:
+    """The array in a .npy file as a plain ndarray (memory-mapped read-only, or in memory)."""
+    return np.asarray(open_array(path, mmap))

@@ -13,14 +13,26 @@ than paging in stored positions scattered over a large file (and 40% of the inde
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from index.arrays import load_array
-from index.bm25 import BM25Params, CountArray, FloatArray, Int32Array, IntArray, compact_counts
+from index.arrays import open_array
+from index.bm25 import (
+    BM25Params,
+    CountArray,
+    DiskSlices,
+    FloatArray,
+    Int32Array,
+    IntArray,
+    compact_counts,
+    read_slices,
+    read_whole,
+    zeroed,
+)
 
 UInt32Array = npt.NDArray[np.uint32]
 
@@ -88,12 +100,33 @@ class BigramDoc:
     tfs: Int32Array
 
 
+def weighted_text(parts: list[tuple[str, int]]) -> str:
+    """A document's weighted text parts as one text (each part repeated `weight` times)."""
+    return "\n".join(text for text, weight in parts for _ in range(weight))
+
+
 def document_bigrams(parts: list[tuple[str, int]]) -> BigramDoc:
     """The bigram bag of a document's weighted text parts (each part repeated `weight` times)."""
-    texts = [text for text, weight in parts for _ in range(weight)]
-    ids, _ = bigram_stream("\n".join(texts))
-    terms, tfs = np.unique(ids, return_counts=True)
-    return BigramDoc(terms.astype(np.int32), tfs.astype(np.int32))
+    _, terms, tfs = bigram_bags([weighted_text(parts)])
+    return BigramDoc(terms, tfs.astype(np.int32))
+
+
+def bigram_bags(texts: list[str]) -> tuple[Int32Array, Int32Array, CountArray]:
+    """The bigram bags of several documents' texts in one pass: (distinct bigrams of each text,
+    their ids text after text, each sorted, and their counts).
+
+    The texts are read joined by line breaks, which pair with nothing; one sort of
+    (text, bigram) keys replaces a sort per text.
+    """
+    if not texts:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint8)
+    ids, offsets = bigram_stream("\n".join(texts))
+    starts = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(np.fromiter((len(t) + 1 for t in texts[:-1]), dtype=np.int64, count=len(texts) - 1), out=starts[1:])
+    owner = np.searchsorted(starts, offsets.astype(np.int64), side="right") - 1
+    keys, counts = np.unique((owner << 32) | ids.astype(np.int64), return_counts=True)
+    lengths = np.bincount(keys >> 32, minlength=len(texts)).astype(np.int32)
+    return lengths, (keys & 0xFFFFFFFF).astype(np.int32), compact_counts(counts)
 
 
 @dataclass
@@ -106,6 +139,9 @@ class BigramSegment:
     bg_indptr: IntArray
     bg_docs: Int32Array
     bg_tfs: CountArray
+    # Set when loaded from disk: the postings are then read by pread (see index.bm25.DiskSlices).
+    disk_docs: DiskSlices | None = field(default=None, repr=False, compare=False)
+    disk_tfs: DiskSlices | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_docs(self) -> int:
@@ -120,10 +156,8 @@ class BigramSegment:
     @classmethod
     def load(cls, directory: Path, doc_start: int) -> BigramSegment:
         """Read (memory-mapped) what `save` wrote; raises ValueError when it is inconsistent."""
-        arrays = {
-            name: load_array(directory / f"{name}.npy")
-            for name in BIGRAM_ARRAYS
-        }
+        mapped = {name: open_array(directory / f"{name}.npy") for name in BIGRAM_ARRAYS}
+        arrays: dict[str, Any] = {name: np.asarray(array) for name, array in mapped.items()}
         segment = cls(doc_start=doc_start, **arrays)
         if segment.bg_indptr.shape[0] != segment.bg_terms.shape[0] + 1 or int(segment.bg_indptr[-1]) != int(
             segment.bg_docs.shape[0]
@@ -131,31 +165,51 @@ class BigramSegment:
             raise ValueError("bigram pointers do not match the postings")
         if segment.bg_tfs.shape != segment.bg_docs.shape:
             raise ValueError("bigram arrays differ in size")
+        segment.disk_docs = DiskSlices(directory / "bg_docs.npy", mapped["bg_docs"])
+        segment.disk_tfs = DiskSlices(directory / "bg_tfs.npy", mapped["bg_tfs"])
         return segment
+
+    def close(self) -> None:
+        """Release the files the postings are read from."""
+        for disk in (self.disk_docs, self.disk_tfs):
+            if disk is not None:
+                disk.close()
+        self.disk_docs = self.disk_tfs = None
 
 
 def build_bigram_segment(docs: list[BigramDoc], doc_start: int) -> BigramSegment:
     """A segment from per-document bigram bags."""
     lengths = np.array([d.terms.shape[0] for d in docs], dtype=np.int64)
-    if docs:
-        fwd_terms = np.concatenate([d.terms for d in docs])
-        fwd_tfs = np.concatenate([d.tfs for d in docs])
-    else:
-        fwd_terms = np.zeros(0, dtype=np.int32)
-        fwd_tfs = np.zeros(0, dtype=np.int32)
-    doc_len = np.array([int(d.tfs.sum()) for d in docs], dtype=np.int32)
-    owner = np.repeat(np.arange(len(docs), dtype=np.int32), lengths)
-    order = np.argsort(fwd_terms, kind="stable")  # stable: each term's documents stay in order
-    terms, counts = np.unique(fwd_terms[order], return_counts=True)
-    indptr = np.zeros(terms.shape[0] + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
+    if not docs:
+        return bigram_segment_of(lengths, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint8), doc_start)
+    terms = np.concatenate([d.terms for d in docs])
+    return bigram_segment_of(lengths, terms, compact_counts(np.concatenate([d.tfs for d in docs])), doc_start)
+
+
+def bigram_segment_of(
+    lengths: npt.NDArray[np.integer[Any]], terms: Int32Array, tfs: CountArray, doc_start: int
+) -> BigramSegment:
+    """A segment from the documents' bags laid end to end: `lengths[i]` sorted bigram ids of
+    document i (and their counts in `tfs`), document after document."""
+    n_docs = int(lengths.shape[0])
+    bounds = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(lengths, out=bounds[1:])
+    running = np.zeros(tfs.shape[0] + 1, dtype=np.int64)
+    np.cumsum(tfs, out=running[1:])
+    doc_len = (running[bounds[1:]] - running[bounds[:-1]]).astype(np.int32)
+    owner = np.repeat(np.arange(n_docs, dtype=np.int32), lengths)
+    order = np.argsort(terms, kind="stable")  # stable: each term's documents stay in order
+    ranked = terms[order]
+    # The sorted ids change where a term's postings start: no second sort to count them.
+    firsts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1]))) if ranked.shape[0] else bounds[:0]
+    indptr = np.append(firsts, ranked.shape[0]).astype(np.int64)
     return BigramSegment(
         doc_start=doc_start,
         bg_doc_len=doc_len,
-        bg_terms=terms.astype(np.int32),
+        bg_terms=ranked[firsts].astype(np.int32),
         bg_indptr=indptr,
         bg_docs=owner[order],
-        bg_tfs=compact_counts(fwd_tfs[order]),
+        bg_tfs=compact_counts(tfs[order]),
     )
 
 
@@ -169,27 +223,28 @@ class Occurrences:
 
 
 def text_occurrences(texts: list[str], codes: list[int]) -> Occurrences:
-    """Every character offset of each query bigram (`codes`, by index) in each text."""
+    """Every character offset of each query bigram (`codes`, by index) in each text.
+
+    The texts are read as one: a line break between them pairs with nothing, so no bigram
+    spans two texts, and one pass over the candidates costs less than one per candidate.
+    """
     query = np.array(codes, dtype=np.int32)
+    empty = np.zeros(0, dtype=np.int64)
+    if not texts or not query.shape[0]:
+        return Occurrences(empty, empty, empty)
     order = np.argsort(query, kind="stable")
     ranked = query[order]
-    docs: list[IntArray] = []
-    terms: list[IntArray] = []
-    positions: list[IntArray] = []
-    for number, text in enumerate(texts):
-        ids, offsets = bigram_stream(text)
-        if not ids.shape[0] or not ranked.shape[0]:
-            continue
-        at = np.minimum(np.searchsorted(ranked, ids), ranked.shape[0] - 1)
-        hit = np.flatnonzero(ranked[at] == ids)
-        if hit.shape[0]:
-            docs.append(np.full(hit.shape[0], number, dtype=np.int64))
-            terms.append(order[at[hit]].astype(np.int64))
-            positions.append(offsets[hit].astype(np.int64))
-    if not positions:
-        empty = np.zeros(0, dtype=np.int64)
+    ids, offsets = bigram_stream("\n".join(texts))
+    if not ids.shape[0]:
         return Occurrences(empty, empty, empty)
-    return Occurrences(np.concatenate(docs), np.concatenate(terms), np.concatenate(positions))
+    at = np.minimum(np.searchsorted(ranked, ids), ranked.shape[0] - 1)
+    hit = np.flatnonzero(ranked[at] == ids)
+    # Where each text starts in the joined one (each followed by its line break).
+    starts = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(np.fromiter((len(t) + 1 for t in texts[:-1]), dtype=np.int64, count=len(texts) - 1), out=starts[1:])
+    where = offsets[hit].astype(np.int64)
+    doc = np.searchsorted(starts, where, side="right") - 1
+    return Occurrences(doc, order[at[hit]].astype(np.int64), where - starts[doc])
 
 
 class BigramIndex:
@@ -206,36 +261,58 @@ class BigramIndex:
         self.doc_len = np.concatenate(lengths).astype(np.float64) if lengths else np.zeros(0, dtype=np.float64)
         self.n_docs = int(self.doc_len.shape[0])
         self.avgdl = float(self.doc_len.sum() / self.n_docs) if self.n_docs else 0.0
+        # A bigram's df is read from the pointers of its postings when asked (one segment), and
+        # its idf from a table by df: the same values as an idf array a term, in a fraction of
+        # the memory (a large archive has millions of distinct bigrams, and far fewer df values).
+        self._df: IntArray | None = None
         if not segments:
             self.terms = np.zeros(0, dtype=np.int32)
             df = np.zeros(0, dtype=np.int64)
+            self._df = df
         elif len(segments) == 1:
             self.terms = segments[0].bg_terms  # memory-mapped, not copied
-            df = np.diff(segments[0].bg_indptr)
+            df = np.diff(read_whole(segments[0].bg_indptr))
         else:
             self.terms = np.unique(np.concatenate([s.bg_terms for s in segments]))
             df = np.zeros(self.terms.shape[0], dtype=np.int64)
             for s in segments:
-                np.add.at(df, np.searchsorted(self.terms, s.bg_terms), np.diff(s.bg_indptr))
-        self.idf = self._idf(df.astype(np.int64))
+                np.add.at(df, np.searchsorted(self.terms, s.bg_terms), np.diff(read_whole(s.bg_indptr)))
+            self._df = df
+        self._idf_by_df = self._idf_table(df.astype(np.int64))
         k1, b = params.k1, params.b
         self._norm = k1 * (1.0 - b + b * self.doc_len / self.avgdl) if self.n_docs and self.avgdl else self.doc_len
 
-    def _idf(self, df: IntArray) -> FloatArray:
-        # As rank-bm25's BM25Okapi: negative idfs become epsilon times the mean idf.
+    def _idf_table(self, df: IntArray) -> FloatArray:
+        """idf by df. As rank-bm25's BM25Okapi: negative idfs become epsilon times the mean idf
+        (the mean over every bigram, as each one's idf)."""
         if not df.shape[0]:
-            return np.zeros(0, dtype=np.float64)
+            return np.zeros(1, dtype=np.float64)
         values = np.log(self.n_docs - df + 0.5) - np.log(df + 0.5)
         average = float(values.sum() / values.shape[0])
-        values[values < 0] = self.params.epsilon * average
-        return values
+        counts = np.arange(int(df.max()) + 1, dtype=np.int64)
+        table = np.log(self.n_docs - counts + 0.5) - np.log(counts + 0.5)
+        table[table < 0] = self.params.epsilon * average
+        return table
+
+    def _term_df(self, at: IntArray) -> IntArray:
+        """The df of the bigrams at these positions of `terms`."""
+        if self._df is not None:
+            return self._df[at]
+        indptr = self.segments[0].bg_indptr
+        return (indptr[at + 1] - indptr[at]).astype(np.int64)
+
+    @property
+    def idf(self) -> FloatArray:
+        """Every bigram's idf, in `terms` order (a full pass: for tests and diagnostics)."""
+        at = np.arange(self.terms.shape[0], dtype=np.int64)
+        return self._idf_by_df[self._term_df(at)] if at.shape[0] else np.zeros(0, dtype=np.float64)
 
     def term_idf(self, code: int) -> float:
         """The idf a bigram scores with (0 when no document has it)."""
         pos = int(self.terms.searchsorted(np.int32(code)))
         if pos >= self.terms.shape[0] or int(self.terms[pos]) != code:
             return 0.0
-        return float(self.idf[pos])
+        return float(self._idf_by_df[self._term_df(np.array([pos], dtype=np.int64))[0]])
 
     @staticmethod
     def _positions_in(terms: Int32Array, query: Int32Array) -> tuple[IntArray, npt.NDArray[np.bool_]]:
@@ -245,15 +322,16 @@ class BigramIndex:
         clipped = np.minimum(at, terms.shape[0] - 1)
         return clipped, terms[clipped] == query
 
-    def scores(self, codes: list[int]) -> FloatArray:
-        """The BM25 score of every document for the query bigrams (repeats count, as in rank-bm25)."""
-        scores = np.zeros(self.n_docs, dtype=np.float64)
+    def scores(self, codes: list[int], out: FloatArray | None = None) -> FloatArray:
+        """The BM25 score of every document for the query bigrams (repeats count, as in rank-bm25);
+        `out` as in `BM25Index.scores`."""
+        scores = zeroed(out, self.n_docs)
         if not codes or not self.n_docs:
             return scores
         k1 = self.params.k1
         query = np.array(codes, dtype=np.int32)
         at, known = self._positions_in(self.terms, query)
-        idfs = np.where(known, self.idf[at], 0.0).tolist()
+        idfs = np.where(known, self._idf_by_df[self._term_df(at)], 0.0).tolist()
         for segment in self.segments:
             where, present = self._positions_in(segment.bg_terms, query)
             norm = self._norm[segment.doc_start : segment.doc_start + segment.n_docs]
@@ -265,10 +343,11 @@ class BigramIndex:
                     continue
                 found = int(where[number])
                 start, end = int(indptr[found]), int(indptr[found + 1])
-                docs = segment.bg_docs[start:end]
-                tf = segment.bg_tfs[start:end].astype(np.float64)
+                docs = read_slices(segment.bg_docs, segment.disk_docs, start, end)
+                tf = read_slices(segment.bg_tfs, segment.disk_tfs, start, end).astype(np.float64)
                 # Same operations in the same order as rank-bm25 (and as the word field).
-                np.add.at(part, docs, idf * (tf * (k1 + 1.0) / (tf + norm[docs])))
+                # A bigram's documents are distinct in a segment: a plain fancy-indexed add.
+                part[docs] += idf * (tf * (k1 + 1.0) / (tf + norm[docs]))
         return scores
 
 
@@ -278,6 +357,8 @@ __all__ = [
     "BigramIndex",
     "BigramSegment",
     "Occurrences",
+    "bigram_bags",
+    "bigram_segment_of",
     "bigram_stream",
     "bigram_text",
     "build_bigram_segment",
@@ -285,4 +366,5 @@ __all__ = [
     "query_bigrams",
     "text_occurrences",
     "token_bigrams",
+    "weighted_text",
 ]

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from index.bm25 import DiskSlices
 from index.normalize import for_matching
 
 UInt32Array = npt.NDArray[np.uint32]
@@ -106,8 +108,43 @@ def collapse(rows: UInt32Array, min_similarity: float = MIN_SIMILARITY) -> list[
     return groups
 
 
+class Signatures(Protocol):
+    """The signatures of an index's documents, by document number (an array, or `SignatureFiles`)."""
+
+    def __getitem__(self, docs: list[int]) -> UInt32Array:
+        """The rows of the given documents."""
+        ...
+
+
+class SignatureFiles:
+    """The signature rows of an index's segments, read from disk by document (not held in memory:
+    a question folds its few candidates, and at city size the rows take over 100 MB)."""
+
+    def __init__(self, parts: list[tuple[int, DiskSlices]]) -> None:
+        self.parts = sorted(parts, key=lambda part: part[0])  # (first document, its rows)
+
+    def __len__(self) -> int:
+        return sum(rows.length for _, rows in self.parts)
+
+    def __getitem__(self, docs: list[int]) -> UInt32Array:
+        out = np.empty((len(docs), N_HASHES), dtype=np.uint32)
+        for number, doc in enumerate(docs):
+            for start, rows in reversed(self.parts):
+                if doc >= start:
+                    out[number] = rows.read(doc - start, doc - start + 1)[0]
+                    break
+            else:
+                raise IndexError(doc)
+        return out
+
+    def close(self) -> None:
+        """Release the files."""
+        for _, rows in self.parts:
+            rows.close()
+
+
 def fold_similar(
-    ranked: list[tuple[int, float, float]], signatures_by_doc: UInt32Array, min_similarity: float = MIN_SIMILARITY
+    ranked: list[tuple[int, float, float]], signatures_by_doc: Signatures, min_similarity: float = MIN_SIMILARITY
 ) -> list[tuple[tuple[int, float, float], list[int]]]:
     """Ranked (document, score, coverage) rows with the near-identical ones folded into the best
     of them: (row, folded documents). A threshold above 1 folds nothing."""

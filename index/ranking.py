@@ -63,9 +63,12 @@ def window_coverage(occurrences: Occurrences, weights: FloatArray, n_docs: int, 
     return best / total
 
 
-def _normalised(scores: FloatArray) -> FloatArray:
+def _normalise(scores: FloatArray) -> FloatArray:
+    """Divide by the best score, in place (no n_docs-sized temporary per field)."""
     top = float(scores.max()) if scores.shape[0] else 0.0
-    return scores / top if top > 0.0 else scores
+    if top > 0.0:
+        np.divide(scores, top, out=scores)
+    return scores
 
 
 def fused_scores(
@@ -77,27 +80,36 @@ def fused_scores(
     """Each document's word score / best word score + weight × bigram score / best bigram score.
 
     With `allowed` (a question's street and month), other documents score 0 and the best
-    scores are taken among the allowed ones. The arrays are modified in place.
+    scores are taken among the allowed ones. The arrays are modified in place (the result is
+    `words`).
     """
     if allowed is not None:
         words[~allowed[: words.shape[0]]] = 0.0
-    combined = _normalised(words)
+    combined = _normalise(words)
     if bigrams is not None and weight > 0.0:
         if allowed is not None:
             bigrams[~allowed[: bigrams.shape[0]]] = 0.0
-        combined += weight * _normalised(bigrams)
+        part = _normalise(bigrams)
+        np.multiply(part, weight, out=part)
+        combined += part
     return combined
 
 
 def top_docs(scores: FloatArray, k: int) -> IntArray:
-    """The k best documents with a positive score, best first (ties by document number)."""
-    k = min(k, scores.shape[0])
-    if k <= 0:
+    """The k best documents with a positive score, best first (ties by document number).
+
+    Only the documents with a score are partitioned; a tie at the k-th score goes to the lower
+    document number, as everywhere else.
+    """
+    if k <= 0 or not scores.shape[0]:
         return np.zeros(0, dtype=np.int64)
-    candidates = np.argpartition(-scores, k - 1)[:k]
-    candidates = candidates[scores[candidates] > 0.0]
-    order = np.lexsort((candidates, -scores[candidates]))
-    return candidates[order].astype(np.int64)
+    scored = np.flatnonzero(scores > 0.0)
+    if scored.shape[0] > k:
+        values = scores[scored]
+        kth = values[np.argpartition(-values, k - 1)[k - 1]]
+        scored = scored[values >= kth]
+    order = np.lexsort((scored, -scores[scored]))
+    return scored[order[:k]].astype(np.int64)
 
 
 def proximity(texts: list[str], bigrams: BigramIndex, codes: list[int], window: int) -> FloatArray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,14 @@ from index.store import LoadedIndex
 from index.summary import lead_line
 from index.tokenize import default_query_fillers
 from index.tolerance import EXPANSION_WEIGHT, Correction, alternatives_for, correct_typos, prefer_corrected
+from index.tolerance import prepare as prepare_typo_tables
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 4096
 MATCH_TEXT_CACHE_SIZE = 4096
+# From this many articles (an archive, not a test corpus) an engine prepares its typo tables on opening.
+PREPARE_TYPOS_DOCS = 10_000
 
 PROBLEM_EMPTY = "empty"
 PROBLEM_NO_WORDS = "no_words"
@@ -155,6 +159,13 @@ class _ArticleText:
         return term in self._folded
 
 
+class _Buffers(threading.local):
+    """One thread's n_docs score arrays, by name."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+
 class SearchEngine:
     """Questions in, articles out, over one loaded index."""
 
@@ -165,7 +176,13 @@ class SearchEngine:
         # Each issue's document numbers, looked up once: a street or month in a question filters
         # by them, and an archive issue holds tens of thousands of articles.
         self._issue_docs: dict[str, np.ndarray] = {}
+        # Each thread's score arrays, reused question after question (see BM25Index.scores).
+        self._buffers = _Buffers()
         index.tokenizer.initialize()
+        if index.n_docs >= PREPARE_TYPOS_DOCS:
+            # Made now, while little else is in memory: made on the first typo, the passing
+            # peak of the dictionary's prefix table would come on top of every cache.
+            prepare_typo_tables(index.tokenizer.starts_a_word)
 
     @classmethod
     def open(cls, directory: Path, settings: SearchSettings | None = None) -> SearchEngine:
@@ -422,15 +439,23 @@ class SearchEngine:
         total_weight = sum(weights.values()) or 1.0
         codes = self.query_codes(tokens, question)
         kept: list[tuple[int, float, float, str]] = []
+        # A Chinese word of two or more characters is found in the raw text as it is (see
+        # _ArticleText.contains); only the others need the slower checks.
+        checks = [
+            (term, w, len(term) >= 2 and all(ord(ch) >= 0x3000 for ch in term), others.get(term))
+            for term, w in weights.items()
+        ]
         for doc, score in self._top(term_list, k, allowed, codes, extra):
             raw = self._match_text(doc)
             text = _ArticleText(raw)
             coverage = (
                 sum(
-                    w
-                    for term, w in weights.items()
-                    if self._contains(term, text, doc)
-                    or (term in others and any(text.contains(a) for a in others[term]))
+                    [
+                        w
+                        for term, w, plain, alts in checks
+                        if (term in raw if plain else self._contains(term, text, doc))
+                        or (alts is not None and any(text.contains(a) for a in alts))
+                    ]
                 )
                 / total_weight
             )
@@ -461,10 +486,14 @@ class SearchEngine:
         """The fused top k (document, score), only among the `allowed` documents when given;
         `extra` (everyday-word alternatives) count EXPANSION_WEIGHT in the word field."""
         bm25 = self.index.bm25
-        words = bm25.scores(term_list)
+        buffers = self._buffers.arrays
+        words = buffers["words"] = bm25.scores(term_list, buffers.get("words"))
         if extra:
-            words += EXPANSION_WEIGHT * bm25.scores(extra)
-        bigrams = self.index.bigrams.scores(codes) if codes and self.settings.bigram_weight > 0.0 else None
+            others = buffers["extra"] = bm25.scores(extra, buffers.get("extra"))
+            words += np.multiply(others, EXPANSION_WEIGHT, out=others)
+        bigrams = None
+        if codes and self.settings.bigram_weight > 0.0:
+            bigrams = buffers["bigrams"] = self.index.bigrams.scores(codes, buffers.get("bigrams"))
         scores = fused_scores(words, bigrams, self.settings.bigram_weight, allowed)
         return [(int(d), float(scores[d])) for d in top_docs(scores, k).tolist()]
 
@@ -476,9 +505,12 @@ class SearchEngine:
 
     def _read_match_text(self, doc: int) -> str:
         """An article's text as questions are matched against it."""
-        article = self.index.article(doc)
-        parts = [article.title, article.street, article.district, article.newspaper, article.body, *article.captions]
-        return "\n".join(parts)
+        # Read past the article cache, as a plain record: most candidates are checked and
+        # dropped, and the text kept here (one string) is all a candidate needs.
+        record = self.index.read_record(doc)
+        title = " ".join(p for p in (record.get("kicker"), record.get("headline"), record.get("subtitle")) if p)
+        where = [str(record.get(name) or "") for name in ("street", "district", "newspaper")]
+        return "\n".join([title, *where, str(record.get("body") or ""), *(record.get("captions") or [])])
 
     def _contains(self, term: str, text: _ArticleText, doc: int) -> bool:
         """Whether an article has a question word: by text, or for one character by token

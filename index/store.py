@@ -36,18 +36,36 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 
-from index.arrays import load_array
+from index.arrays import load_array, open_array
 from index.article import Article
 from index.atomic import exchange, temporary_name
-from index.bigram import BIGRAM_ARRAYS, BigramDoc, BigramIndex, BigramSegment, build_bigram_segment, document_bigrams
-from index.bm25 import SEGMENT_ARRAYS, BM25Index, BM25Params, CountArray, Int32Array, Segment, build_segment
+from index.bigram import (
+    BIGRAM_ARRAYS,
+    BigramDoc,
+    BigramIndex,
+    BigramSegment,
+    bigram_bags,
+    bigram_segment_of,
+    weighted_text,
+)
+from index.bm25 import (
+    SEGMENT_ARRAYS,
+    BM25Index,
+    BM25Params,
+    CountArray,
+    DiskSlices,
+    Int32Array,
+    Segment,
+    build_segment,
+    compact_counts,
+)
 from index.corpus import CorpusLoad, Issue, Skipped, corpus_fingerprint, load_corpus
-from index.neardup import N_HASHES, signature
+from index.neardup import N_HASHES, SignatureFiles, signature
 from index.normalize import for_matching
 from index.segmenter import SEGMENTERS
 from index.segmenter import resolve as resolve_segmenter
@@ -59,7 +77,8 @@ log = logging.getLogger(__name__)
 # 3: the character-bigram field with positions, and near-duplicate signatures.
 FORMAT_VERSION = 3
 MINHASH = "minhash.npy"
-ARTICLE_CACHE_SIZE = 4096
+# Articles shown as answers (the candidates' text is cached apart, by index.search, as one string each).
+ARTICLE_CACHE_SIZE = 512
 # Bump when what an article contributes to the index changes (fields, weights, segmentation).
 TEXT_LAYOUT_VERSION = 3
 META = "meta.json"
@@ -142,15 +161,20 @@ def content_hash(article: Article, params: IndexParams, signature: str) -> str:
 # --- segmentation, on every core ------------------------------------------------------
 
 
-def document_bigram_bag(article: Article, params: IndexParams, folded_body: str | None = None) -> BigramDoc:
-    """The article's character bigrams, from the same weighted parts as its words."""
+def _folded_weighted_text(article: Article, params: IndexParams, folded_body: str | None = None) -> str:
     parts = weighted_text_parts(article, params)
-    return document_bigrams(
+    return weighted_text(
         [
             (folded_body if folded_body is not None and text is article.body else for_matching(text), weight)
             for text, weight in parts
         ]
     )
+
+
+def document_bigram_bag(article: Article, params: IndexParams, folded_body: str | None = None) -> BigramDoc:
+    """The article's character bigrams, from the same weighted parts as its words."""
+    _, terms, tfs = bigram_bags([_folded_weighted_text(article, params, folded_body)])
+    return BigramDoc(terms, tfs.astype(np.int32))
 
 
 @dataclass
@@ -169,15 +193,29 @@ class _Chunk:
     tfs: Int32Array
     bg_lengths: Int32Array
     bg_terms: Int32Array
-    bg_tfs: Int32Array
+    bg_tfs: CountArray
     minhash: npt.NDArray[np.uint32]
 
-    def bigram_docs(self) -> list[BigramDoc]:
-        """The articles' bigram bags, in order."""
-        cuts = np.cumsum(self.bg_lengths)[:-1]
-        terms = np.split(self.bg_terms, cuts)
-        tfs = np.split(self.bg_tfs, cuts)
-        return [BigramDoc(t, f) for t, f in zip(terms, tfs, strict=True)]
+
+def _joined_bigrams(chunks: list[_Chunk], order: list[int] | None = None) -> tuple[Int32Array, Int32Array, CountArray]:
+    """The chunks' bigram bags laid end to end (`bigram_segment_of`'s input), the documents
+    taken in `order` (indexes into the chunks' documents) when given."""
+    if not chunks:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint8)
+    lengths = np.concatenate([c.bg_lengths for c in chunks]).astype(np.int64)
+    terms = np.concatenate([c.bg_terms for c in chunks])
+    tfs = compact_counts(np.concatenate([c.bg_tfs for c in chunks]))
+    if order is None or order == list(range(lengths.shape[0])):
+        return lengths.astype(np.int32), terms, tfs
+    # Each document's run of bags, wherever it lies, gathered in one index array.
+    picked = np.array(order, dtype=np.int64)
+    starts = np.zeros(lengths.shape[0], dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    wanted = lengths[picked]
+    placed = np.zeros(wanted.shape[0], dtype=np.int64)
+    np.cumsum(wanted[:-1], out=placed[1:])
+    index = np.arange(int(wanted.sum()), dtype=np.int64) + np.repeat(starts[picked] - placed, wanted)
+    return wanted.astype(np.int32), terms[index], tfs[index]
 
 
 def _segment_articles(
@@ -187,11 +225,11 @@ def _segment_articles(
     lengths: list[int] = []
     terms: list[int] = []
     tfs: list[int] = []
-    bigrams: list[BigramDoc] = []
+    texts: list[str] = []
     minhash: list[npt.NDArray[np.uint32]] = []
     for article, segment_words in zip(articles, wanted, strict=True):
         body = for_matching(article.body)  # folded once for both
-        bigrams.append(document_bigram_bag(article, params, body))
+        texts.append(_folded_weighted_text(article, params, body))
         minhash.append(signature(body, folded=True))
         if not segment_words:
             continue
@@ -205,9 +243,7 @@ def _segment_articles(
         np.array(lengths, dtype=np.int32),
         np.array(terms, dtype=np.int32),
         np.array(tfs, dtype=np.int32),
-        np.array([b.terms.shape[0] for b in bigrams], dtype=np.int32),
-        np.concatenate([b.terms for b in bigrams]) if bigrams else np.zeros(0, dtype=np.int32),
-        np.concatenate([b.tfs for b in bigrams]) if bigrams else np.zeros(0, dtype=np.int32),
+        *bigram_bags(texts),
         np.stack(minhash) if minhash else np.zeros((0, N_HASHES), dtype=np.uint32),
     )
 
@@ -297,8 +333,15 @@ class ArticleFile:
 
     def get(self, local: int) -> Article:
         """One article by its local number."""
+        return Article.from_dict(self.record(local))
+
+    def record(self, local: int) -> dict[str, Any]:
+        """One article's stored record (Article.to_dict's shape), without making an Article."""
         start, end = int(self.offsets[local]), int(self.offsets[local + 1])
-        return Article.from_dict(json.loads(os.pread(self._fd, end - start, start)))
+        data = json.loads(os.pread(self._fd, end - start, start))
+        if not isinstance(data, dict):
+            raise ValueError(f"article record {local} of {self.path} is not an object")
+        return data
 
     def close(self) -> None:
         """Release the file descriptor."""
@@ -545,11 +588,10 @@ def build_index(
     seg_dir = staging / "seg-000"
     seg_dir.mkdir(parents=True)
     fresh: dict[str, tuple[Int32Array, CountArray]] = {}
-    fresh_bigrams: dict[str, BigramDoc] = {}
-    fresh_minhash: dict[str, np.ndarray] = {}
+    # Bigrams and signatures stay in the chunks' arrays (no object per article), in `todo` order.
+    bigram_chunks: list[_Chunk] = []
     digests = list(todo)
     pending_words = iter(d for d, w in zip(digests, wanted, strict=True) if w)
-    pending = iter(digests)
     done = total - len(todo)
     with _Segmenter(list(todo.values()), tokenizer, params, workers or os.cpu_count() or 1, wanted) as chunks:
         # Written while the workers segment: this process would otherwise wait idle.
@@ -557,10 +599,8 @@ def build_index(
         for chunk in chunks:
             for bag in vocabulary.bags(chunk):
                 fresh[next(pending_words)] = bag
-            for bigram_doc, row in zip(chunk.bigram_docs(), chunk.minhash, strict=True):
-                digest = next(pending)
-                fresh_bigrams[digest] = bigram_doc
-                fresh_minhash[digest] = row
+            chunk.words, chunk.terms, chunk.tfs = [], chunk.terms[:0], chunk.tfs[:0]  # mapped: not kept twice
+            bigram_chunks.append(chunk)
             done += len(chunk.bg_lengths)
             if progress is not None:
                 progress("segmenting", min(done, total), total)
@@ -574,8 +614,10 @@ def build_index(
         _write_lines(seg_dir / "ids.txt", [a.id for a in corpus.articles])
     else:
         segment = build_segment([fresh[h] if h in fresh else previous.bag(h) for h in hashes], 0)
-        bigrams = build_bigram_segment([fresh_bigrams[h] for h in hashes], 0)
-        minhash = np.stack([fresh_minhash[h] for h in hashes])
+        position = {digest: number for number, digest in enumerate(digests)}
+        order = [position[h] for h in hashes]
+        bigrams = bigram_segment_of(*_joined_bigrams(bigram_chunks, order), 0)
+        minhash = np.concatenate([c.minhash for c in bigram_chunks])[order]
         _segment_files(seg_dir, segment, bigrams, minhash, offsets, hashes, [a.id for a in corpus.articles])
     _write_lines(staging / "vocab.txt", vocabulary.terms)
     write_sorted(vocabulary.terms, {key: staging / key for key in SORTED_FILES})
@@ -639,6 +681,7 @@ class LoadedIndex:
             found = meta.get("format_version") if isinstance(meta, dict) else None
             raise IndexUnusable(f"index format version {found}, this program reads {FORMAT_VERSION}")
         self.meta = meta
+        id_files: list[BinaryIO] = []
         try:
             self.params = IndexParams(**meta["params"])
             n_terms = int(meta["n_terms"])
@@ -654,7 +697,7 @@ class LoadedIndex:
             self.issues = [Issue(**i) for i in json.loads(issues_text)]
             segments: list[Segment] = []
             bigram_segments: list[BigramSegment] = []
-            minhash: list[np.ndarray] = []
+            minhash: list[tuple[int, DiskSlices]] = []
             self.article_files: list[ArticleFile] = []
             start = 0
             for entry in meta["segments"]:
@@ -667,25 +710,32 @@ class LoadedIndex:
                 # reading only the last keeps the forward arrays out of memory while serving.
                 if segment.terms.shape[0] and int(segment.terms[-1]) >= n_terms:
                     raise ValueError(f"{entry['name']} uses terms beyond the vocabulary")
-                if not (seg_dir / "ids.txt").exists():
-                    raise ValueError(f"{entry['name']} has no article ids")
+                try:
+                    # Kept open: the ids are read on first use, and a rebuild may have swapped the
+                    # whole directory away by then (an open file outlives its removal).
+                    id_files.append((seg_dir / "ids.txt").open("rb"))
+                except FileNotFoundError:
+                    raise ValueError(f"{entry['name']} has no article ids") from None
                 bigram_segment = BigramSegment.load(seg_dir, start)
-                rows = load_array(seg_dir / MINHASH, mmap=False)
+                rows = open_array(seg_dir / MINHASH)
                 if bigram_segment.n_docs != segment.n_docs or rows.shape != (segment.n_docs, N_HASHES):
                     raise ValueError(f"{entry['name']} has bigrams or signatures of another number of documents")
                 segments.append(segment)
                 bigram_segments.append(bigram_segment)
-                minhash.append(rows)
+                minhash.append((start, DiskSlices(seg_dir / MINHASH, rows)))
                 self.article_files.append(ArticleFile(seg_dir / "articles.jsonl", offsets))
                 start += segment.n_docs
             self.bm25 = BM25Index(segments, n_terms, self.params.bm25)
             self.bigrams = BigramIndex(bigram_segments, self.params.bm25)
-            self.minhash = np.concatenate(minhash) if minhash else np.zeros((0, N_HASHES), dtype=np.uint32)
+            self.minhash = SignatureFiles(minhash)
         except (OSError, ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
+            for handle in id_files:
+                handle.close()
             raise IndexUnusable(f"damaged index ({exc})") from exc
         self._ids: dict[str, int] | None = None
+        self._id_files = id_files
         self.closed = False
-        # Every question checks its ~30 candidates' text; popular articles recur across questions.
+        # Popular articles recur across questions.
         self._cached_article = functools.lru_cache(maxsize=ARTICLE_CACHE_SIZE)(self._read_article)
 
     @property
@@ -700,6 +750,17 @@ class LoadedIndex:
     def article(self, doc: int) -> Article:
         """An article by its document number (recently read ones come from memory; do not modify)."""
         return self._cached_article(doc)
+
+    def read_article(self, doc: int) -> Article:
+        """An article by its document number, read from disk (not cached)."""
+        return self._read_article(doc)
+
+    def read_record(self, doc: int) -> dict[str, Any]:
+        """An article's stored record by its document number, read from disk (not cached)."""
+        for number, segment in reversed(list(enumerate(self.bm25.segments))):
+            if doc >= segment.doc_start:
+                return self.article_files[number].record(doc - segment.doc_start)
+        raise IndexError(doc)
 
     def _read_article(self, doc: int) -> Article:
         for number, segment in reversed(list(enumerate(self.bm25.segments))):
@@ -717,8 +778,10 @@ class LoadedIndex:
         """Every article id and its document number (read from the segments' id lists once)."""
         if self._ids is None:
             ids: list[str] = []
-            for entry in self.meta["segments"]:
-                ids.extend(_read_lines(self.directory / entry["name"] / "ids.txt"))
+            for handle in self._id_files:
+                handle.seek(0)
+                data = handle.read().decode("utf-8")
+                ids.extend(data.split("\n") if data else [])
             self._ids = {article_id: number for number, article_id in enumerate(ids)}
         return self._ids
 
@@ -734,6 +797,13 @@ class LoadedIndex:
         """
         for article_file in self.article_files:
             article_file.close()
+        for handle in self._id_files:
+            handle.close()
+        for segment in self.bm25.segments:
+            segment.close()
+        for bigram_segment in self.bigrams.segments:
+            bigram_segment.close()
+        self.minhash.close()
         self.bm25.segments = []
         self.bigrams = BigramIndex([], self.params.bm25)
         self._cached_article.cache_clear()
@@ -787,17 +857,16 @@ def add_articles(
     tokenizer.add_words(new_words)
     vocabulary = _Vocabulary(_read_lines(index_file(index_dir, meta, "vocab.txt")))
     bags: list[tuple[Int32Array, Int32Array]] = []
-    bigram_docs: list[BigramDoc] = []
-    rows: list[np.ndarray] = []
+    bigram_chunks: list[_Chunk] = []
     with _Segmenter(articles, tokenizer, params, workers=1) as chunks:
         for chunk in chunks:
             bags.extend(vocabulary.bags(chunk))
-            bigram_docs.extend(chunk.bigram_docs())
-            rows.extend(chunk.minhash)
+            bigram_chunks.append(chunk)
     start = sum(int(s["n_docs"]) for s in meta["segments"])
     segment = build_segment(bags, start)
-    bigrams = build_bigram_segment(bigram_docs, start)
-    minhash = np.stack(rows) if rows else np.zeros((0, N_HASHES), dtype=np.uint32)
+    bigrams = bigram_segment_of(*_joined_bigrams(bigram_chunks), start)
+    rows = [c.minhash for c in bigram_chunks]
+    minhash = np.concatenate(rows) if rows else np.zeros((0, N_HASHES), dtype=np.uint32)
     name = f"seg-{len(meta['segments']):03d}"
     hashes = [content_hash(a, params, tokenizer.signature) for a in articles]
     _save_segment(index_dir, name, segment, bigrams, minhash, articles, hashes)

@@ -64,6 +64,17 @@ def _syllable_tables() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str,
         return _table
 
 
+def prepare(prefix: Callable[[str], bool] | None = None) -> None:
+    """Make what the first homophone look-up would otherwise make while a resident waits (about
+    a second): pypinyin's tables, the syllable table and the dictionary's prefixes (`prefix`)."""
+    from pypinyin import Style, lazy_pinyin
+
+    _syllable_tables()
+    lazy_pinyin("社区", style=Style.NORMAL)
+    if prefix is not None:
+        prefix("社")
+
+
 def homophones(word: str, known: Callable[[str], bool], prefix: Callable[[str], bool] | None = None) -> list[str]:
     """The words `known` accepts that sound like `word` (same length, same toneless pinyin) and
     keep at least half of its characters, sorted.

@@ -234,3 +234,30 @@ def test_question_words_never_reach_the_bigram_field(engine: SearchEngine) -> No
     assert not texts & {"诊是", "是哪", "哪天", "天举", "的"}
     asked = engine.analyze("在哪届运动会上获得几枚金牌")[0]
     assert "哪届" not in asked and "几枚" not in asked and "金牌" in asked
+
+
+def test_bags_of_many_texts_in_one_pass_equal_each_text_alone() -> None:
+    from index.bigram import bigram_bags, bigram_segment_of
+    from index.store import _Chunk, _joined_bigrams
+
+    texts = [*TEXTS, "", "没有", "a1", TEXTS[0] + "\n" + TEXTS[1]]
+    lengths, terms, tfs = bigram_bags(texts)
+    alone = [document_bigrams([(t, 1)]) for t in texts]
+    assert lengths.tolist() == [d.terms.shape[0] for d in alone]
+    assert terms.tolist() == [c for d in alone for c in d.terms.tolist()]
+    assert tfs.tolist() == [f for d in alone for f in d.tfs.tolist()]
+    built, flat = build_bigram_segment(alone, 5), bigram_segment_of(lengths, terms, tfs, 5)
+    for name in ("bg_doc_len", "bg_terms", "bg_indptr", "bg_docs", "bg_tfs"):
+        assert getattr(flat, name).tolist() == getattr(built, name).tolist(), name
+    # Documents gathered in another order (and one twice), as a build with repeated texts does.
+    empty = np.zeros(0, dtype=np.int32)
+    half = len(texts) // 2
+    chunks = [
+        _Chunk([], empty, empty, empty, *bigram_bags(part), np.zeros((len(part), 1), dtype=np.uint32))
+        for part in (texts[:half], texts[half:])
+    ]
+    order = [3, 0, 0, len(texts) - 1, 2]
+    got = bigram_segment_of(*_joined_bigrams(chunks, order), 0)
+    want = build_bigram_segment([alone[i] for i in order], 0)
+    for name in ("bg_doc_len", "bg_terms", "bg_indptr", "bg_docs", "bg_tfs"):
+        assert getattr(got, name).tolist() == getattr(want, name).tolist(), name

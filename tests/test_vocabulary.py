@@ -79,3 +79,27 @@ def test_a_document_holds_a_term_exactly_when_its_bag_does() -> None:
         held = set(terms.tolist())
         for term in range(41):
             assert index.doc_has_term(doc, term) == (term in held)
+
+
+def test_a_loaded_segment_scores_from_disk_as_the_built_one(tmp_path: Path) -> None:
+    from index.bm25 import BM25Index, BM25Params, Segment
+
+    documents = bags(random.Random(11), 400, 60, 9)
+    built = build_segment(documents, 0)
+    built.save(tmp_path)
+    loaded = Segment.load(tmp_path, 0)
+    assert loaded.disk_docs is not None and loaded.disk_tfs is not None
+    for term in range(60):
+        found = loaded.postings_range(term)
+        if found is None:
+            continue
+        assert loaded.disk_docs.read(*found).tolist() == loaded.docs[found[0] : found[1]].tolist()
+        assert loaded.disk_tfs.read(*found).tolist() == loaded.tfs[found[0] : found[1]].tolist()
+    with pytest.raises(IndexError):
+        loaded.disk_docs.read(0, loaded.docs.shape[0] + 1)
+    queries = [[3, 7, 7, 12], [0], [59, 1, 30]]
+    on_disk, in_memory = BM25Index([loaded], 60, BM25Params()), BM25Index([built], 60, BM25Params())
+    for query in queries:
+        assert on_disk.scores(query).tolist() == in_memory.scores(query).tolist()
+    loaded.close()
+    assert loaded.disk_docs is None
