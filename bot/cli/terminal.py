@@ -144,10 +144,6 @@ class ChatSession:
         return replies.terminal_subscribe_text(wanted, found, streets)
 
 
-
-
-
-
 def _lines(stdin: TextIO, interactive: bool, stdout: TextIO) -> Iterator[str]:
     if not interactive:
         yield from stdin

@@ -43,7 +43,6 @@ FINAL_STATES = (SENT, BLOCKED, FAILED, UNKNOWN, SKIPPED)
 QUEUED, RUNNING, DONE = "queued", "sending", "done"
 
 
-
 class AlreadyBroadcast(ValueError):
     """The issue was broadcast (or queued) before; each issue goes out once."""
 

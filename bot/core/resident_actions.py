@@ -19,8 +19,6 @@ log = logging.getLogger(__name__)
 ALL_WORDS = frozenset({"all", "全部", "所有", "全部街道", "*"})
 
 
-
-
 def subscribe_offer(engine: SearchEngine, message: str) -> Reply:
     """我想订阅天山路的社区报: that street's button; without a known street, every street's (worker thread)."""
     street = engine.scope_of(message).street

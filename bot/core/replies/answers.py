@@ -28,7 +28,6 @@ from index.snippet import Snippet
 log = logging.getLogger(__name__)
 
 
-
 def meta_line(article: Article) -> Line:
     """street · newspaper · month."""
     parts = [article.street or article.district, article.newspaper or DEFAULT_NEWSPAPER, month_label(article.date)]
