@@ -103,7 +103,7 @@ def open_services(settings: Settings) -> BotServices:
     holder = EngineHolder(
         engine, settings.corpus_dir, settings.index_dir, settings.index, settings.search, settings.workers
     )
-    return BotServices(settings, holder, Database(settings.state_db))
+    return BotServices(settings, holder, Database(settings.state_url))
 
 
 # --- the application ------------------------------------------------------------------------

@@ -10,11 +10,14 @@ from typing import Any
 
 import yaml
 
+from bot.state_dialect import SQLITE, StateUrlError, dialect_of, sqlite_path, sqlite_url
 from index.settings import IndexParams, SearchSettings, from_mapping
 
 DEFAULT_CONFIG = "config.yaml"
 CONFIG_ENV = "NEWSBOT_CONFIG"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+# Overrides `state.url`, so a database password need not be written into config.yaml.
+STATE_URL_ENV = "NEWSBOT_STATE_URL"
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,13 @@ class BroadcastSettings:
 
 
 @dataclass(frozen=True)
+class StateSettings:
+    """Where the bot's durable state lives: `sqlite:///PATH` or `postgresql://...` ("" = the default file)."""
+
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the program reads from its configuration file."""
 
@@ -66,12 +76,18 @@ class Settings:
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     roles: RoleSettings = field(default_factory=RoleSettings)
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
+    state: StateSettings = field(default_factory=StateSettings)
     index_dir_override: Path | None = None
 
     @property
     def state_db(self) -> Path:
-        """The SQLite file holding subscribers, the query log and broadcasts."""
+        """The default SQLite file holding subscribers, the query log and broadcasts."""
         return self.data_dir / "newsbot.sqlite3"
+
+    @property
+    def state_url(self) -> str:
+        """The state database to open: `state.url` (already resolved), else the default SQLite file."""
+        return self.state.url or sqlite_url(self.state_db)
 
     @property
     def index_dir(self) -> Path:
@@ -94,12 +110,13 @@ def config_path(explicit: str | None) -> Path:
     return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
 
 
-TOP_LEVEL_KEYS = ("corpus_dir", "data_dir", "workers", "index", "search", "telegram", "roles", "broadcast")
+TOP_LEVEL_KEYS = ("corpus_dir", "data_dir", "workers", "index", "search", "telegram", "roles", "broadcast", "state")
 SECTIONS: dict[str, type[Any]] = {
     "index": IndexParams,
     "search": SearchSettings,
     "telegram": TelegramSettings,
     "broadcast": BroadcastSettings,
+    "state": StateSettings,
 }
 
 
@@ -187,6 +204,7 @@ def load_settings(path: Path, corpus: str | None = None, index: str | None = Non
     if problems:
         raise ConfigError(f"{path}: " + "; ".join(problems))
     base = path.resolve().parent
+    state = StateSettings(url=_state_url(path, base, _section(data, "state")))
     try:
         roles = _section(data, "roles")
         settings = Settings(
@@ -202,8 +220,26 @@ def load_settings(path: Path, corpus: str | None = None, index: str | None = Non
                 staff=tuple(int(x) for x in roles.get("staff") or ()),
             ),
             broadcast=from_mapping(BroadcastSettings, _section(data, "broadcast")),
+            state=state,
             index_dir_override=Path(index) if index else None,
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     return settings
+
+
+def _state_url(path: Path, base: Path, section: dict[str, Any]) -> str:
+    """$NEWSBOT_STATE_URL, else `state.url`, checked; a relative SQLite path is relative to the config file."""
+    from_env = os.environ.get(STATE_URL_ENV, "").strip()
+    url = from_env or str(section.get("url") or "").strip()
+    if not url:
+        return ""
+    where = f"${STATE_URL_ENV}" if from_env else f"{path}: state.url"
+    try:
+        dialect = dialect_of(url)
+    except StateUrlError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+    if dialect == SQLITE:
+        file = sqlite_path(url)
+        return sqlite_url(file if file.is_absolute() else base / file)
+    return url

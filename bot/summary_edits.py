@@ -12,12 +12,11 @@ message filter must not read SQLite on the event loop.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 
-from bot.state import Database
+from bot.state import Database, Row
 from index.article import Article
 from index.corpus import Issue
 from index.dedupe import content_key
@@ -83,8 +82,9 @@ class SummaryEdits:
     def save(self, key: str, number: int, line: str, user_id: int | None) -> None:
         """Record a corrected line (replacing an earlier correction of it)."""
         self.db.execute(
-            "INSERT OR REPLACE INTO summary_edits (draft_key, number, line, edited_by, edited_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO summary_edits (draft_key, number, line, edited_by, edited_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (draft_key, number) DO UPDATE SET line = excluded.line, edited_by = excluded.edited_by, "
+            "edited_at = excluded.edited_at",
             (key, number, line, user_id, time.time()),
         )
         log.info("user %s corrected summary line %d of %s", user_id, number, key.rpartition("|")[0])
@@ -108,8 +108,11 @@ class SummaryEdits:
     def ask(self, prompt: Prompt) -> None:
         """Remember that this staff member's next text is the corrected line (one question at a time)."""
         self.db.execute(
-            "INSERT OR REPLACE INTO summary_edit_prompts (chat_id, user_id, draft_key, number, headline, "
-            "token, message_id, asked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO summary_edit_prompts (chat_id, user_id, draft_key, number, headline, "
+            "token, message_id, asked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (chat_id, user_id) DO UPDATE SET draft_key = excluded.draft_key, number = excluded.number, "
+            "headline = excluded.headline, token = excluded.token, message_id = excluded.message_id, "
+            "asked_at = excluded.asked_at",
             (
                 prompt.chat_id,
                 prompt.user_id,
@@ -139,7 +142,7 @@ class SummaryEdits:
             self._prompts.pop((chat_id, user_id), None)
 
 
-def _prompt(row: sqlite3.Row) -> Prompt:
+def _prompt(row: Row) -> Prompt:
     return Prompt(
         chat_id=int(row["chat_id"]),
         user_id=int(row["user_id"]),

@@ -1,10 +1,12 @@
 """Shared fixtures: the bundled corpus indexed once per session, a fake Bot API server, settings
-that point the bot at it through `telegram.base_url`, and a running resident bot."""
+that point the bot at it through `telegram.base_url`, a running resident bot, and a real
+PostgreSQL server (one per run, a fresh database per test) for the state backends."""
 
 from __future__ import annotations
 
 import contextlib
 import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from fake_bot_api import FakeBotApi
+from pg_helpers import PostgresServer
 from telegram.ext import Application
 
 from bot.app import build_application, start_application, stop_application
@@ -41,6 +44,37 @@ def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def engine(corpus_index: Path) -> SearchEngine:
     """One engine over the session index (loading jieba once keeps the suite fast)."""
     return SearchEngine.open(corpus_index, SearchSettings())
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run, started the first time a test asks for it.
+
+    Its directory is not under pytest's temporary root: pytest runs started meanwhile (another
+    checkout on this machine) delete old roots, and with them a live server's data.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="newsbot-postgres-"))
+    server = PostgresServer(directory / "data")
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database for this test."""
+    with postgres_server.fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh state database on each backend in turn: `sqlite:///...` and `postgresql://...`."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.sqlite3'}"
+    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
@@ -127,7 +161,7 @@ def make_services(settings: Settings, engine: SearchEngine | None = None) -> Bot
     if engine is None:
         engine, _ = open_engine(settings.corpus_dir, settings.index_dir, settings.index, settings.search)
     holder = EngineHolder(engine, settings.corpus_dir, settings.index_dir, settings.index, settings.search)
-    return BotServices(settings, holder, Database(settings.state_db))
+    return BotServices(settings, holder, Database(settings.state_url))
 
 
 @contextlib.asynccontextmanager

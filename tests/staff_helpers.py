@@ -111,12 +111,14 @@ def add_subscribers(db: Database, streets: dict[int, str], active: bool = True) 
     with db.transaction() as conn:
         for chat, street in streets.items():
             conn.execute(
-                "INSERT OR REPLACE INTO subscribers (chat_id, since, active, blocked_at, updated_at) "
-                "VALUES (?, ?, ?, NULL, ?)",
+                "INSERT INTO subscribers (chat_id, since, active, blocked_at, updated_at) VALUES (?, ?, ?, NULL, ?) "
+                "ON CONFLICT (chat_id) DO UPDATE SET since = excluded.since, active = excluded.active, "
+                "blocked_at = NULL, updated_at = excluded.updated_at",
                 (chat, now, int(active), now),
             )
             conn.execute(
-                "INSERT OR IGNORE INTO subscriptions (chat_id, street, since) VALUES (?, ?, ?)", (chat, street, now)
+                "INSERT INTO subscriptions (chat_id, street, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (chat, street, now),
             )
 
 

@@ -56,8 +56,9 @@ def api() -> Iterator[FakeBotApi]:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "state.sqlite3")
+def db(state_url: str) -> Iterator[Database]:
+    """The state database, on SQLite and on PostgreSQL in turn."""
+    database = Database(state_url)
     yield database
     database.close()
 

@@ -183,8 +183,8 @@ def test_check_line() -> None:
     assert summary_edits.check_line("字" * (MAX_CHARS + 1))[1] == summary_edits.TOO_LONG
 
 
-def test_store_keeps_edits_and_questions_across_connections(tmp_path: Path) -> None:
-    path = tmp_path / "state.sqlite3"
+def test_store_keeps_edits_and_questions_across_connections(state_url: str) -> None:
+    path = state_url
     store = summary_edits.SummaryEdits(Database(path), ttl=3600)
     prompt = summary_edits.Prompt(1, 2, "k", 2, "标题", "tok", 10, asked_at=time.time())
     store.ask(prompt)
