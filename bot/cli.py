@@ -1,4 +1,4 @@
-"""The `newsbot` command line: index, search, list, show, summary, eval, publish, run, chat.
+"""The `newsbot` command line: index, search, list, show, summary, eval, publish, run, chat, state.
 
 The library does the work; this module reads the configuration once, parses arguments,
 prints, and turns outcomes into exit codes:
@@ -496,6 +496,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="talk to the bot in the terminal", description=cmd_chat.__doc__)
     _common(p)
     p.set_defaults(func=cmd_chat)
+
+    from bot.state_cli import add_state_parser
+
+    add_state_parser(sub, _common)
 
     try:
         from bot.bench_cli import add_bench_parser
