@@ -162,6 +162,18 @@ MIGRATIONS: list[tuple[str, MigrationStep]] = [
     ),
     # The inline keyboard (JSON) sent with a broadcast: 全文 per article, 退订 and 设置.
     ("006_broadcast_buttons", "ALTER TABLE broadcasts ADD COLUMN markup TEXT;"),
+    (
+        # Several workers sending one broadcast (bot/broadcast_claims.py): who claimed each delivery,
+        # the one pace they share, their heartbeats, and the last message to a chat found quickly.
+        "007_shared_sending",
+        """
+        ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+        CREATE INDEX deliveries_chat ON deliveries(chat_id, updated_at);
+        CREATE TABLE send_pace (id INTEGER PRIMARY KEY, next_at REAL NOT NULL);
+        INSERT INTO send_pace (id, next_at) VALUES (1, 0);
+        CREATE TABLE workers (id TEXT PRIMARY KEY, started_at REAL NOT NULL, seen_at REAL NOT NULL);
+        """,
+    ),
 ]
 
 
@@ -241,6 +253,11 @@ class Database:
         SQLite needs none: a write transaction (BEGIN IMMEDIATE) already excludes every other writer.
         """
         return " FOR UPDATE SKIP LOCKED" if self.dialect == POSTGRESQL else ""
+
+    @property
+    def for_update(self) -> str:
+        """`FOR UPDATE` on PostgreSQL (lock the rows read until the transaction ends), else nothing."""
+        return " FOR UPDATE" if self.dialect == POSTGRESQL else ""
 
     def _connection(self) -> Connection:
         if self._pg is not None:

@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 BATCH = 2000
 # Recorded by each database's own migrate(); compared, not copied.
 MIGRATIONS_TABLE = "schema_migrations"
+# Rows the migrations seed or running workers keep (the send pace, heartbeats): copied, but a
+# target holding only these is still empty.
+RUNTIME_TABLES = frozenset({"send_pace", "workers"})
 
 
 class CopyRefused(ValueError):
@@ -117,7 +120,9 @@ def copy_state(
     for table in tables:
         if target.columns(table) != columns[table]:
             raise CopyRefused(f"table {table}: columns {columns[table]} vs {target.columns(table)} in the target")
-    busy = {t: n for t in tables if (n := int(target.query(f"SELECT COUNT(*) FROM {t}")[0][0]))}
+    busy = {
+        t: n for t in tables if t not in RUNTIME_TABLES and (n := int(target.query(f"SELECT COUNT(*) FROM {t}")[0][0]))
+    }
     if busy and not replace:
         listed = ", ".join(f"{t} ({n} rows)" for t, n in busy.items())
         raise CopyRefused(f"the target already holds state: {listed}; pass --replace to overwrite it")

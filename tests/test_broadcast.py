@@ -33,12 +33,12 @@ from bot.broadcast import (
     UNKNOWN,
     AlreadyBroadcast,
     BroadcastSender,
-    Pacer,
     counts_of,
     format_duration,
     get_broadcast,
     queue_broadcast,
 )
+from bot.broadcast_claims import reserve_slot
 from bot.publishing import recipients_for
 from bot.settings import BroadcastSettings
 from bot.state import Database
@@ -96,19 +96,20 @@ async def run_until_idle(sender: BroadcastSender, timeout: float = 20.0) -> None
     await asyncio.wait_for(sender.run(until_idle=True), timeout)
 
 
-def test_pacer_spaces_slots_evenly() -> None:
-    now = [100.0]
-    pacer = Pacer(25.0, clock=lambda: now[0])
-    delays = [pacer.reserve() for _ in range(51)]
-    assert delays[0] == 0.0
-    assert delays[25] == pytest.approx(1.0)
-    assert delays[50] == pytest.approx(2.0)
+def test_shared_pace_spaces_slots_evenly(db: Database) -> None:
+    now = 100.0
+    slots = [reserve_slot(db, 25.0, now=now) for _ in range(51)]
+    assert slots[0] == now
+    assert slots[25] - now == pytest.approx(1.0)
+    assert slots[50] - now == pytest.approx(2.0)
     # Idle time is not saved up into a burst.
-    now[0] += 60
-    assert pacer.reserve() == 0.0
-    assert pacer.reserve() == pytest.approx(0.04)
-    pacer.not_before(5.0)
-    assert pacer.reserve() == pytest.approx(5.0)
+    now += 60
+    assert reserve_slot(db, 25.0, now=now) == now
+    assert reserve_slot(db, 25.0, now=now) - now == pytest.approx(0.04)
+    # A second worker (another connection) takes the slots after the first one's.
+    other = Database(db.url)
+    assert reserve_slot(other, 25.0, now=now) - now == pytest.approx(0.08)
+    other.close()
 
 
 def test_format_duration() -> None:
@@ -281,16 +282,16 @@ async def test_sender_survives_a_database_hiccup(api: FakeBotApi, bot: Bot, db: 
     add_subscribers(db, dict.fromkeys(range(1, 4), STREET))
     queue(db, report=None)
     sender = BroadcastSender(db, bot, settings(), poll_interval=0.1)
-    real_due_rows = sender._due_rows
+    real_claim = sender._claim_next
     failures = []
 
-    def locked_once() -> list[Any]:
+    def locked_once() -> Any:
         if not failures:
             failures.append(1)
             raise sqlite3.OperationalError("database is locked")
-        return real_due_rows()
+        return real_claim()
 
-    sender._due_rows = locked_once  # type: ignore[method-assign]
+    sender._claim_next = locked_once  # type: ignore[method-assign]
     await run_until_idle(sender)
     assert failures == [1]
     assert copies(api) == {1: 1, 2: 1, 3: 1}

@@ -15,6 +15,8 @@ from bot.state import DATABASE_ERRORS, INTEGRITY_ERRORS, Database, sql_statement
 from bot.state_dialect import postgres_ddl, redact, to_pyformat
 
 SCHEMA_TABLES = {
+    "send_pace",
+    "workers",
     "broadcasts",
     "deliveries",
     "query_log",
