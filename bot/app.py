@@ -249,7 +249,12 @@ def _cannot_listen(listen: str, port: int) -> str | None:
 
 
 def run_bot(settings: Settings, token: str, webhook_url: str | None = None) -> int:
-    """Run the bot until interrupted: long polling, or a webhook with a secret token at `webhook_url`."""
+    """Run the bot until interrupted: long polling, or a webhook with a secret token at `webhook_url`.
+
+    Several workers may serve one webhook URL (behind a reverse proxy) when they share the state
+    database (PostgreSQL) and `telegram.webhook_secret`: each calls setWebhook with the same URL
+    and secret, and handles the updates the proxy gives it.
+    """
     token_filter = protect_token(token)
     url_path = _check_webhook(webhook_url) if webhook_url else ""
     services = open_services(settings)
@@ -262,12 +267,17 @@ def run_bot(settings: Settings, token: str, webhook_url: str | None = None) -> i
                 log.error("cannot serve the webhook on %s:%s: %s", tg.webhook_listen, tg.webhook_port, problem)
                 return EXIT_FAILED
             log.info("serving a webhook on %s:%s for %s", tg.webhook_listen, tg.webhook_port, webhook_url)
+            if not tg.webhook_secret and services.db.dialect != "sqlite":
+                log.warning(
+                    "no shared telegram.webhook_secret: a second worker on this database would re-point the "
+                    "webhook with its own secret and this one would refuse every update"
+                )
             application.run_webhook(
                 listen=tg.webhook_listen,
                 port=tg.webhook_port,
                 url_path=url_path,
                 webhook_url=webhook_url,
-                secret_token=secrets.token_urlsafe(32),
+                secret_token=tg.webhook_secret or secrets.token_urlsafe(32),
                 allowed_updates=Update.ALL_TYPES,
                 bootstrap_retries=3,
             )

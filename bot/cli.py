@@ -11,6 +11,7 @@ prints, and turns outcomes into exit codes:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -404,6 +405,14 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     print(f"starting the Telegram bot ({mode}) on {settings.corpus_dir}; Ctrl-C stops it", file=sys.stderr)
     sampler = sampler_from_environment()
     try:
+        if args.port is not None or args.listen is not None:
+            tg = settings.telegram
+            telegram = dataclasses.replace(
+                tg,
+                webhook_port=tg.webhook_port if args.port is None else args.port,
+                webhook_listen=tg.webhook_listen if args.listen is None else args.listen,
+            )
+            settings = dataclasses.replace(settings, telegram=telegram)
         return run_bot(settings, token, webhook_url=args.webhook)
     finally:
         if sampler is not None:
@@ -491,6 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(p)
     p.add_argument("--webhook", metavar="URL", help="serve a webhook at this public URL instead of polling")
+    p.add_argument("--port", type=int, help="with --webhook: listen on this port (overrides telegram.webhook_port)")
+    p.add_argument("--listen", metavar="ADDRESS", help="with --webhook: listen here (telegram.webhook_listen)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("chat", help="talk to the bot in the terminal", description=cmd_chat.__doc__)

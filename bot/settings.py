@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,10 @@ CONFIG_ENV = "NEWSBOT_CONFIG"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 # Overrides `state.url`, so a database password need not be written into config.yaml.
 STATE_URL_ENV = "NEWSBOT_STATE_URL"
+# Overrides `telegram.webhook_secret` (the same for every worker behind one webhook URL).
+WEBHOOK_SECRET_ENV = "NEWSBOT_WEBHOOK_SECRET"
+# What Telegram accepts as a webhook secret token.
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,9 @@ class TelegramSettings:
     poll_timeout: float = 10.0
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
+    # The secret Telegram sends with every webhook update. Empty: a new one each start (one
+    # worker). Several workers behind one URL must share it: set it here or in $NEWSBOT_WEBHOOK_SECRET.
+    webhook_secret: str = ""
     # Questions a resident may send in a burst, and the steady rate after it (per second).
     burst: int = 3
     rate_per_second: float = 1.0
@@ -214,7 +223,7 @@ def load_settings(path: Path, corpus: str | None = None, index: str | None = Non
             index=from_mapping(IndexParams, _section(data, "index")),
             search=from_mapping(SearchSettings, _section(data, "search")),
             workers=int(data.get("workers", 0)),
-            telegram=from_mapping(TelegramSettings, _section(data, "telegram")),
+            telegram=_with_secret(path, from_mapping(TelegramSettings, _section(data, "telegram"))),
             roles=RoleSettings(
                 admins=tuple(int(x) for x in roles.get("admins") or ()),
                 staff=tuple(int(x) for x in roles.get("staff") or ()),
@@ -243,3 +252,13 @@ def _state_url(path: Path, base: Path, section: dict[str, Any]) -> str:
         file = sqlite_path(url)
         return sqlite_url(file if file.is_absolute() else base / file)
     return url
+
+
+def _with_secret(path: Path, telegram: TelegramSettings) -> TelegramSettings:
+    """The Telegram settings with $NEWSBOT_WEBHOOK_SECRET applied, the secret checked."""
+    from_env = os.environ.get(WEBHOOK_SECRET_ENV, "").strip()
+    secret = from_env or telegram.webhook_secret
+    if secret and not _SECRET_RE.fullmatch(secret):
+        where = f"${WEBHOOK_SECRET_ENV}" if from_env else f"{path}: telegram.webhook_secret"
+        raise ConfigError(f"{where}: 1-256 characters of A-Z, a-z, 0-9, _ and - (what Telegram accepts)")
+    return dataclasses.replace(telegram, webhook_secret=secret)
