@@ -593,6 +593,8 @@ class BroadcastSender:
                 parse_mode=ParseMode.HTML,
                 reply_markup=self._markups.get(due.broadcast_id),
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                # None leaves the parameter out: a free message, within the ~30/s limit.
+                allow_paid_broadcast=True if self.settings.allow_paid_broadcast else None,
                 read_timeout=timeout,
                 write_timeout=timeout,
                 connect_timeout=timeout,

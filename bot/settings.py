@@ -63,6 +63,14 @@ class BroadcastSettings:
     per_chat_interval: float = 1.0
     max_attempts: int = 5
     progress_every: float = 3.0
+    # Telegram's paid broadcasts: up to 1,000 messages a second for 0.1 Telegram Stars each,
+    # taken from the bot's balance. Off: the free limit of about 30 a second holds.
+    allow_paid_broadcast: bool = False
+
+
+# Telegram's broadcast limits: free, and with allow_paid_broadcast.
+FREE_BROADCAST_RATE = 30.0
+PAID_BROADCAST_RATE = 1000.0
 
 
 @dataclass(frozen=True)
@@ -228,7 +236,7 @@ def load_settings(path: Path, corpus: str | None = None, index: str | None = Non
                 admins=tuple(int(x) for x in roles.get("admins") or ()),
                 staff=tuple(int(x) for x in roles.get("staff") or ()),
             ),
-            broadcast=from_mapping(BroadcastSettings, _section(data, "broadcast")),
+            broadcast=_checked_pace(path, from_mapping(BroadcastSettings, _section(data, "broadcast"))),
             state=state,
             index_dir_override=Path(index) if index else None,
         )
@@ -262,3 +270,19 @@ def _with_secret(path: Path, telegram: TelegramSettings) -> TelegramSettings:
         where = f"${WEBHOOK_SECRET_ENV}" if from_env else f"{path}: telegram.webhook_secret"
         raise ConfigError(f"{where}: 1-256 characters of A-Z, a-z, 0-9, _ and - (what Telegram accepts)")
     return dataclasses.replace(telegram, webhook_secret=secret)
+
+
+def _checked_pace(path: Path, broadcast: BroadcastSettings) -> BroadcastSettings:
+    """The broadcast pace within what Telegram allows (more than ~30/s only as paid broadcasts)."""
+    rate = broadcast.messages_per_second
+    limit = PAID_BROADCAST_RATE if broadcast.allow_paid_broadcast else FREE_BROADCAST_RATE
+    if rate <= 0:
+        raise ConfigError(f"{path}: broadcast.messages_per_second must be positive, got {rate:g}")
+    if rate > limit:
+        if broadcast.allow_paid_broadcast:
+            raise ConfigError(f"{path}: broadcast.messages_per_second {rate:g} is above Telegram's paid limit of 1000")
+        raise ConfigError(
+            f"{path}: broadcast.messages_per_second {rate:g} is above Telegram's free limit of 30 a second; "
+            "set broadcast.allow_paid_broadcast: true to pay 0.1 Telegram Stars a message for up to 1000"
+        )
+    return broadcast

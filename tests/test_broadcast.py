@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 import time
 from collections import Counter
@@ -319,3 +320,15 @@ async def test_bot_restarted_mid_broadcast_finishes_it_exactly_once(tmp_path: Pa
     progress = [c for c in api.calls("sendMessage") if c.params["chat_id"] == REPORT_CHAT]
     assert len(progress) == 2  # the progress message and the final report
     db.close()
+
+
+async def test_paid_broadcast_switch_is_sent_only_when_enabled(api: FakeBotApi, bot: Bot, db: Database) -> None:
+    add_subscribers(db, dict.fromkeys(range(1, 4), STREET))
+    queue(db, "free", report=None)
+    await run_until_idle(BroadcastSender(db, bot, settings()))
+    assert [c.params.get("allow_paid_broadcast") for c in api.calls("sendMessage")] == [None] * 3
+    api.clear_calls()
+    queue(db, "paid", report=None)
+    paid = dataclasses.replace(settings(per_chat=0.0), allow_paid_broadcast=True)
+    await run_until_idle(BroadcastSender(db, bot, paid))
+    assert [c.params.get("allow_paid_broadcast") for c in api.calls("sendMessage")] == [True] * 3

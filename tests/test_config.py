@@ -90,3 +90,18 @@ def test_webhook_secret_from_config_or_environment(tmp_path: Path, monkeypatch: 
     config.write_text("telegram:\n  webhook_secret: 'bad/secret'\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"telegram\.webhook_secret"):
         load_settings(config)
+
+
+def test_broadcast_pace_within_telegrams_limits(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("broadcast:\n  messages_per_second: 100\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="allow_paid_broadcast: true"):
+        load_settings(config)
+    config.write_text("broadcast:\n  messages_per_second: 100\n  allow_paid_broadcast: true\n", encoding="utf-8")
+    assert load_settings(config).broadcast.allow_paid_broadcast
+    config.write_text("broadcast:\n  messages_per_second: 5000\n  allow_paid_broadcast: true\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="paid limit of 1000"):
+        load_settings(config)
+    config.write_text("broadcast:\n  allow_paid_broadcast: 'yes'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="true or false"):
+        load_settings(config)
