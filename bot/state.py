@@ -49,6 +49,9 @@ MigrationStep = str | dict[str, str] | Callable[[Any], None]
 # Catch these around a statement that may violate a constraint, whichever backend runs it.
 INTEGRITY_ERRORS = integrity_errors()
 DATABASE_ERRORS = database_errors()
+# How long a worker trusts its in-memory copy of state that other workers may change (roles,
+# open summary-edit prompts): a change made through one worker reaches the others within this.
+SHARED_CACHE_SECONDS = 1.0
 # Two PostgreSQL workers starting at once must not both run the same migration.
 _MIGRATION_LOCK = 7_301_201
 
@@ -245,6 +248,15 @@ class Database:
     def name(self) -> str:
         """The database for log lines (no password)."""
         return redact(self.url) if self.dialect == POSTGRESQL else str(self.path or ":memory:")
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes (workers) may change this state at any time (PostgreSQL).
+
+        Caches of the state kept in memory for the event loop are then read again every few
+        seconds (see `SHARED_CACHE_SECONDS`) instead of trusted until this process changes them.
+        """
+        return self.dialect == POSTGRESQL
 
     @property
     def skip_locked(self) -> str:

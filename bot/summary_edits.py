@@ -6,7 +6,8 @@ a line with `check_line`. The bot keeps corrections in the state database (migra
 005_summary_edits) under the draft's key (street, month and the text's content key) and the article's number, so after a
 restart the same file sent again (under any name) shows the corrected lines, and a correction that arrives after
 the restart is kept for it. The questions being asked are cached in memory as well: the bot's
-message filter must not read SQLite on the event loop.
+message filter must not read the database on the event loop for every message (with several
+workers on PostgreSQL it reads them again at most once a second, see `asking`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from bot.state import Database, Row
+from bot.state import SHARED_CACHE_SECONDS, Database, Row
 from index.article import Article
 from index.corpus import Issue
 from index.dedupe import content_key
@@ -71,8 +72,16 @@ class SummaryEdits:
         self.db = db
         self.ttl = ttl
         self._lock = threading.Lock()
-        rows = db.query("SELECT * FROM summary_edit_prompts WHERE asked_at > ?", (time.time() - ttl,))
-        self._prompts = {(p.chat_id, p.user_id): p for p in (_prompt(r) for r in rows)}
+        self._prompts: dict[tuple[int, int], Prompt] = {}
+        self._loaded_at = 0.0
+        self._load()
+
+    def _load(self) -> None:
+        rows = self.db.query("SELECT * FROM summary_edit_prompts WHERE asked_at > ?", (time.time() - self.ttl,))
+        prompts = {(p.chat_id, p.user_id): p for p in (_prompt(r) for r in rows)}
+        with self._lock:
+            self._prompts = prompts
+            self._loaded_at = time.monotonic()
 
     def edits(self, key: str) -> dict[int, str]:
         """Article number (from 1) -> corrected line, for one draft."""
@@ -128,7 +137,13 @@ class SummaryEdits:
             self._prompts[(prompt.chat_id, prompt.user_id)] = prompt
 
     def asking(self, chat_id: int, user_id: int) -> Prompt | None:
-        """The open question for this staff member in this chat (from memory: safe on the event loop)."""
+        """The open question for this staff member in this chat (from memory: safe on the event loop).
+
+        With several workers the memory is read again when older than SHARED_CACHE_SECONDS: the
+        question may have been asked through another worker.
+        """
+        if self.db.shared and time.monotonic() - self._loaded_at > SHARED_CACHE_SECONDS:
+            self._load()
         with self._lock:
             prompt = self._prompts.get((chat_id, user_id))
         if prompt is not None and time.time() - prompt.asked_at > self.ttl:

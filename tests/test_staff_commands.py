@@ -170,3 +170,19 @@ async def test_staff_ids_are_validated_and_config_removals_explained(api: FakeBo
         assert "已把" in await say(api, ADMIN, f"/staff add {STAFF}")
         assert "停用" not in await say(api, ADMIN, "/staff list")
     assert not [c for c in api.calls() if c.method == "sendMessage" and not c.ok]
+
+
+def test_roles_changed_through_one_worker_reach_the_others(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers (two connections) on one PostgreSQL: an admin's /staff change on one is seen by the other."""
+    monkeypatch.setattr("bot.roles.SHARED_CACHE_SECONDS", 0.0)
+    first_db, second_db = Database(postgres_url), Database(postgres_url)
+    first = Roles(RoleSettings(admins=(1,), staff=(2,)), first_db)
+    second = Roles(RoleSettings(admins=(1,), staff=(2,)), second_db)
+    assert not second.is_staff(3)
+    assert first.add_staff(3, by=1) and first.remove_staff(2, by=1)
+    assert second.is_staff(3) and not second.is_staff(2)
+    assert second.removed_config_staff() == [2]
+    first_db.close()
+    second_db.close()

@@ -203,3 +203,17 @@ def test_store_keeps_edits_and_questions_across_connections(state_url: str) -> N
     expired = summary_edits.SummaryEdits(Database(path), ttl=0.0)
     expired.ask(prompt)
     assert expired.asking(1, 2) is None
+
+
+def test_a_prompt_asked_through_one_worker_is_known_to_the_other(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.summary_edits.SHARED_CACHE_SECONDS", 0.0)
+    first = summary_edits.SummaryEdits(Database(postgres_url), ttl=3600)
+    second = summary_edits.SummaryEdits(Database(postgres_url), ttl=3600)
+    prompt = summary_edits.Prompt(1, 2, "k", 2, "标题", "tok", 10, asked_at=time.time())
+    assert second.asking(1, 2) is None
+    first.ask(prompt)
+    assert second.asking(1, 2) == prompt
+    second.answered(1, 2)
+    assert first.asking(1, 2) is None
