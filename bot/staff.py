@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import datetime as dtm
 import functools
 import html
@@ -21,7 +20,6 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +35,7 @@ from bot.issue_facts import MONTH_RE, looks_like_street, parse_month, resolve_st
 from bot.roles import RoleChangeError, Roles
 from bot.services import SERVICES_KEY, BotServices, services_of
 from bot.stats import SHANGHAI, Stats, format_stats, gather
-from bot.upload_checks import UploadChecks
+from bot.upload_store import Upload, UploadStore
 from index.corpus import load_corpus
 from index.maintenance import ReindexStatus
 from index.publish import MAX_ISSUE_BYTES, MAX_PDF_BYTES, PublishError, issue_text, parse_text
@@ -77,25 +75,6 @@ Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None
 # --- shared state ---------------------------------------------------------------------
 
 
-@dataclass
-class Upload:
-    """A staff member's uploaded issue, between the document and Publish/Cancel."""
-
-    token: str
-    chat_id: int
-    user_id: int
-    file_name: str
-    data: bytes
-    street: str | None = None
-    month: str | None = None
-    district: str = ""
-    newspaper: str = ""
-    street_choices: list[str] = dataclasses.field(default_factory=list)
-    draft: publishing.Draft | None = None
-    created: float = dataclasses.field(default_factory=time.time)
-    checks: UploadChecks = dataclasses.field(default_factory=UploadChecks)
-
-
 def _services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
     return services_of(context.bot_data)
 
@@ -108,9 +87,23 @@ def roles_of(services: BotServices) -> Roles:
     return roles
 
 
-def _uploads(services: BotServices) -> dict[str, Upload]:
-    uploads: dict[str, Upload] = services.extras.setdefault(EXTRA_UPLOADS, {})
-    return uploads
+def _uploads(services: BotServices) -> UploadStore:
+    """The open uploads, in the state database: any worker can take the conversation's next step."""
+    store = services.extras.get(EXTRA_UPLOADS)
+    if not isinstance(store, UploadStore):
+        store = services.extras[EXTRA_UPLOADS] = UploadStore(services.db)
+    return store
+
+
+async def _load_upload(services: BotServices, token: str) -> Upload | None:
+    """The upload as the last step (on any worker) left it, with its draft prepared again if needed."""
+    upload = await asyncio.to_thread(_uploads(services).get, token)
+    if upload is None or upload.draft is not None or not upload.previewed:
+        return upload
+    # Previewed on another worker (or before a restart): the same inputs make the same draft
+    # (or, if the corpus changed meanwhile, the question or refusal that is now due).
+    await _next_step(services, upload)
+    return upload
 
 
 def _publish_lock(services: BotServices) -> asyncio.Lock:
@@ -290,7 +283,7 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
         if not upload.street_choices:
             upload.street_choices = engine.streets()
         if not upload.street_choices:
-            _uploads(services).pop(upload.token, None)
+            await asyncio.to_thread(_uploads(services).take, upload.token)
             return f"《{name}》是哪个街道的？请在文件说明里写上街道名（例如“天山路街道 2020-06”）后重新发送。", None
         return (
             f"《{name}》是哪个街道的报纸？\n不在下面的话，请在文件说明里写上街道名后重新发送。",
@@ -316,7 +309,7 @@ async def _next_step(services: BotServices, upload: Upload) -> tuple[str, Inline
             upload.newspaper,
         )
     except PublishError as exc:
-        _uploads(services).pop(upload.token, None)
+        await asyncio.to_thread(_uploads(services).take, upload.token)
         return f"❌ 《{name}》不能发布：{html.escape(str(exc))}\n没有做任何改动。", None
     upload.draft = draft
     if upload_checks.is_correction(upload.checks):
@@ -365,9 +358,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await message.reply_text(f"❌ 《{file_name}》不能发布：{exc}\n没有做任何改动。")
         return
     uploads = _uploads(services)
-    now = time.time()
-    for token in [t for t, u in uploads.items() if now - u.created > UPLOAD_TTL]:
-        del uploads[token]
+    await asyncio.to_thread(uploads.expire, UPLOAD_TTL)
     engine = services.holder.engine
     newspapers = {i.newspaper: i.street for i in engine.issues if i.newspaper and i.street}
     street, choices, month = parse_caption(message.caption or "", engine.streets(), newspapers)
@@ -377,8 +368,9 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if street is not None:
         upload_checks.street_changed(upload.checks, new=street not in engine.streets())
         _fill_from_street(upload, engine)
-    uploads[upload.token] = upload
+    await asyncio.to_thread(uploads.add, upload)
     text, keyboard = await _next_step(services, upload)
+    await asyncio.to_thread(uploads.save, upload)
     await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
     log.info("user %s uploaded %s (%d bytes)", user.id, file_name, len(data))
 
@@ -401,13 +393,13 @@ async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     services = _services(context)
     action, _, rest = (query.data or "")[len(CALLBACK_PREFIX) :].partition(":")
     token, _, argument = rest.partition(":")
-    upload = _uploads(services).get(token)
+    upload = await _load_upload(services, token)
     if upload is None:
         await query.answer()
         await _edit(update, "这个预览已过期，请重新发送文件。")
         return
     if action == "no":
-        _uploads(services).pop(token, None)
+        await asyncio.to_thread(_uploads(services).take, token)
         if upload.draft is not None:
             await asyncio.to_thread(_edits(services).discard, _draft_key(upload.draft))
         await query.answer("已取消")
@@ -428,6 +420,7 @@ async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         upload_checks.press(upload.checks, action)
     await query.answer()
     text, keyboard = await _next_step(services, upload)
+    await asyncio.to_thread(_uploads(services).save, upload)
     await _edit(update, text, keyboard)
 
 
@@ -448,7 +441,7 @@ async def publish_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, upl
         await query.answer("正在发布另一期，请稍候再点。", show_alert=True)
         return
     # Taken out first so a second press (or another staff member) cannot publish it twice.
-    if _uploads(services).pop(upload.token, None) is None:
+    if not await asyncio.to_thread(_uploads(services).take, upload.token):
         await query.answer()
         return
     await asyncio.to_thread(_edits(services).close, _draft_key(upload.draft))
@@ -460,6 +453,8 @@ async def publish_upload(update: Update, context: ContextTypes.DEFAULT_TYPE, upl
         async with lock:
             await _publish_correction(update, services, upload, draft)
         return
+    # The corrections on record are what the preview showed, whichever worker took them.
+    await _apply_stored_edits(services, draft)
     async with lock:
         try:
             another = upload.checks.kind == upload_checks.ANOTHER
@@ -541,7 +536,7 @@ async def press_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     assert query is not None and user is not None
     services = _services(context)
     token, _, number = (query.data or "")[len(EDIT_PREFIX) :].partition(":")
-    upload = _uploads(services).get(token)
+    upload = await _load_upload(services, token)
     if upload is None or upload.draft is None or query.message is None:
         await query.answer()
         await _edit(update, "这个预览已过期，请重新发送文件。")
@@ -606,7 +601,7 @@ async def receive_line(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     await asyncio.to_thread(edits.save, prompt.draft_key, prompt.number, line, user.id)
     await asyncio.to_thread(edits.answered, prompt.chat_id, prompt.user_id)
-    upload = _uploads(services).get(prompt.token)
+    upload = await _load_upload(services, prompt.token)
     if upload is None or upload.draft is None or _draft_key(upload.draft) != prompt.draft_key:
         await message.reply_text(
             f"✅ 已记下第 {prompt.number} 篇《{prompt.headline}》的新摘要。\n"
@@ -614,6 +609,7 @@ async def receive_line(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         )
         return
     await _apply_stored_edits(services, upload.draft)
+    await asyncio.to_thread(_uploads(services).save, upload)  # other workers' copies are now old
     text, keyboard = await _preview(services, upload)
     updated = True
     if prompt.message_id is not None:

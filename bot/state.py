@@ -177,6 +177,24 @@ MIGRATIONS: list[tuple[str, MigrationStep]] = [
         CREATE TABLE workers (id TEXT PRIMARY KEY, started_at REAL NOT NULL, seen_at REAL NOT NULL);
         """,
     ),
+    (
+        # Staff uploads between the document and Publish (bot/upload_store.py): any worker can take
+        # the next step. The file's bytes need a per-dialect type (BLOB / BYTEA).
+        "008_uploads",
+        {
+            "sqlite": """
+                CREATE TABLE uploads (token TEXT PRIMARY KEY, chat_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+                    created REAL NOT NULL, version INTEGER NOT NULL, data BLOB NOT NULL, state TEXT NOT NULL);
+                CREATE INDEX uploads_created ON uploads(created);
+            """,
+            "postgresql": """
+                CREATE TABLE uploads (token TEXT PRIMARY KEY, chat_id BIGINT NOT NULL, user_id BIGINT NOT NULL,
+                    created DOUBLE PRECISION NOT NULL, version BIGINT NOT NULL, data BYTEA NOT NULL,
+                    state TEXT NOT NULL);
+                CREATE INDEX uploads_created ON uploads(created);
+            """,
+        },
+    ),
 ]
 
 

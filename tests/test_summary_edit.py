@@ -154,24 +154,24 @@ async def test_cancelled_edit_and_cancelled_upload_change_nothing(api: FakeBotAp
     assert recent_broadcasts(Database(services.settings.state_db)) == []
 
 
-async def test_edit_survives_a_restart(api: FakeBotApi, settings: Settings, services: BotServices) -> None:
+async def test_upload_and_edit_survive_a_restart(api: FakeBotApi, settings: Settings, services: BotServices) -> None:
     async with running_bot(services):
         preview_id, preview = await upload(api)
         second = next(data for text, data in edit_buttons(preview).items() if text.startswith("✏️ 修改 2."))
         api.callback_update(STAFF, preview_id, second, user_id=STAFF)
         await wait_for_bot_message(api, STAFF, "请发送第 2 篇")
 
-    # A new process: the upload itself is gone, the question and the correction are not.
+    # A new process (as another worker would): the upload, the question and the correction are
+    # all in the state database, so the conversation goes on where it was.
     restarted = make_services(settings)
     async with running_bot(restarted):
         api.message_update(STAFF, NEW_LINE, user_id=STAFF)
-        await wait_for_bot_message(api, STAFF, "请重新发送这个文件")
-        api.clear_calls()
-        api.document_update(STAFF, "again.txt", NEW_ISSUE.encode(), caption="天山路街道 2020-07", user_id=STAFF)
-        again_id, again = await wait_for_bot_message(api, STAFF, "已修改 1 篇")
-        shown = shown_broadcast(again["text"])
+        await wait_for_bot_message(api, STAFF, "摘要改为")
+        updated = api.message(STAFF, preview_id)
+        assert updated is not None and "已修改 1 篇" in updated["text"]
+        shown = shown_broadcast(updated["text"])
         assert NEW_LINE in shown
-        api.callback_update(STAFF, again_id, buttons(again)["✅ 发布"], user_id=STAFF)
+        api.callback_update(STAFF, preview_id, buttons(preview)["✅ 发布"], user_id=STAFF)
         await wait_for_bot_message(api, STAFF, "已发布")
         await assert_subscribers_received(api, shown)
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import CORPUS, TOKEN
+from conftest import CORPUS, TOKEN, buttons, copy_corpus_and_index
 from fake_bot_api import FakeBotApi
-from staff_helpers import add_subscribers
+from staff_helpers import ADMIN, NEW_ISSUE, STAFF, add_subscribers, bot_messages
 from test_bot_webhook import HEADLINE, QUESTION, Webhook, free_port, post
 from test_broadcast_kill import max_in_one_second
 
@@ -67,10 +67,13 @@ class HoldingApi(FakeBotApi):
         return super().dispatch(token, method, params)
 
 
-def write_config(directory: Path, api: FakeBotApi, state_url: str, name: str, port: int) -> Path:
-    """One worker's config.yaml: the shared state and secret, a port of its own."""
+def write_config(
+    directory: Path, api: FakeBotApi, state_url: str, name: str, port: int, corpus: Path = CORPUS
+) -> Path:
+    """One worker's config.yaml: the shared state, corpus and secret, a port of its own."""
     config = {
-        "corpus_dir": str(CORPUS),
+        "corpus_dir": str(corpus),
+        "roles": {"admins": [ADMIN], "staff": [STAFF]},
         "data_dir": str(directory / "data"),
         "state": {"url": state_url},
         "telegram": {
@@ -91,11 +94,15 @@ def write_config(directory: Path, api: FakeBotApi, state_url: str, name: str, po
 class Workers:
     """Two webhook workers on ports of their own, behind one public URL."""
 
-    def __init__(self, directory: Path, api: FakeBotApi, state_url: str, index: Path) -> None:
+    def __init__(
+        self, directory: Path, api: FakeBotApi, state_url: str, index: Path, corpus: Path = CORPUS
+    ) -> None:
         self.url = "http://127.0.0.1:9/newsbot/hook"  # what setWebhook registers: the proxy's URL
         self.ports = {"a": free_port(), "b": free_port()}
         self.hooks = {
-            name: Webhook(self.url, port, write_config(directory, api, state_url, name, port), index, directory, [])
+            name: Webhook(
+                self.url, port, write_config(directory, api, state_url, name, port, corpus), index, directory, []
+            )
             for name, port in self.ports.items()
         }
         self.asked = 0
@@ -107,11 +114,19 @@ class Workers:
 
     def ask(self, name: str, api: FakeBotApi) -> int:
         """A new resident asks worker `name` a question; returns the resident's chat."""
+        return self.ask_text(name, api, QUESTION)
+
+    def ask_text(self, name: str, api: FakeBotApi, text: str) -> int:
+        """A new resident sends `text` to worker `name`; returns the resident's chat."""
         chat = RESIDENTS + self.asked
         self.asked += 1
-        status = post(self.worker_url(name), api.message_update(chat, QUESTION), SECRET)
-        assert status == 200, status
+        self.send(name, api.message_update(chat, text))
         return chat
+
+    def send(self, name: str, update: dict[str, Any]) -> None:
+        """Hand one update to worker `name`, as the proxy would."""
+        status = post(self.worker_url(name), update, SECRET)
+        assert status == 200, status
 
     def worker_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}/newsbot/hook"
@@ -202,3 +217,76 @@ def _run(api: HoldingApi, db: Database, workers: Workers) -> None:
     api.wait_for(finished, timeout=300, message="the broadcast to finish")
     for name in ("a", "b"):
         assert workers.current(name).stop(signal.SIGTERM, timeout=30) == 0
+
+
+def bot_message(api: FakeBotApi, chat: int, contains: str, after: int = 0) -> tuple[int, dict[str, Any]]:
+    """The first bot message (id above `after`) in the chat whose current text contains `contains`."""
+
+    def find() -> tuple[int, dict[str, Any]] | None:
+        for message_id, message in bot_messages(api, chat):
+            if message_id > after and contains in message.get("text", ""):
+                return message_id, message
+        return None
+
+    found = api.wait_for(find, timeout=60, message=f"a message containing {contains!r}")
+    assert found is not None
+    return found
+
+
+@pytest.mark.slow
+def test_an_upload_conversation_alternates_between_workers(
+    tmp_path: Path, postgres_url: str, corpus_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upload, ✏️ edit, the corrected line and Publish, each step through the other worker; then
+    both workers answer from the new index generation."""
+    monkeypatch.delenv("NEWSBOT_STATE_URL", raising=False)
+    monkeypatch.delenv("NEWSBOT_WEBHOOK_SECRET", raising=False)
+    # Not in the workers' working directory, where a folder named "index" would shadow the package.
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    corpus, index = copy_corpus_and_index(corpus_index, shared)
+    db = Database(postgres_url)
+    subscribers = [3101, 3102]
+    add_subscribers(db, dict.fromkeys(subscribers, STREET))
+    new_line = "天山路街道议事会商定加装电梯费用按楼层分摊，年内先在三个小区开工。"
+
+    with HoldingApi(token=TOKEN) as api:
+        workers = Workers(tmp_path, api, postgres_url, index, corpus)
+        try:
+            workers.start("a")
+            workers.start("b")
+            document = api.document_update(
+                STAFF, "tianshan-2020-07.txt", NEW_ISSUE.encode(), caption="天山路街道 2020-07", user_id=STAFF
+            )
+            workers.send("a", document)
+            preview_id, preview = bot_message(api, STAFF, "预览")
+            edit = next(data for text, data in buttons(preview).items() if text.startswith("✏️ 修改 2."))
+            workers.send("b", api.callback_update(STAFF, preview_id, edit, user_id=STAFF))
+            asked_id, _ = bot_message(api, STAFF, "请发送第 2 篇")
+            workers.send("a", api.message_update(STAFF, new_line, user_id=STAFF))
+            bot_message(api, STAFF, "摘要改为", after=asked_id)
+            updated = api.message(STAFF, preview_id)
+            assert updated is not None and "已修改 1 篇" in updated["text"] and new_line in updated["text"]
+            workers.send("b", api.callback_update(STAFF, preview_id, buttons(preview)["✅ 发布"], user_id=STAFF))
+            bot_message(api, STAFF, "已发布")
+            for chat in subscribers:
+                received = api.wait_for_messages(chat, 1, timeout=60)
+                assert new_line in received[0]["text"]
+
+            # The publish wrote a new index generation; the other worker switches to it too.
+            def answered_from_new_issue(name: str) -> bool:
+                chat = workers.ask_text(name, api, "娄山关路老年助餐点")
+                reply = api.wait_for_messages(chat, 1, timeout=60)[0]["text"]
+                return "开设老年助餐点" in reply
+
+            for name in ("a", "b"):
+                api.wait_for(lambda name=name: answered_from_new_issue(name), timeout=60, message=f"worker {name}")
+            for name in ("a", "b"):
+                assert workers.current(name).stop(signal.SIGTERM, timeout=30) == 0
+        finally:
+            workers.kill_all()
+        calls = api.calls("sendMessage")
+    got = Counter(int(c.params["chat_id"]) for c in calls if c.ok)
+    assert all(got[chat] == 1 for chat in subscribers), got
+    assert len(api.calls("setWebhook")) == 2
+    db.close()
