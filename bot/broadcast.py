@@ -324,7 +324,6 @@ class BroadcastSender:
         send_timeout: float = 10.0,
         backoff: float = 1.0,
         poll_interval: float = 2.0,
-        batch: int = 100,
     ) -> None:
         self.db = db
         self.bot = bot
@@ -333,7 +332,6 @@ class BroadcastSender:
         self.send_timeout = send_timeout
         self.backoff = backoff
         self.poll_interval = poll_interval
-        self.batch = batch
         if settings.messages_per_second <= 0:
             raise ValueError("messages_per_second must be positive")
         # This process's name in `deliveries.claimed_by` and `workers`.

@@ -22,6 +22,8 @@ from typing import Any
 
 from bot import replies
 from bot.settings import TOKEN_ENV, ConfigError, Settings, config_path, load_settings
+from bot.state import DATABASE_ERRORS
+from bot.state_dialect import redact
 from index.corpus import Skipped
 from index.maintenance import OpenReport, open_engine
 from index.search import SearchEngine, SearchResponse
@@ -542,6 +544,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except DATABASE_ERRORS as exc:  # e.g. the PostgreSQL server of state.url cannot be reached
+        print(f"error: the state database ({redact(settings.state_url)}): {exc}".rstrip(), file=sys.stderr)
+        return 1  # as `run` exits when the Bot API cannot be reached: a service it needs is not there
     except KeyboardInterrupt:
         return 130
     return code

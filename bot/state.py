@@ -223,8 +223,8 @@ def sql_statements(script: str) -> list[str]:
 def state_url_of(target: Path | str) -> str:
     """The URL of a state target: a URL as it is, a file path as `sqlite:///PATH`."""
     text = str(target)
-    if text.startswith(("sqlite:", "postgresql:", "postgres:")):
-        return text
+    if "://" in text or text.startswith("sqlite:"):
+        return text  # a URL, checked by dialect_of (a mistyped scheme is refused, not taken for a file)
     return sqlite_url(text)
 
 
@@ -382,11 +382,6 @@ class Database:
         with self._lock:
             cursor: Cursor = self._connection().execute(sql, params)
             return cursor
-
-    def executemany(self, sql: str, params: list[Params]) -> None:
-        """Run one statement for many sets of parameters, in one transaction."""
-        with self.transaction() as conn:
-            conn.executemany(sql, params)
 
     def query(self, sql: str, params: Params = ()) -> list[Row]:
         """All rows of a query."""

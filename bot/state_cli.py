@@ -19,17 +19,16 @@ from typing import Any
 from bot.settings import STATE_URL_ENV, Settings
 from bot.state import DATABASE_ERRORS, Database
 from bot.state_copy import CopyRefused, copy_order, copy_state
-from bot.state_dialect import StateUrlError, dialect_of, redact
+from bot.state_dialect import StateUrlError, redact
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _open(url: str, role: str) -> Database:
-    dialect_of(url)  # a clear StateUrlError before psycopg or sqlite3 gets a malformed URL
     try:
-        return Database(url)
-    except ImportError as exc:
-        raise StateUrlError(f"{role} {redact(url)}: PostgreSQL needs psycopg: pip install 'newsbot[postgres]'") from exc
+        return Database(url)  # a StateUrlError names a malformed URL or a missing psycopg
+    except StateUrlError as exc:
+        raise StateUrlError(f"{role}: {exc}") from exc
 
 
 def cmd_state_migrate(settings: Settings, args: argparse.Namespace) -> int:

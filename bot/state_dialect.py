@@ -186,7 +186,10 @@ class PgConnection:
 
 def connect_postgres(url: str) -> PgConnection:
     """An autocommit psycopg connection (transactions are explicit, see Database.transaction)."""
-    import psycopg
+    try:
+        import psycopg
+    except ImportError as exc:  # the default install: SQLite only
+        raise StateUrlError(f"{redact(url)}: PostgreSQL state needs psycopg: pip install 'newsbot[postgres]'") from exc
 
     return PgConnection(psycopg.connect(url, autocommit=True, row_factory=pg_row_factory))
 
