@@ -89,18 +89,34 @@ def listings(services: BotServices) -> ChatListings:
     """What each chat was last shown as a numbered list (made on first use)."""
     found = services.extras.get(EXTRA_LISTINGS)
     if not isinstance(found, ChatListings):
-        found = services.extras[EXTRA_LISTINGS] = ChatListings()
+        # Several workers: the resident's next message may reach another one.
+        shared = services.db if services.db.shared else None
+        found = services.extras[EXTRA_LISTINGS] = ChatListings(db=shared)
     return found
 
 
-def _remember_results(
+async def _remember(services: BotServices, chat_id: int, listing: Listing) -> None:
+    store = listings(services)
+    if store.shared:
+        await asyncio.to_thread(store.remember, chat_id, listing)
+    else:
+        store.remember(chat_id, listing)
+
+
+async def _listing_of(services: BotServices, chat_id: int | None) -> Listing | None:
+    store = listings(services)
+    if chat_id is None:
+        return None
+    return await asyncio.to_thread(store.get, chat_id) if store.shared else store.get(chat_id)
+
+
+async def _remember_results(
     services: BotServices, chat_id: int | None, response: SearchResponse, query_id: int | None
 ) -> None:
     if chat_id is None or not response.results:
         return
     ids = [r.article.id for r in response.results]
-    listing = Listing(ids, response.offset + 1, response.query, query_id, response.offset)
-    listings(services).remember(chat_id, listing)
+    await _remember(services, chat_id, Listing(ids, response.offset + 1, response.query, query_id, response.offset))
 
 
 async def _check_for_new_index(services: BotServices) -> None:
@@ -237,7 +253,7 @@ async def answer_question(
     chat_id = update.effective_chat.id if update.effective_chat else None
     response, query_id = await with_engine(services, _search_and_log, services, chat_id, question, 0)
     log.info("question in chat %s: %d result(s)", chat_id, response.total)
-    _remember_results(services, chat_id, response, query_id)
+    await _remember_results(services, chat_id, response, query_id)
     await _send(update, context, replies.answer_reply(response, query_id, services.settings.search.results_per_page))
 
 
@@ -246,7 +262,7 @@ async def handle_text(update: Update, context: ContextTypes.DEFAULT_TYPE, messag
     intent = intents.recognise(message)
     services = _services(context)
     chat_id = update.effective_chat.id if update.effective_chat else None
-    listing = listings(services).get(chat_id) if chat_id is not None else None
+    listing = await _listing_of(services, chat_id)
     if intent.kind == intents.QUESTION or (intent.kind == intents.NUMBER and not (listing and listing.article_ids)):
         # A number with nothing listed before it is a question (2019, 110 ...).
         await answer_question(update, context, message)
@@ -291,7 +307,7 @@ async def _next_page(update: Update, context: ContextTypes.DEFAULT_TYPE, listing
         await _send(update, context, replies.notice(replies.NO_MORE))
         return
     chat_id = update.effective_chat.id if update.effective_chat else None
-    _remember_results(services, chat_id, response, listing.query_id)
+    await _remember_results(services, chat_id, response, listing.query_id)
     await _send(update, context, replies.results_reply(response, listing.query_id, per_page))
 
 
@@ -358,7 +374,7 @@ async def _send_latest(update: Update, context: ContextTypes.DEFAULT_TYPE, wante
     services = _services(context)
     reply, ids = await with_engine(services, _latest_reply, wanted)
     if ids and update.effective_chat is not None:
-        listings(services).remember(update.effective_chat.id, Listing(ids))
+        await _remember(services, update.effective_chat.id, Listing(ids))
     await _send(update, context, reply)
 
 
@@ -569,7 +585,7 @@ async def _more_results(p: _Pressed, action: callbacks.MoreResults) -> None:
         await query.answer(replies.NO_MORE)
         return
     await query.answer()
-    _remember_results(p.services, chat_id, response, action.query_id)
+    await _remember_results(p.services, chat_id, response, action.query_id)
     await _edit(p.update, replies.results_reply(response, action.query_id, per_page))
 
 

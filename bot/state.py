@@ -195,6 +195,15 @@ MIGRATIONS: list[tuple[str, MigrationStep]] = [
             """,
         },
     ),
+    (
+        # What each chat was last shown as a numbered list, when several workers share the state
+        # (bot/listings.py; one process keeps them in memory).
+        "009_chat_listings",
+        """
+        CREATE TABLE chat_listings (chat_id INTEGER PRIMARY KEY, listing TEXT NOT NULL, at REAL NOT NULL);
+        CREATE INDEX chat_listings_at ON chat_listings(at);
+        """,
+    ),
 ]
 
 

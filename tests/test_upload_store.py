@@ -1,8 +1,10 @@
-"""The upload conversation's steps in the state database (both backends): what one worker
-records the other reads, its bytes intact; only one taker wins; old uploads expire."""
+"""Conversation state the workers share in the database: an upload's steps on both backends (what
+one worker records the other reads, its bytes intact; only one taker wins; old uploads expire),
+and on PostgreSQL the numbered list each chat was last shown."""
 
 from __future__ import annotations
 
+from bot.listings import ChatListings, Listing
 from bot.state import Database
 from bot.upload_checks import UploadChecks
 from bot.upload_store import Upload, UploadStore
@@ -43,3 +45,24 @@ def test_old_uploads_expire(state_url: str) -> None:
     assert store.expire(ttl=1000.0, now=10_500.0) == 1
     assert store.get("old") is None and store.get("new") is not None
     db.close()
+
+
+def test_listings_shared_by_workers(postgres_url: str) -> None:
+    """With several workers the numbered list a chat was shown is in the database: a bare number
+    reaching the other worker opens the right article."""
+    first_db, second_db = Database(postgres_url), Database(postgres_url)
+    first, second = ChatListings(db=first_db), ChatListings(db=second_db)
+    assert first.shared and not ChatListings().shared
+    assert second.get(7) is None
+    first.remember(7, Listing(["a1", "a2", "a3"], 4, "垃圾分类", 123456789012, 3))
+    seen = second.get(7)
+    assert seen is not None and seen.pick(5) == "a2" and (seen.question, seen.query_id, seen.offset) == (
+        "垃圾分类",
+        123456789012,
+        3,
+    )
+    second.remember(7, Listing(["b1"]))
+    latest = first.get(7)
+    assert latest is not None and latest.article_ids == ["b1"] and latest.question == ""
+    first_db.close()
+    second_db.close()
