@@ -26,6 +26,7 @@ from bot.request import RetryingRequest
 from bot.services import SERVICES_KEY, BotServices
 from bot.settings import Settings
 from bot.state import Database
+from bot.update_dedupe import OncePerUpdate
 from bot.updates import TolerantBot
 from index.maintenance import EngineHolder, open_engine
 
@@ -172,7 +173,10 @@ def build_application(services: BotServices, token: str) -> Application:
     application = (
         ApplicationBuilder()
         .bot(bot)
-        .concurrent_updates(CONCURRENT_UPDATES)
+        # Several workers: an update Telegram delivers twice is handled by one of them only.
+        .concurrent_updates(
+            OncePerUpdate(CONCURRENT_UPDATES, services.db) if services.db.shared else CONCURRENT_UPDATES
+        )
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
         .build()

@@ -15,6 +15,7 @@ from bot.state import DATABASE_ERRORS, INTEGRITY_ERRORS, Database, sql_statement
 from bot.state_dialect import postgres_ddl, redact, to_pyformat
 
 SCHEMA_TABLES = {
+    "handled_updates",
     "chat_listings",
     "uploads",
     "send_pace",

@@ -195,6 +195,13 @@ def _run(api: HoldingApi, db: Database, workers: Workers) -> None:
     asked = [workers.ask(name, api) for name in ("a", "b", "a", "b")]
     for chat in asked:
         assert HEADLINE in api.wait_for_messages(chat, 1, timeout=60)[0]["text"]
+    # Telegram delivers an update again (no 200 in time) and the proxy gives it to the other worker.
+    twice = RESIDENTS + workers.asked
+    workers.asked += 1
+    update = api.message_update(twice, QUESTION)
+    workers.send("a", update)
+    workers.send("b", update)
+    assert HEADLINE in api.wait_for_messages(twice, 1, timeout=60)[0]["text"]
     # The number typed next reaches the other worker, which opens the article listed first.
     workers.send("b", api.message_update(asked[0], "1"))
     assert ARTICLE_END in api.wait_for_messages(asked[0], 2, timeout=60)[1]["text"]

@@ -1,11 +1,12 @@
 """Conversation state the workers share in the database: an upload's steps on both backends (what
 one worker records the other reads, its bytes intact; only one taker wins; old uploads expire),
-and on PostgreSQL the numbered list each chat was last shown."""
+on PostgreSQL the numbered list each chat was last shown, and the ids of updates already taken."""
 
 from __future__ import annotations
 
 from bot.listings import ChatListings, Listing
 from bot.state import Database
+from bot.update_dedupe import PRUNE_EVERY, claim_update
 from bot.upload_checks import UploadChecks
 from bot.upload_store import Upload, UploadStore
 from index.corpus import Issue
@@ -64,5 +65,17 @@ def test_listings_shared_by_workers(postgres_url: str) -> None:
     second.remember(7, Listing(["b1"]))
     latest = first.get(7)
     assert latest is not None and latest.article_ids == ["b1"] and latest.question == ""
+    first_db.close()
+    second_db.close()
+
+
+def test_an_update_delivered_twice_is_claimed_once(state_url: str) -> None:
+    first_db, second_db = Database(state_url), Database(state_url)
+    assert claim_update(first_db, 5001, now=100.0)
+    assert not claim_update(second_db, 5001, now=101.0) and not claim_update(first_db, 5001, now=102.0)
+    assert claim_update(second_db, 5002, now=103.0)
+    # Pruning keeps the recent ids: a copy arriving late is still recognised.
+    assert claim_update(first_db, PRUNE_EVERY * 7, now=104.0)
+    assert not claim_update(second_db, 5002, now=105.0)
     first_db.close()
     second_db.close()
