@@ -34,7 +34,7 @@ def make_services(settings: Settings, engine: SearchEngine | None = None) -> Bot
     holder = EngineHolder(
         engine, settings.corpus_dir, settings.index_dir, settings.index, settings.search, settings.workers
     )
-    return BotServices(settings, holder, Database(settings.state_db))
+    return BotServices(settings, holder, Database(settings.state_url))
 
 
 def buttons(message: JSON) -> dict[str, str]:
@@ -120,12 +120,14 @@ def add_subscribers(db: Database, streets: dict[int, str], active: bool = True) 
     with db.transaction() as conn:
         for chat, street in streets.items():
             conn.execute(
-                "INSERT OR REPLACE INTO subscribers (chat_id, since, active, blocked_at, updated_at) "
-                "VALUES (?, ?, ?, NULL, ?)",
+                "INSERT INTO subscribers (chat_id, since, active, blocked_at, updated_at) VALUES (?, ?, ?, NULL, ?) "
+                "ON CONFLICT (chat_id) DO UPDATE SET since = excluded.since, active = excluded.active, "
+                "blocked_at = NULL, updated_at = excluded.updated_at",
                 (chat, now, int(active), now),
             )
             conn.execute(
-                "INSERT OR IGNORE INTO subscriptions (chat_id, street, since) VALUES (?, ?, ?)", (chat, street, now)
+                "INSERT INTO subscriptions (chat_id, street, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (chat, street, now),
             )
 
 
@@ -178,3 +180,14 @@ async def publish(api: FakeBotApi, name: str, text: str, caption: str) -> None:
     """Upload a text issue as staff and press 发布 on its preview."""
     message_id, _ = await upload(api, name, text.encode(), caption, "预览")
     await press(api, message_id, "✅ 发布", "已发布")
+
+
+def max_in_one_second(times: list[float]) -> int:
+    """The most of `times` (seconds) that fall within any one second."""
+    times = sorted(times)
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best

@@ -1,10 +1,13 @@
 """Shared fixtures: the bundled corpus indexed once per session, an engine over it, a fake Bot API
 server, settings that point the bot at it through `telegram.base_url`, a running resident bot, and
 staff-side services over a private copy of the corpus. The helpers behind them live in
-`corpora.py`, `configs.py` and `bots.py`."""
+`corpora.py`, `configs.py` and `bots.py`. A real PostgreSQL server (one per run, a fresh database
+per test, from `pg_helpers.py`) serves the state tests that run on both backends."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,6 +16,7 @@ from bots import RunningBot, make_services, running_bot
 from configs import make_settings, write_settings
 from corpora import indexed_corpus
 from fake_bot_api import FakeBotApi
+from pg_helpers import PostgresServer
 
 from bot.core.services import BotServices
 from bot.core.settings import Settings
@@ -30,6 +34,37 @@ def corpus_index() -> Path:
 def engine(corpus_index: Path) -> SearchEngine:
     """One engine over the session index (loading jieba once keeps the suite fast)."""
     return SearchEngine.open(corpus_index, SearchSettings())
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run, started the first time a test asks for it.
+
+    Its directory is not under pytest's temporary root: pytest runs started meanwhile (another
+    checkout on this machine) delete old roots, and with them a live server's data.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="newsbot-postgres-"))
+    server = PostgresServer(directory / "data")
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database for this test."""
+    with postgres_server.fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh state database on each backend in turn: `sqlite:///...` and `postgresql://...`."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.sqlite3'}"
+    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture

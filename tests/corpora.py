@@ -18,6 +18,10 @@ CORPUS = ROOT / "corpus"
 # The 68k-article benchmark archive and its labelled questions, beside the project (tests skip without it).
 BENCH = ROOT.parent / "shared" / "bench"
 
+# A question the bundled corpus answers, and the headline of the article that answers it.
+WATERLOGGING_QUESTION = "积水点改造"
+WATERLOGGING_HEADLINE = "王为人检查天山积水点改造"
+
 NEW_ISSUE = """天山路街道开设老年助餐点
 
 本月起，天山路街道在娄山关路新开一家老年助餐点，每天中午为社区老人供应午餐，八十岁以上老人享受优惠。

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bots import buttons, make_services, running_bot
 from fake_bot_api import FakeBotApi
 
@@ -87,8 +85,8 @@ async def test_subscribe_to_all_and_bad_street(settings: Settings, api: FakeBotA
         assert edited is not None and "你已经订阅了 全部街道" in edited["text"]
 
 
-def test_subscription_store(tmp_path: Path) -> None:
-    db = Database(tmp_path / "state.sqlite3")
+def test_subscription_store(state_url: str) -> None:
+    db = Database(state_url)
     try:
         assert subscriptions.subscription_of(db, 1) == subscriptions.ChatSubscription(1)
         outcome = subscriptions.subscribe(db, 1, ["天山路街道", "外滩街道", "天山路街道"], now=100.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 import time
 from collections import Counter
@@ -17,6 +18,7 @@ from fake_bot_api import FakeBotApi
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bot.core.broadcast_claims import reserve_slot
 from bot.core.broadcasts import (
     BLOCKED,
     DONE,
@@ -35,7 +37,7 @@ from bot.core.publishing import recipients_for
 from bot.core.settings import BroadcastSettings
 from bot.core.staff_texts import format_duration
 from bot.core.state import Database
-from bot.edge.sender import BroadcastSender, Pacer
+from bot.edge.sender import BroadcastSender
 
 STREET = "天山路街道"
 REPORT_CHAT = 1001
@@ -50,8 +52,9 @@ def api() -> Iterator[FakeBotApi]:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "state.sqlite3")
+def db(state_url: str) -> Iterator[Database]:
+    """The state database, on SQLite and on PostgreSQL in turn."""
+    database = Database(state_url)
     yield database
     database.close()
 
@@ -89,19 +92,20 @@ async def run_until_idle(sender: BroadcastSender, timeout: float = 20.0) -> None
     await asyncio.wait_for(sender.run(until_idle=True), timeout)
 
 
-def test_pacer_spaces_slots_evenly() -> None:
-    now = [100.0]
-    pacer = Pacer(25.0, clock=lambda: now[0])
-    delays = [pacer.reserve() for _ in range(51)]
-    assert delays[0] == 0.0
-    assert delays[25] == pytest.approx(1.0)
-    assert delays[50] == pytest.approx(2.0)
+def test_shared_pace_spaces_slots_evenly(db: Database) -> None:
+    now = 100.0
+    slots = [reserve_slot(db, 25.0, now=now) for _ in range(51)]
+    assert slots[0] == now
+    assert slots[25] - now == pytest.approx(1.0)
+    assert slots[50] - now == pytest.approx(2.0)
     # Idle time is not saved up into a burst.
-    now[0] += 60
-    assert pacer.reserve() == 0.0
-    assert pacer.reserve() == pytest.approx(0.04)
-    pacer.not_before(5.0)
-    assert pacer.reserve() == pytest.approx(5.0)
+    now += 60
+    assert reserve_slot(db, 25.0, now=now) == now
+    assert reserve_slot(db, 25.0, now=now) - now == pytest.approx(0.04)
+    # A second worker (another connection) takes the slots after the first one's.
+    other = Database(db.url)
+    assert reserve_slot(other, 25.0, now=now) - now == pytest.approx(0.08)
+    other.close()
 
 
 def test_format_duration() -> None:
@@ -277,16 +281,16 @@ async def test_sender_survives_a_database_hiccup(api: FakeBotApi, bot: Bot, db: 
     add_subscribers(db, dict.fromkeys(range(1, 4), STREET))
     queue(db, report=None)
     sender = BroadcastSender(db, bot, settings(), poll_interval=0.1)
-    real_due_rows = sender._due_rows
+    real_claim = sender._claim_next
     failures = []
 
-    def locked_once() -> list[Any]:
+    def locked_once() -> Any:
         if not failures:
             failures.append(1)
             raise sqlite3.OperationalError("database is locked")
-        return real_due_rows()
+        return real_claim()
 
-    sender._due_rows = locked_once  # type: ignore[method-assign]
+    sender._claim_next = locked_once  # type: ignore[method-assign]
     await run_until_idle(sender)
     assert failures == [1]
     assert copies(api) == {1: 1, 2: 1, 3: 1}
@@ -314,3 +318,15 @@ async def test_bot_restarted_mid_broadcast_finishes_it_exactly_once(tmp_path: Pa
     progress = [c for c in api.calls("sendMessage") if c.params["chat_id"] == REPORT_CHAT]
     assert len(progress) == 2  # the progress message and the final report
     db.close()
+
+
+async def test_paid_broadcast_switch_is_sent_only_when_enabled(api: FakeBotApi, bot: Bot, db: Database) -> None:
+    add_subscribers(db, dict.fromkeys(range(1, 4), STREET))
+    queue(db, "free", report=None)
+    await run_until_idle(BroadcastSender(db, bot, settings()))
+    assert [c.params.get("allow_paid_broadcast") for c in api.calls("sendMessage")] == [None] * 3
+    api.clear_calls()
+    queue(db, "paid", report=None)
+    paid = dataclasses.replace(settings(per_chat=0.0), allow_paid_broadcast=True)
+    await run_until_idle(BroadcastSender(db, bot, paid))
+    assert [c.params.get("allow_paid_broadcast") for c in api.calls("sendMessage")] == [True] * 3

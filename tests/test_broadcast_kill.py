@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bots import TOKEN, add_subscribers
+from bots import TOKEN, add_subscribers, max_in_one_second
 from configs import ADMIN
 from corpora import ROOT
 from fake_bot_api import FakeBotApi
@@ -92,16 +92,6 @@ def start_worker(api: FakeBotApi, db_path: Path) -> subprocess.Popen[bytes]:
         ],
         cwd=ROOT,
     )
-
-
-def max_in_one_second(times: list[float]) -> int:
-    times = sorted(times)
-    best, start = 0, 0
-    for end, t in enumerate(times):
-        while t - times[start] >= 1.0:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 @pytest.mark.slow

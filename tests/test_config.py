@@ -79,3 +79,37 @@ def test_newsbot_refuses_a_misspelled_key(tmp_path: Path) -> None:
     )
     assert done.returncode == 2, done.stderr
     assert "corpus_dri" in done.stderr and str(path) in done.stderr
+
+
+def test_webhook_secret_from_config_or_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers behind one webhook URL share its secret; Telegram accepts only [A-Za-z0-9_-]{1,256}."""
+    config = tmp_path / "config.yaml"
+    monkeypatch.delenv("NEWSBOT_WEBHOOK_SECRET", raising=False)
+    config.write_text("telegram:\n  webhook_secret: from-the-file_1\n", encoding="utf-8")
+    assert load_settings(config).telegram.webhook_secret == "from-the-file_1"
+    monkeypatch.setenv("NEWSBOT_WEBHOOK_SECRET", "from-the-environment")
+    assert load_settings(config).telegram.webhook_secret == "from-the-environment"
+    monkeypatch.setenv("NEWSBOT_WEBHOOK_SECRET", "no spaces allowed")
+    with pytest.raises(ConfigError, match="NEWSBOT_WEBHOOK_SECRET"):
+        load_settings(config)
+    monkeypatch.delenv("NEWSBOT_WEBHOOK_SECRET")
+    config.write_text("telegram:\n  webhook_secret: 'x' \n", encoding="utf-8")
+    assert load_settings(config).telegram.webhook_secret == "x"
+    config.write_text("telegram:\n  webhook_secret: 'bad/secret'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"telegram\.webhook_secret"):
+        load_settings(config)
+
+
+def test_broadcast_pace_within_telegrams_limits(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("broadcast:\n  messages_per_second: 100\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="allow_paid_broadcast: true"):
+        load_settings(config)
+    config.write_text("broadcast:\n  messages_per_second: 100\n  allow_paid_broadcast: true\n", encoding="utf-8")
+    assert load_settings(config).broadcast.allow_paid_broadcast
+    config.write_text("broadcast:\n  messages_per_second: 5000\n  allow_paid_broadcast: true\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="paid limit of 1000"):
+        load_settings(config)
+    config.write_text("broadcast:\n  allow_paid_broadcast: 'yes'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="true or false"):
+        load_settings(config)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dtm
 import logging
 import time
-from pathlib import Path
 
 import pytest
 from bots import add_subscribers, running_bot
@@ -34,8 +33,8 @@ async def say(api: FakeBotApi, chat: int, text: str) -> str:
     return str((await api.wait_for_messages_async(chat, before + 1, timeout=30))[before]["text"])
 
 
-def test_roles_come_from_config_and_admins_changes_persist(tmp_path: Path) -> None:
-    path = tmp_path / "state.sqlite3"
+def test_roles_come_from_config_and_admins_changes_persist(state_url: str) -> None:
+    path = state_url
     roles = Roles(RoleSettings(admins=(1,), staff=(2,)), Database(path))
     assert roles.is_admin(1) and roles.is_staff(1)
     assert roles.is_staff(2) and not roles.is_admin(2)
@@ -94,13 +93,13 @@ async def test_admin_adds_and_removes_staff(api: FakeBotApi, services: BotServic
         assert "1002（" not in listing and "停用：1002" in listing  # not staff, but config still lists them
 
 
-def test_stats_numbers(tmp_path: Path, services: BotServices) -> None:
+def test_stats_numbers(state_url: str, services: BotServices) -> None:
     # A Wednesday noon in Shanghai: "today" and "this week" differ.
     now = dtm.datetime(2024, 5, 15, 12, 0, tzinfo=SHANGHAI).timestamp()
     today, week = period_starts(now)
     assert dtm.datetime.fromtimestamp(week, SHANGHAI) == dtm.datetime(2024, 5, 13, tzinfo=SHANGHAI)
     assert now - today == 12 * 3600
-    db = services.db
+    db = Database(state_url)
     add_subscribers(db, {1: "*", 2: "天山路街道", 3: "花木街道"})
     add_subscribers(db, {4: "*", 5: "*"}, active=False)
     db.execute("UPDATE subscribers SET blocked_at = ? WHERE chat_id = 4", (now,))
@@ -127,6 +126,7 @@ def test_stats_numbers(tmp_path: Path, services: BotServices) -> None:
     assert "订阅者：活跃 3 · 屏蔽了机器人 1 · 已退订 1" in text
     assert "提问：今天 4 · 本周 7" in text
     assert "没找到答案：今天 75% · 本周 71%（5 个）" in text
+    db.close()
     assert "1. 垃圾分类怎么投放？（3 次）" in text and "2. 停车收费标准（1 次）" in text
     assert normalize_question(" 垃圾分类  怎么投放？") == normalize_question("垃圾分类 怎么投放")
 
@@ -158,3 +158,17 @@ async def test_staff_ids_are_validated_and_config_removals_explained(api: FakeBo
         assert "已把" in await say(api, ADMIN, f"/staff add {STAFF}")
         assert "停用" not in await say(api, ADMIN, "/staff list")
     assert not [c for c in api.calls() if c.method == "sendMessage" and not c.ok]
+
+
+def test_roles_changed_through_one_worker_reach_the_others(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers (two connections) on one PostgreSQL: an admin's /staff change on one is seen by the other."""
+    monkeypatch.setattr("bot.core.roles.SHARED_CACHE_SECONDS", 0.0)
+    first_db, second_db = Database(postgres_url), Database(postgres_url)
+    first = Roles(RoleSettings(admins=(1,), staff=(2,)), first_db)
+    second = Roles(RoleSettings(admins=(1,), staff=(2,)), second_db)
+    assert not second.is_staff(3)
+    assert first.add_staff(3, by=1) and first.remove_staff(2, by=1)
+    assert second.is_staff(3) and not second.is_staff(2)
+    assert second.removed_config_staff() == [2]
+    first_db.close()
+    second_db.close()

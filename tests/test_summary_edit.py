@@ -5,7 +5,6 @@ the correction surviving a restart of the bot (kept in the state database)."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -139,24 +138,24 @@ async def test_cancelled_edit_and_cancelled_upload_change_nothing(api: FakeBotAp
     assert recent_broadcasts(Database(services.settings.state_db)) == []
 
 
-async def test_edit_survives_a_restart(api: FakeBotApi, services: BotServices) -> None:
+async def test_upload_and_edit_survive_a_restart(api: FakeBotApi, services: BotServices) -> None:
     async with running_bot(services, api):
         preview_id, preview = await upload(api)
         second = next(data for text, data in edit_buttons(preview).items() if text.startswith("✏️ 修改 2."))
         api.callback_update(STAFF, preview_id, second, user_id=STAFF)
         await wait_for_bot_message(api, STAFF, "请发送第 2 篇")
 
-    # A new process: the upload itself is gone, the question and the correction are not.
+    # A new process (as another worker would): the upload, the question and the correction are
+    # all in the state database, so the conversation goes on where it was.
     restarted = make_services(services.settings)
     async with running_bot(restarted, api):
         api.message_update(STAFF, NEW_LINE, user_id=STAFF)
-        await wait_for_bot_message(api, STAFF, "请重新发送这个文件")
-        api.clear_calls()
-        api.document_update(STAFF, "again.txt", NEW_ISSUE.encode(), caption="天山路街道 2020-07", user_id=STAFF)
-        again_id, again = await wait_for_bot_message(api, STAFF, "已修改 1 篇")
-        shown = shown_broadcast(again["text"])
+        await wait_for_bot_message(api, STAFF, "摘要改为")
+        updated = api.message(STAFF, preview_id)
+        assert updated is not None and "已修改 1 篇" in updated["text"]
+        shown = shown_broadcast(updated["text"])
         assert NEW_LINE in shown
-        api.callback_update(STAFF, again_id, buttons(again)["✅ 发布"], user_id=STAFF)
+        api.callback_update(STAFF, preview_id, buttons(preview)["✅ 发布"], user_id=STAFF)
         await wait_for_bot_message(api, STAFF, "已发布")
         await assert_subscribers_received(api, shown)
 
@@ -168,8 +167,8 @@ def test_check_line() -> None:
     assert summary_edits.check_line("字" * (MAX_CHARS + 1))[1] == summary_edits.TOO_LONG
 
 
-def test_store_keeps_edits_and_questions_across_connections(tmp_path: Path) -> None:
-    path = tmp_path / "state.sqlite3"
+def test_store_keeps_edits_and_questions_across_connections(state_url: str) -> None:
+    path = state_url
     store = summary_edits.SummaryEdits(Database(path), ttl=3600)
     prompt = summary_edits.Prompt(1, 2, "k", 2, "标题", "tok", 10, asked_at=time.time())
     store.ask(prompt)
@@ -188,3 +187,17 @@ def test_store_keeps_edits_and_questions_across_connections(tmp_path: Path) -> N
     expired = summary_edits.SummaryEdits(Database(path), ttl=0.0)
     expired.ask(prompt)
     assert expired.asking(1, 2) is None
+
+
+def test_a_prompt_asked_through_one_worker_is_known_to_the_other(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.core.summary_edits.SHARED_CACHE_SECONDS", 0.0)
+    first = summary_edits.SummaryEdits(Database(postgres_url), ttl=3600)
+    second = summary_edits.SummaryEdits(Database(postgres_url), ttl=3600)
+    prompt = summary_edits.Prompt(1, 2, "k", 2, "标题", "tok", 10, asked_at=time.time())
+    assert second.asking(1, 2) is None
+    first.ask(prompt)
+    assert second.asking(1, 2) == prompt
+    second.answered(1, 2)
+    assert first.asking(1, 2) is None

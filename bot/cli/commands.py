@@ -1,14 +1,15 @@
-"""The `newsbot` command line: index, search, list, show, summary, eval, publish, run, chat.
+"""The `newsbot` command line: index, search, list, show, summary, eval, publish, run, chat, state.
 
 The library does the work; this module reads the configuration once, parses arguments,
 prints, and turns outcomes into exit codes (`bot.core.exit_codes`). The commands are in
-`index_commands` (index, search, list, show), `quality` (summary, eval), `publish`, `bench`, and
-`terminal` (chat).
+`index_commands` (index, search, list, show), `quality` (summary, eval), `publish`, `bench`,
+`state` (state migrate/info) and `terminal` (chat).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -17,8 +18,10 @@ from collections.abc import Sequence
 from bot.cli.index_commands import cmd_index, cmd_list, cmd_search, cmd_show, open_index
 from bot.cli.quality import cmd_eval, cmd_summary
 from bot.core import exit_codes
-from bot.core.exit_codes import EXIT_INTERRUPTED, EXIT_USAGE
+from bot.core.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from bot.core.settings import TOKEN_ENV, ConfigError, Settings, config_path, load_settings
+from bot.core.state import DATABASE_ERRORS
+from bot.core.state_dialect import redact
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,14 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     print(f"starting the Telegram bot ({mode}) on {settings.corpus_dir}; Ctrl-C stops it", file=sys.stderr)
     sampler = sampler_from_environment()
     try:
+        if args.port is not None or args.listen is not None:
+            tg = settings.telegram
+            telegram = dataclasses.replace(
+                tg,
+                webhook_port=tg.webhook_port if args.port is None else args.port,
+                webhook_listen=tg.webhook_listen if args.listen is None else args.listen,
+            )
+            settings = dataclasses.replace(settings, telegram=telegram)
         return run_bot(settings, token, webhook_url=args.webhook)
     finally:
         if sampler is not None:
@@ -127,11 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(p)
     p.add_argument("--webhook", metavar="URL", help="serve a webhook at this public URL instead of polling")
+    p.add_argument("--port", type=int, help="with --webhook: listen on this port (overrides telegram.webhook_port)")
+    p.add_argument("--listen", metavar="ADDRESS", help="with --webhook: listen here (telegram.webhook_listen)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("chat", help="talk to the bot in the terminal", description=cmd_chat.__doc__)
     _common(p)
     p.set_defaults(func=cmd_chat)
+
+    from bot.cli.state import add_state_parser
+
+    add_state_parser(sub, _common)
 
     try:
         from bot.cli.bench import add_bench_parser
@@ -163,6 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except DATABASE_ERRORS as exc:  # e.g. the PostgreSQL server of state.url cannot be reached
+        print(f"error: the state database ({redact(settings.state_url)}): {exc}".rstrip(), file=sys.stderr)
+        return EXIT_FAILED  # as `run` exits when the Bot API cannot be reached: a service it needs is not there
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     return code

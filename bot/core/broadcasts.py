@@ -121,13 +121,11 @@ def queue_broadcast(
     with db.transaction() as conn:
         if conn.execute("SELECT 1 FROM broadcasts WHERE issue_id = ?", (issue_id,)).fetchone():
             raise AlreadyBroadcast(f"issue {issue_id} was already broadcast")
-        cursor = conn.execute(
+        broadcast_id = conn.execute(
             "INSERT INTO broadcasts (issue_id, street, title, text, created_at, created_by, report_chat_id, state, "
-            "total, markup) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "total, markup) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (issue_id, street, title, text, now, created_by, report_chat_id, QUEUED, len(chats), markup),
-        )
-        broadcast_id = cursor.lastrowid
-        assert broadcast_id is not None
+        ).fetchall()[0][0]
         conn.executemany(
             "INSERT INTO deliveries (broadcast_id, chat_id, state, next_at) VALUES (?, ?, ?, 0)",
             [(broadcast_id, chat, PENDING) for chat in chats],

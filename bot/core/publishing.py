@@ -240,7 +240,7 @@ def queue_broadcast_from_cli(settings: Settings, issue_id: str, reviewed: list[s
         if len(reviewed) != len(lines):
             raise ValueError(f"{len(reviewed)} reviewed lines for {len(lines)} articles of {issue_id}")
         lines = [(article, line) for (article, _), line in zip(lines, reviewed, strict=True)]
-    db = Database(settings.state_db)
+    db = Database(settings.state_url)
     try:
         _, queued = queue_issue(db, issue, lines)
     except AlreadyBroadcast:

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from bot.core.settings import RoleSettings
-from bot.core.state import Database
+from bot.core.state import SHARED_CACHE_SECONDS, Database
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +46,23 @@ class Roles:
         self.admins = frozenset(settings.admins)
         self.config_staff = frozenset(settings.staff)
         self.db = db
-        # The staff table in memory: role checks run on the event loop and must not wait on
-        # SQLite. Only this process's admins change it (through `_record`).
+        # The staff table in memory: role checks run on the event loop and must not wait on the
+        # database each time. With SQLite only this process's admins change it (through
+        # `_record`); with several workers it is read again when older than SHARED_CACHE_SECONDS.
+        self._overrides: dict[int, bool] = {}
+        self._loaded_at = 0.0
+        self._load()
+
+    def _load(self) -> None:
         self._overrides = {
-            int(row["user_id"]): bool(row["active"]) for row in db.query("SELECT user_id, active FROM staff")
+            int(row["user_id"]): bool(row["active"]) for row in self.db.query("SELECT user_id, active FROM staff")
         }
+        self._loaded_at = time.monotonic()
+
+    def _current(self) -> dict[int, bool]:
+        if self.db.shared and time.monotonic() - self._loaded_at > SHARED_CACHE_SECONDS:
+            self._load()
+        return self._overrides
 
     def is_admin(self, user_id: int | None) -> bool:
         """Whether the user may manage staff and rebuild the index."""
@@ -62,8 +74,9 @@ class Roles:
             return False
         if user_id in self.admins:
             return True
-        if user_id in self._overrides:
-            return self._overrides[user_id]
+        overrides = self._current()
+        if user_id in overrides:
+            return overrides[user_id]
         return user_id in self.config_staff
 
     def add_staff(self, user_id: int, by: int) -> bool:
@@ -88,7 +101,7 @@ class Roles:
 
     def members(self) -> list[StaffMember]:
         """Everyone with staff rights: admins first, then staff by user id."""
-        overrides = dict(self._overrides)
+        overrides = dict(self._current())
         out = [StaffMember(uid, True, "config") for uid in sorted(self.admins)]
         staff = {uid: "config" for uid in self.config_staff if overrides.get(uid, True)}
         staff.update({uid: "bot" for uid, active in overrides.items() if active and uid not in self.config_staff})
@@ -97,7 +110,7 @@ class Roles:
 
     def removed_config_staff(self) -> list[int]:
         """Staff that config.yaml still lists but an admin removed from the bot."""
-        removed = {uid for uid, active in self._overrides.items() if not active}
+        removed = {uid for uid, active in self._current().items() if not active}
         return sorted((removed & self.config_staff) - self.admins)
 
     def _record(self, user_id: int, active: bool, by: int) -> None:

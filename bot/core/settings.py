@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
+from bot.core.state_dialect import SQLITE, StateUrlError, dialect_of, sqlite_path, sqlite_url
 from index.settings import IndexParams, SearchSettings, from_mapping
 
 DEFAULT_CONFIG = "config.yaml"
 CONFIG_ENV = "NEWSBOT_CONFIG"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+# Overrides `state.url`, so a database password need not be written into config.yaml.
+STATE_URL_ENV = "NEWSBOT_STATE_URL"
+# Overrides `telegram.webhook_secret` (the same for every worker behind one webhook URL).
+WEBHOOK_SECRET_ENV = "NEWSBOT_WEBHOOK_SECRET"
+# What Telegram accepts as a webhook secret token.
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 T = TypeVar("T")
 
@@ -28,6 +37,9 @@ class TelegramSettings:
     poll_timeout: float = 10.0
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
+    # The secret Telegram sends with every webhook update. Empty: a new one each start (one
+    # worker). Several workers behind one URL must share it: set it here or in $NEWSBOT_WEBHOOK_SECRET.
+    webhook_secret: str = ""
     # Questions a resident may send in a burst, and the steady rate after it (per second).
     burst: int = 3
     rate_per_second: float = 1.0
@@ -53,6 +65,21 @@ class BroadcastSettings:
     per_chat_interval: float = 1.0
     max_attempts: int = 5
     progress_every: float = 3.0
+    # Telegram's paid broadcasts: up to 1,000 messages a second for 0.1 Telegram Stars each,
+    # taken from the bot's balance. Off: the free limit of about 30 a second holds.
+    allow_paid_broadcast: bool = False
+
+
+# Telegram's broadcast limits: free, and with allow_paid_broadcast.
+FREE_BROADCAST_RATE = 30.0
+PAID_BROADCAST_RATE = 1000.0
+
+
+@dataclass(frozen=True)
+class StateSettings:
+    """Where the bot's durable state lives: `sqlite:///PATH` or `postgresql://...` ("" = the default file)."""
+
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,12 +95,18 @@ class Settings:
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     roles: RoleSettings = field(default_factory=RoleSettings)
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
+    state: StateSettings = field(default_factory=StateSettings)
     index_dir_override: Path | None = None
 
     @property
     def state_db(self) -> Path:
-        """The SQLite file holding subscribers, the query log and broadcasts."""
+        """The default SQLite file holding subscribers, the query log and broadcasts."""
         return self.data_dir / "newsbot.sqlite3"
+
+    @property
+    def state_url(self) -> str:
+        """The state database to open: `state.url` (already resolved), else the default SQLite file."""
+        return self.state.url or sqlite_url(self.state_db)
 
     @property
     def index_dir(self) -> Path:
@@ -96,12 +129,13 @@ def config_path(explicit: str | None) -> Path:
     return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
 
 
-TOP_LEVEL_KEYS = ("corpus_dir", "data_dir", "workers", "index", "search", "telegram", "roles", "broadcast")
+TOP_LEVEL_KEYS = ("corpus_dir", "data_dir", "workers", "index", "search", "telegram", "roles", "broadcast", "state")
 SECTIONS: dict[str, type[Any]] = {
     "index": IndexParams,
     "search": SearchSettings,
     "telegram": TelegramSettings,
     "broadcast": BroadcastSettings,
+    "state": StateSettings,
 }
 
 
@@ -197,6 +231,7 @@ def load_settings(path: Path, corpus: str | None = None, index: str | None = Non
     if problems:
         raise ConfigError(f"{path}: " + "; ".join(problems))
     base = path.resolve().parent
+    state = StateSettings(url=_state_url(path, base, _section(data, "state")))
     try:
         roles = _section(data, "roles")
         settings = Settings(
@@ -206,12 +241,13 @@ def load_settings(path: Path, corpus: str | None = None, index: str | None = Non
             index=_built(IndexParams, data, "index"),
             search=_built(SearchSettings, data, "search"),
             workers=int(data.get("workers", 0)),
-            telegram=_built(TelegramSettings, data, "telegram"),
+            telegram=_with_secret(path, _built(TelegramSettings, data, "telegram")),
             roles=RoleSettings(
                 admins=tuple(int(x) for x in roles.get("admins") or ()),
                 staff=tuple(int(x) for x in roles.get("staff") or ()),
             ),
-            broadcast=_built(BroadcastSettings, data, "broadcast"),
+            broadcast=_checked_pace(path, _built(BroadcastSettings, data, "broadcast")),
+            state=state,
             index_dir_override=Path(index) if index else None,
         )
     except ConfigError as exc:
@@ -219,3 +255,46 @@ def load_settings(path: Path, corpus: str | None = None, index: str | None = Non
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     return settings
+
+
+def _state_url(path: Path, base: Path, section: dict[str, Any]) -> str:
+    """$NEWSBOT_STATE_URL, else `state.url`, checked; a relative SQLite path is relative to the config file."""
+    from_env = os.environ.get(STATE_URL_ENV, "").strip()
+    url = from_env or str(section.get("url") or "").strip()
+    if not url:
+        return ""
+    where = f"${STATE_URL_ENV}" if from_env else f"{path}: state.url"
+    try:
+        dialect = dialect_of(url)
+    except StateUrlError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+    if dialect == SQLITE:
+        file = sqlite_path(url)
+        return sqlite_url(file if file.is_absolute() else base / file)
+    return url
+
+
+def _with_secret(path: Path, telegram: TelegramSettings) -> TelegramSettings:
+    """The Telegram settings with $NEWSBOT_WEBHOOK_SECRET applied, the secret checked."""
+    from_env = os.environ.get(WEBHOOK_SECRET_ENV, "").strip()
+    secret = from_env or telegram.webhook_secret
+    if secret and not _SECRET_RE.fullmatch(secret):
+        where = f"${WEBHOOK_SECRET_ENV}" if from_env else f"{path}: telegram.webhook_secret"
+        raise ConfigError(f"{where}: 1-256 characters of A-Z, a-z, 0-9, _ and - (what Telegram accepts)")
+    return dataclasses.replace(telegram, webhook_secret=secret)
+
+
+def _checked_pace(path: Path, broadcast: BroadcastSettings) -> BroadcastSettings:
+    """The broadcast pace within what Telegram allows (more than ~30/s only as paid broadcasts)."""
+    rate = broadcast.messages_per_second
+    limit = PAID_BROADCAST_RATE if broadcast.allow_paid_broadcast else FREE_BROADCAST_RATE
+    if rate <= 0:
+        raise ConfigError(f"{path}: broadcast.messages_per_second must be positive, got {rate:g}")
+    if rate > limit:
+        if broadcast.allow_paid_broadcast:
+            raise ConfigError(f"{path}: broadcast.messages_per_second {rate:g} is above Telegram's paid limit of 1000")
+        raise ConfigError(
+            f"{path}: broadcast.messages_per_second {rate:g} is above Telegram's free limit of 30 a second; "
+            "set broadcast.allow_paid_broadcast: true to pay 0.1 Telegram Stars a message for up to 1000"
+        )
+    return broadcast

@@ -116,7 +116,10 @@ def is_noise(question: str) -> bool:
 
 
 def _questions(db: Database, since: float) -> Questions:
-    row = db.query("SELECT COUNT(*), COALESCE(SUM(results = 0), 0) FROM query_log WHERE at >= ?", (since,))[0]
+    row = db.query(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN results = 0 THEN 1 ELSE 0 END), 0) FROM query_log WHERE at >= ?",
+        (since,),
+    )[0]
     return Questions(int(row[0]), int(row[1]))
 
 
@@ -185,8 +188,9 @@ def gather(engine: SearchEngine, db: Database, now: float | None = None, tz: dtm
     now = time.time() if now is None else now
     today, week = period_starts(now, tz)
     subs = db.query(
-        "SELECT COALESCE(SUM(active = 1), 0), COALESCE(SUM(active = 0 AND blocked_at IS NOT NULL), 0), "
-        "COALESCE(SUM(active = 0 AND blocked_at IS NULL), 0) FROM subscribers"
+        "SELECT COALESCE(SUM(CASE WHEN active = 1 THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN active = 0 AND blocked_at IS NOT NULL THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN active = 0 AND blocked_at IS NULL THEN 1 ELSE 0 END), 0) FROM subscribers"
     )[0]
     ranked, noise = unanswered_counts(db, week)
     top, answered_now = still_unanswered(engine, ranked)

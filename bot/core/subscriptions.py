@@ -10,12 +10,11 @@ These functions block on SQLite; call them from a worker thread inside the bot.
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bot.core.state import Database
+from bot.core.state import INTEGRITY_ERRORS, Database
 
 ALL_STREETS = "*"
 # Longer questions are cut before they are stored (Telegram messages are at most 4096 characters).
@@ -83,7 +82,8 @@ def subscribe(db: Database, chat_id: int, streets: Iterable[str], now: float | N
             wanted = [ALL_STREETS]
         for street in wanted:
             cursor = conn.execute(
-                "INSERT OR IGNORE INTO subscriptions (chat_id, street, since) VALUES (?, ?, ?)", (chat_id, street, now)
+                "INSERT INTO subscriptions (chat_id, street, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (chat_id, street, now),
             )
             if cursor.rowcount:
                 added.append(street)
@@ -146,7 +146,7 @@ def log_query(db: Database, chat_id: int | None, question: str, results: int, no
                 "INSERT INTO query_log (id, at, chat_id, question, results) VALUES (?, ?, ?, ?, ?)",
                 (row_id, now, chat_id, question[:MAX_LOGGED_QUESTION], int(results)),
             )
-        except sqlite3.IntegrityError:  # the id is taken: draw another
+        except INTEGRITY_ERRORS:  # the id is taken: draw another
             continue
         return row_id
 

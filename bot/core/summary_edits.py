@@ -6,18 +6,18 @@ a line with `check_line`. The bot keeps corrections in the state database (migra
 005_summary_edits) under the draft's key (street, month and the text's content key) and the article's number, so after a
 restart the same file sent again (under any name) shows the corrected lines, and a correction that arrives after
 the restart is kept for it. The questions being asked are cached in memory as well: the bot's
-message filter must not read SQLite on the event loop.
+message filter must not read the database on the event loop for every message (with several
+workers on PostgreSQL it reads them again at most once a second, see `asking`).
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 
-from bot.core.state import Database
+from bot.core.state import SHARED_CACHE_SECONDS, Database, Row
 from index.article import Article
 from index.corpus import Issue
 from index.dedupe import content_key
@@ -72,8 +72,16 @@ class SummaryEdits:
         self.db = db
         self.ttl = ttl
         self._lock = threading.Lock()
-        rows = db.query("SELECT * FROM summary_edit_prompts WHERE asked_at > ?", (time.time() - ttl,))
-        self._prompts = {(p.chat_id, p.user_id): p for p in (_prompt(r) for r in rows)}
+        self._prompts: dict[tuple[int, int], Prompt] = {}
+        self._loaded_at = 0.0
+        self._load()
+
+    def _load(self) -> None:
+        rows = self.db.query("SELECT * FROM summary_edit_prompts WHERE asked_at > ?", (time.time() - self.ttl,))
+        prompts = {(p.chat_id, p.user_id): p for p in (_prompt(r) for r in rows)}
+        with self._lock:
+            self._prompts = prompts
+            self._loaded_at = time.monotonic()
 
     def edits(self, key: str) -> dict[int, str]:
         """Article number (from 1) -> corrected line, for one draft."""
@@ -83,8 +91,9 @@ class SummaryEdits:
     def save(self, key: str, number: int, line: str, user_id: int | None) -> None:
         """Record a corrected line (replacing an earlier correction of it)."""
         self.db.execute(
-            "INSERT OR REPLACE INTO summary_edits (draft_key, number, line, edited_by, edited_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO summary_edits (draft_key, number, line, edited_by, edited_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (draft_key, number) DO UPDATE SET line = excluded.line, edited_by = excluded.edited_by, "
+            "edited_at = excluded.edited_at",
             (key, number, line, user_id, time.time()),
         )
         log.info("user %s corrected summary line %d of %s", user_id, number, key.rpartition("|")[0])
@@ -108,8 +117,11 @@ class SummaryEdits:
     def ask(self, prompt: Prompt) -> None:
         """Remember that this staff member's next text is the corrected line (one question at a time)."""
         self.db.execute(
-            "INSERT OR REPLACE INTO summary_edit_prompts (chat_id, user_id, draft_key, number, headline, "
-            "token, message_id, asked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO summary_edit_prompts (chat_id, user_id, draft_key, number, headline, "
+            "token, message_id, asked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (chat_id, user_id) DO UPDATE SET draft_key = excluded.draft_key, number = excluded.number, "
+            "headline = excluded.headline, token = excluded.token, message_id = excluded.message_id, "
+            "asked_at = excluded.asked_at",
             (
                 prompt.chat_id,
                 prompt.user_id,
@@ -125,7 +137,13 @@ class SummaryEdits:
             self._prompts[(prompt.chat_id, prompt.user_id)] = prompt
 
     def asking(self, chat_id: int, user_id: int) -> Prompt | None:
-        """The open question for this staff member in this chat (from memory: safe on the event loop)."""
+        """The open question for this staff member in this chat (from memory: safe on the event loop).
+
+        With several workers the memory is read again when older than SHARED_CACHE_SECONDS: the
+        question may have been asked through another worker.
+        """
+        if self.db.shared and time.monotonic() - self._loaded_at > SHARED_CACHE_SECONDS:
+            self._load()
         with self._lock:
             prompt = self._prompts.get((chat_id, user_id))
         if prompt is not None and time.time() - prompt.asked_at > self.ttl:
@@ -139,7 +157,7 @@ class SummaryEdits:
             self._prompts.pop((chat_id, user_id), None)
 
 
-def _prompt(row: sqlite3.Row) -> Prompt:
+def _prompt(row: Row) -> Prompt:
     return Prompt(
         chat_id=int(row["chat_id"]),
         user_id=int(row["user_id"]),

@@ -41,6 +41,7 @@ from bot.edge import handlers, staff
 from bot.edge.context import CONTEXT_TYPES, BotApplication, BotContext
 from bot.edge.ordering import ChatOrderedProcessor
 from bot.edge.request import RetryingRequest
+from bot.edge.update_dedupe import UpdateClaims
 from bot.edge.updates import TolerantBot
 from index.maintenance import EngineHolder, open_engine
 
@@ -120,7 +121,7 @@ def open_services(settings: Settings) -> BotServices:
     holder = EngineHolder(
         engine, settings.corpus_dir, settings.index_dir, settings.index, settings.search, settings.workers
     )
-    return BotServices(settings, holder, Database(settings.state_db))
+    return BotServices(settings, holder, Database(settings.state_url))
 
 
 # --- the application ------------------------------------------------------------------------
@@ -188,7 +189,9 @@ def build_application(services: BotServices, token: str) -> BotApplication:
         get_updates_request=HTTPXRequest(connection_pool_size=1),
         defaults=DEFAULTS,
     )
-    processor = ChatOrderedProcessor(CONCURRENT_UPDATES)
+    # Several workers: an update Telegram delivers twice is handled by one of them only.
+    claims = UpdateClaims(services.db) if services.db.shared else None
+    processor = ChatOrderedProcessor(CONCURRENT_UPDATES, claims)
     application: BotApplication = (
         ApplicationBuilder()
         .bot(bot)
@@ -271,7 +274,12 @@ def _cannot_listen(listen: str, port: int) -> str | None:
 
 
 def run_bot(settings: Settings, token: str, webhook_url: str | None = None) -> int:
-    """Run the bot until interrupted: long polling, or a webhook with a secret token at `webhook_url`."""
+    """Run the bot until interrupted: long polling, or a webhook with a secret token at `webhook_url`.
+
+    Several workers may serve one webhook URL (behind a reverse proxy) when they share the state
+    database (PostgreSQL) and `telegram.webhook_secret`: each calls setWebhook with the same URL
+    and secret, and handles the updates the proxy gives it.
+    """
     token_filter = protect_token(token)
     url_path = _check_webhook(webhook_url) if webhook_url else ""
     services = open_services(settings)
@@ -284,12 +292,17 @@ def run_bot(settings: Settings, token: str, webhook_url: str | None = None) -> i
                 log.error("cannot serve the webhook on %s:%s: %s", tg.webhook_listen, tg.webhook_port, problem)
                 return EXIT_FAILED
             log.info("serving a webhook on %s:%s for %s", tg.webhook_listen, tg.webhook_port, webhook_url)
+            if not tg.webhook_secret and services.db.dialect != "sqlite":
+                log.warning(
+                    "no shared telegram.webhook_secret: a second worker on this database would re-point the "
+                    "webhook with its own secret and this one would refuse every update"
+                )
             application.run_webhook(
                 listen=tg.webhook_listen,
                 port=tg.webhook_port,
                 url_path=url_path,
                 webhook_url=webhook_url,
-                secret_token=secrets.token_urlsafe(32),
+                secret_token=tg.webhook_secret or secrets.token_urlsafe(32),
                 allowed_updates=Update.ALL_TYPES,
                 bootstrap_retries=3,
             )

@@ -10,23 +10,19 @@ in the objects it reads from SQLite (roles, summary edits) in a worker thread at
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.core import publishing
 from bot.core.listings import ChatListings
 from bot.core.ratelimit import RateLimiter
 from bot.core.refusals import RefusedQuestions
 from bot.core.roles import Roles
 from bot.core.services import BotServices
 from bot.core.summary_edits import SummaryEdits
-from bot.core.upload_checks import UploadChecks
+from bot.core.upload_store import UploadStore
 
 if TYPE_CHECKING:
     from bot.edge.ordering import ChatOrderedProcessor
@@ -34,25 +30,6 @@ if TYPE_CHECKING:
 
 # Question messages whose answer is remembered, so an edited question edits its answer.
 MAX_ANSWERS = 20_000
-
-
-@dataclass
-class Upload:
-    """A staff member's uploaded issue, between the document and Publish/Cancel."""
-
-    token: str
-    chat_id: int
-    user_id: int
-    file_name: str
-    data: bytes
-    street: str | None = None
-    month: str | None = None
-    district: str = ""
-    newspaper: str = ""
-    street_choices: list[str] = dataclasses.field(default_factory=list)
-    draft: publishing.Draft | None = None
-    created: float = dataclasses.field(default_factory=time.time)
-    checks: UploadChecks = dataclasses.field(default_factory=UploadChecks)
 
 
 class AnswerLog:
@@ -90,7 +67,7 @@ class BotData:
         # Staff side: read from SQLite in a worker thread at start-up (bot.edge.staff.on_startup).
         self.roles: Roles | None = None
         self.edits: SummaryEdits | None = None
-        self.uploads: dict[str, Upload] = {}
+        self._uploads: UploadStore | None = None
         self.publish_lock = asyncio.Lock()
         self.tasks: set[asyncio.Task[None]] = set()
         self.sender: BroadcastSender | None = None
@@ -99,6 +76,10 @@ class BotData:
     def attach(self, services: BotServices) -> None:
         """Give the process its services (right after the Application is built)."""
         self._services = services
+        # Open uploads live in the state database: any worker can take a conversation's next step.
+        self._uploads = UploadStore(services.db)
+        # Several workers: the resident's next message (a number, 更多) may reach another one.
+        self.listings = ChatListings(db=services.db if services.db.shared else None)
         tg = services.settings.telegram
         self.limiter = RateLimiter(tg.burst, tg.rate_per_second)
         self.refused = RefusedQuestions(self.limiter.warn_every)
@@ -109,6 +90,13 @@ class BotData:
         if self._services is None:
             raise RuntimeError("bot_data has no services yet: build the application with build_application")
         return self._services
+
+    @property
+    def uploads(self) -> UploadStore:
+        """Staff uploads between the document and Publish/Cancel."""
+        if self._uploads is None:
+            raise RuntimeError("bot_data has no services yet: build the application with build_application")
+        return self._uploads
 
     def arrived_at(self, update: object) -> float | None:
         """When the update reached this process (time.monotonic), if the processor knows it."""

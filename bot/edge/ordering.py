@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Coroutine, Hashable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from typing import Any
 
 from telegram import Chat, Update
@@ -48,8 +48,12 @@ def conversation_of(update: object) -> Hashable | None:
 class ChatOrderedProcessor(BaseUpdateProcessor):
     """Runs different conversations concurrently and each conversation's updates in order."""
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(
+        self, max_concurrent_updates: int, first_delivery: Callable[[object], Awaitable[bool]] | None = None
+    ) -> None:
         super().__init__(max_concurrent_updates)
+        # Several workers: False when another worker already took this update (Telegram redelivered it).
+        self._first_delivery = first_delivery
         self._queues: dict[Hashable, deque[tuple[object, Awaitable[Any]]]] = {}
         self._arrived: dict[int, float] = {}
 
@@ -64,7 +68,12 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         return len(queue) if queue is not None else 0
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        self._arrived[id(update)] = time.monotonic()
+        arrived = time.monotonic()
+        if self._first_delivery is not None and not await self._first_delivery(update):
+            if isinstance(coroutine, Coroutine):
+                coroutine.close()
+            return
+        self._arrived[id(update)] = arrived
         key = conversation_of(update)
         if key is None:
             try:

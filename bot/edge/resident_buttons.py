@@ -78,7 +78,7 @@ async def more_results(p: Pressed, action: callbacks.MoreResults) -> None:
         await query.answer(replies.NO_MORE)
         return
     await query.answer()
-    remember_results(p.context.bot_data, chat_id, response, action.query_id)
+    await remember_results(p.context.bot_data, chat_id, response, action.query_id)
     await edit_reply(p.update, replies.results_reply(response, action.query_id, per_page))
 
 

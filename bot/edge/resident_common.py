@@ -35,12 +35,28 @@ RELOAD_EVERY = 5.0
 SETTLE = 0.5
 
 
-def remember_results(data: BotData, chat_id: int | None, response: SearchResponse, query_id: int | None) -> None:
+async def remember_listing(data: BotData, chat_id: int, listing: Listing) -> None:
+    """Record what a chat was just shown (in the shared database when several workers serve it)."""
+    if data.listings.shared:
+        await asyncio.to_thread(data.listings.remember, chat_id, listing)
+    else:
+        data.listings.remember(chat_id, listing)
+
+
+async def listing_of(data: BotData, chat_id: int | None) -> Listing | None:
+    """What the chat was last shown as a numbered list, if remembered."""
+    if chat_id is None:
+        return None
+    if data.listings.shared:
+        return await asyncio.to_thread(data.listings.get, chat_id)
+    return data.listings.get(chat_id)
+
+
+async def remember_results(data: BotData, chat_id: int | None, response: SearchResponse, query_id: int | None) -> None:
     if chat_id is None or not response.results:
         return
     ids = [r.article.id for r in response.results]
-    listing = Listing(ids, response.offset + 1, response.query, query_id, response.offset)
-    data.listings.remember(chat_id, listing)
+    await remember_listing(data, chat_id, Listing(ids, response.offset + 1, response.query, query_id, response.offset))
 
 
 async def check_for_new_index(data: BotData) -> None:

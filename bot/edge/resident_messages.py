@@ -32,7 +32,9 @@ from bot.core.services import BotServices
 from bot.edge.context import BotContext
 from bot.edge.resident_common import (
     allowed,
+    listing_of,
     queued,
+    remember_listing,
     remember_results,
     send_reply,
     with_engine,
@@ -64,7 +66,7 @@ async def answer_question(update: Update, context: BotContext, question: str, pa
     chat_id = update.effective_chat.id if update.effective_chat else None
     response, query_id = await with_engine(context, search_and_log, services, chat_id, question, 0)
     log.info("question in chat %s: %d result(s)", chat_id, response.total)
-    remember_results(context.bot_data, chat_id, response, query_id)
+    await remember_results(context.bot_data, chat_id, response, query_id)
     await send_reply(
         update, context, replies.answer_reply(response, query_id, services.settings.search.results_per_page)
     )
@@ -74,7 +76,7 @@ async def handle_text(update: Update, context: BotContext, message: str) -> None
     """A resident's message: small talk, subscribing, a listed number, 更多, or a question (bot.core.intents)."""
     intent = intents.recognise(message)
     chat_id = update.effective_chat.id if update.effective_chat else None
-    listing = context.bot_data.listings.get(chat_id) if chat_id is not None else None
+    listing = await listing_of(context.bot_data, chat_id)
     if intent.kind == intents.QUESTION or (intent.kind == intents.NUMBER and not (listing and listing.article_ids)):
         # A number with nothing listed before it is a question (2019, 110 ...).
         await answer_question(update, context, message)
@@ -122,7 +124,7 @@ async def next_page(update: Update, context: BotContext, listing: Listing | None
         await send_reply(update, context, replies.notice(replies.NO_MORE))
         return
     chat_id = update.effective_chat.id if update.effective_chat else None
-    remember_results(context.bot_data, chat_id, response, listing.query_id)
+    await remember_results(context.bot_data, chat_id, response, listing.query_id)
     await send_reply(update, context, replies.results_reply(response, listing.query_id, per_page))
 
 
@@ -138,7 +140,7 @@ async def send_latest(update: Update, context: BotContext, wanted: str) -> None:
     """Send /latest's reply, remembering its numbers for a bare number typed next."""
     reply, ids = await with_engine(context, latest_reply, wanted)
     if ids and update.effective_chat is not None:
-        context.bot_data.listings.remember(update.effective_chat.id, Listing(ids))
+        await remember_listing(context.bot_data, update.effective_chat.id, Listing(ids))
     await send_reply(update, context, reply)
 
 

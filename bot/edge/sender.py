@@ -24,6 +24,11 @@ Pacing is our own (not PTB's AIORateLimiter, which in 22.8 pauses every request 
 may end the pause early): evenly spaced slots at `messages_per_second` overall, at least
 `per_chat_interval` seconds between two messages to one chat, and a 429 delays only the request
 that got it, by the `retry_after` Telegram gave.
+
+Several workers (PostgreSQL) share one broadcast: the slots, the claims and the liveness that
+decides which 'sending' rows a dead worker left behind are in the database
+(`bot.core.broadcast_claims`), so the pace holds across all of them and a SIGKILLed worker
+duplicates nothing.
 """
 
 from __future__ import annotations
@@ -34,8 +39,8 @@ import datetime as dtm
 import json
 import logging
 import time
+import uuid
 import warnings
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -45,17 +50,14 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.core import broadcast_claims as claims
 from bot.core.broadcasts import (
     BLOCKED,
     DONE,
     FAILED,
     PENDING,
-    QUEUED,
-    RUNNING,
     SENDING,
     SENT,
-    SKIPPED,
-    UNKNOWN,
     BroadcastInfo,
     counts_of,
     info_from_row,
@@ -63,6 +65,7 @@ from bot.core.broadcasts import (
 from bot.core.settings import BroadcastSettings
 from bot.core.staff_texts import final_report, progress_text
 from bot.core.state import Database
+from bot.core.state_dialect import POSTGRESQL
 from bot.edge.errors import not_modified
 
 log = logging.getLogger(__name__)
@@ -71,42 +74,6 @@ log = logging.getLogger(__name__)
 MAX_THROTTLED = 10
 # The longest back-off between two tries after a timeout or a network error (seconds).
 MAX_BACKOFF = 60.0
-INTERRUPTED = "bot stopped while sending; not resent because it may have arrived"
-
-
-# --- pacing ---------------------------------------------------------------------------
-
-
-class Pacer:
-    """Evenly spaced send slots: at most `rate` a second, with no bursts.
-
-    Slots are handed out in call order at 1/rate intervals, so any one-second window holds at
-    most rate + 1 of them. Reserving is synchronous, hence safe between coroutines of one loop.
-    """
-
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
-        self.interval = 1.0 / rate
-        self._clock = clock
-        self._next = 0.0
-
-    def reserve(self) -> float:
-        """Take the next slot; returns how long to wait for it."""
-        now = self._clock()
-        slot = max(now, self._next)
-        self._next = slot + self.interval
-        return slot - now
-
-    def not_before(self, delay: float) -> None:
-        """Hand out no slot sooner than `delay` seconds from now."""
-        self._next = max(self._next, self._clock() + delay)
-
-    async def wait(self) -> None:
-        """Wait for the next slot."""
-        delay = self.reserve()
-        if delay > 0:
-            await asyncio.sleep(delay)
 
 
 @dataclass(frozen=True)
@@ -139,8 +106,9 @@ def _retry_after_seconds(exc: RetryAfter) -> float:
 class BroadcastSender:
     """Sends queued deliveries, resumes after restarts, and keeps staff informed.
 
-    One sender per bot process: `run()` (as a task) until `stop()`; `run(until_idle=True)`
-    returns once every broadcast is finished and reported (for scripts and tests).
+    One sender per bot process (several processes may share a PostgreSQL state): `run()` (as a
+    task) until `stop()`; `run(until_idle=True)` returns once every broadcast is finished and
+    reported (for scripts and tests).
     """
 
     def __init__(
@@ -153,7 +121,6 @@ class BroadcastSender:
         send_timeout: float = 10.0,
         backoff: float = 1.0,
         poll_interval: float = 2.0,
-        batch: int = 100,
     ) -> None:
         self.db = db
         self.bot = bot
@@ -162,21 +129,18 @@ class BroadcastSender:
         self.send_timeout = send_timeout
         self.backoff = backoff
         self.poll_interval = poll_interval
-        self.batch = batch
-        self.pacer = Pacer(settings.messages_per_second)
+        if settings.messages_per_second <= 0:
+            raise ValueError("messages_per_second must be positive")
+        # This process's name in `deliveries.claimed_by` and `workers`.
+        self.worker_id = f"{uuid.uuid4().hex[:12]}"
+        self.started_at = time.time()
         self._slots = asyncio.Semaphore(self.concurrency)
         self._wake = asyncio.Event()
         self._report_wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
-        self._buffer: deque[_Due] = deque()
         self._texts: dict[int, str] = {}
         self._markups: dict[int, InlineKeyboardMarkup | None] = {}
-        # Wall-clock time of the last message to each chat, for the per-chat interval: when its
-        # answer came back (so the interval holds where Telegram counts it, whatever the transit
-        # time), and the chats with a message still in flight.
-        self._last_sent: dict[int, float] = {}
-        self._sending_to: set[int] = set()
         self._progress_shown: dict[int, str] = {}
         # Broadcasts whose staff chat refused the progress message: only the final report is tried.
         self._no_progress: set[int] = set()
@@ -218,6 +182,7 @@ class BroadcastSender:
         if interrupted:
             log.warning("%d deliveries were in flight when the bot stopped; marked 'unknown'", interrupted)
         reporter = asyncio.create_task(self._report_loop(), name="broadcast-reporter")
+        beating = asyncio.create_task(self._heartbeat_loop(), name="broadcast-heartbeat")
         try:
             while not self._stopping.is_set():
                 try:
@@ -232,14 +197,16 @@ class BroadcastSender:
                     await self._sleep_until_due()
                 except Exception:  # e.g. the database busy for longer than its timeout: retry, never die
                     log.exception("broadcast sender hit an error; retrying in %.0fs", self.poll_interval)
-                    self._buffer.clear()
                     await asyncio.sleep(self.poll_interval)
         finally:
             if self._inflight:
                 await asyncio.gather(*self._inflight, return_exceptions=True)
-            reporter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reporter
+            for task in (reporter, beating):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(claims.leave, self.db, self.worker_id)
             # One last look, so a broadcast finished by the last replies is reported now.
             if await asyncio.to_thread(self._finish_completed) or until_idle:
                 with contextlib.suppress(Exception):
@@ -250,37 +217,32 @@ class BroadcastSender:
     def recover(self) -> int:
         """Pick up where a previous run stopped; returns how many deliveries it left in flight.
 
-        Deliveries left in 'sending' by a crash become 'unknown' (see the module docstring).
-        The pace carries over too: a bot restarted within a second must not add a fresh
-        second's worth of messages to the ones its previous run just sent.
+        Deliveries left in 'sending' by a crash become 'unknown' (see the module docstring). On
+        SQLite this process is the only sender, so every claim but its own is an orphan; on
+        PostgreSQL only those of workers whose heartbeat stopped (checked again every few
+        seconds, see `_heartbeat_loop`). The pace carries over in the database: a bot restarted
+        within a second does not add a fresh second's worth of messages.
         """
-        now = time.time()
-        recent = self.db.query(
-            "SELECT chat_id, MAX(updated_at) FROM deliveries WHERE updated_at > ? GROUP BY chat_id",
-            (now - max(1.0, self.settings.per_chat_interval),),
-        )
-        for chat_id, at in recent:
-            self._last_sent[int(chat_id)] = max(self._last_sent.get(int(chat_id), 0.0), float(at))
-        if recent:
-            latest = max(float(at) for _, at in recent)
-            self.pacer.not_before(latest + 1.0 - now)
-        cursor = self.db.execute(
-            "UPDATE deliveries SET state = ?, error = ? WHERE state = ?", (UNKNOWN, INTERRUPTED, SENDING)
-        )
-        return int(cursor.rowcount or 0)
+        claims.heartbeat(self.db, self.worker_id, self.started_at)
+        return claims.recover_orphans(self.db, self.worker_id, others_alive=self._shared)
 
-    def _due_rows(self) -> list[_Due]:
-        rows = self.db.query(
-            "SELECT d.broadcast_id, d.chat_id, b.text, b.markup "
-            "FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id "
-            "WHERE d.state = ? AND d.next_at <= ? ORDER BY d.broadcast_id, d.next_at, d.chat_id LIMIT ?",
-            (PENDING, time.time(), self.batch),
-        )
-        for row in rows:
-            self._texts[int(row[0])] = str(row[2])
-            if int(row[0]) not in self._markups:
-                self._markups[int(row[0])] = self._keyboard(row[3])
-        return [_Due(int(r[0]), int(r[1])) for r in rows]
+    @property
+    def _shared(self) -> bool:
+        """Whether other workers may be sending from the same database."""
+        return self.db.dialect == POSTGRESQL
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(claims.HEARTBEAT_EVERY)
+            try:
+                await asyncio.to_thread(claims.heartbeat, self.db, self.worker_id, self.started_at)
+                if self._shared:
+                    orphans = await asyncio.to_thread(claims.recover_orphans, self.db, self.worker_id, True)
+                    if orphans:
+                        log.warning("%d deliveries of a stopped worker were in flight; marked 'unknown'", orphans)
+                        self._wake.set()
+            except Exception:  # the database away for a moment: beat again next time
+                log.exception("broadcast heartbeat failed")
 
     def _keyboard(self, markup: str | None) -> InlineKeyboardMarkup | None:
         """A broadcast's stored keyboard; one that cannot be read is left off rather than failing the send."""
@@ -296,36 +258,15 @@ class BroadcastSender:
         row = self.db.query("SELECT MIN(next_at) FROM deliveries WHERE state = ?", (PENDING,))[0]
         return None if row[0] is None else float(row[0])
 
-    def _postpone(self, due: _Due, until: float) -> None:
-        self.db.execute(
-            "UPDATE deliveries SET next_at = ? WHERE broadcast_id = ? AND chat_id = ? AND state = ?",
-            (until, due.broadcast_id, due.chat_id, PENDING),
-        )
-
-    def _claim(self, due: _Due) -> bool:
-        """Mark the delivery 'sending' and commit, before any byte goes to Telegram."""
-        now = time.time()
-        with self.db.transaction() as conn:
-            active = conn.execute("SELECT active FROM subscribers WHERE chat_id = ?", (due.chat_id,)).fetchone()
-            if not active or not active[0]:
-                conn.execute(
-                    "UPDATE deliveries SET state = ?, updated_at = ?, error = 'not subscribed any more' "
-                    "WHERE broadcast_id = ? AND chat_id = ? AND state = ?",
-                    (SKIPPED, now, due.broadcast_id, due.chat_id, PENDING),
-                )
-                return False
-            cursor = conn.execute(
-                "UPDATE deliveries SET state = ?, attempts = attempts + 1, updated_at = ? "
-                "WHERE broadcast_id = ? AND chat_id = ? AND state = ?",
-                (SENDING, now, due.broadcast_id, due.chat_id, PENDING),
-            )
-            if cursor.rowcount != 1:
-                return False
-            conn.execute(
-                "UPDATE broadcasts SET state = ?, started_at = COALESCE(started_at, ?) WHERE id = ? AND state = ?",
-                (RUNNING, now, due.broadcast_id, QUEUED),
-            )
-        return True
+    def _claim_next(self) -> _Due | None:
+        """Claim the next due delivery (committed before any byte goes to Telegram)."""
+        claimed = claims.claim_next(self.db, self.worker_id, self.settings.per_chat_interval)
+        if claimed is None:
+            return None
+        self._texts[claimed.broadcast_id] = claimed.text
+        if claimed.broadcast_id not in self._markups:
+            self._markups[claimed.broadcast_id] = self._keyboard(claimed.markup)
+        return _Due(claimed.broadcast_id, claimed.chat_id)
 
     def _record(self, due: _Due, outcome: _Outcome) -> None:
         now = time.time()
@@ -406,42 +347,31 @@ class BroadcastSender:
 
     async def _dispatch_one(self) -> bool:
         """Start one due delivery; False when nothing is due."""
-        if not self._buffer:
-            self._buffer.extend(await asyncio.to_thread(self._due_rows))
-            if not self._buffer:
-                return False
-        due = self._buffer.popleft()
-        gate = self._last_sent.get(due.chat_id, 0.0) + self.settings.per_chat_interval
-        if due.chat_id in self._sending_to:
-            gate = max(gate, time.time() + self.settings.per_chat_interval)
-        if gate > time.time():
-            await asyncio.to_thread(self._postpone, due, gate)
-            return True
         await self._slots.acquire()
         try:
-            await self.pacer.wait()
-            if self._stopping.is_set() or not await asyncio.to_thread(self._claim, due):
-                self._slots.release()
-                return not self._stopping.is_set()
+            await self._wait_for_slot()
+            due = None if self._stopping.is_set() else await asyncio.to_thread(self._claim_next)
         except BaseException:
             self._slots.release()
             raise
-        self._last_sent[due.chat_id] = time.time()
-        self._sending_to.add(due.chat_id)
+        if due is None:
+            self._slots.release()
+            return False
         task = asyncio.create_task(self._deliver(due), name=f"deliver-{due.broadcast_id}-{due.chat_id}")
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
         return True
 
+    async def _wait_for_slot(self) -> None:
+        """Take the next send slot of the pace all workers share, and wait for it."""
+        slot = await asyncio.to_thread(claims.reserve_slot, self.db, self.settings.messages_per_second)
+        delay = slot - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
     async def _deliver(self, due: _Due) -> None:
         try:
-            try:
-                outcome = await self._send(due)
-            finally:
-                self._sending_to.discard(due.chat_id)
-                self._last_sent[due.chat_id] = max(self._last_sent.get(due.chat_id, 0.0), time.time())
-            if outcome.retry_at is not None:
-                self._last_sent[due.chat_id] = max(self._last_sent.get(due.chat_id, 0.0), outcome.retry_at)
+            outcome = await self._send(due)
             await asyncio.to_thread(self._record, due, outcome)
         except Exception:  # the row stays 'sending' and is reported as 'unknown' after a restart
             log.exception("could not record the delivery to chat %s", due.chat_id)
@@ -459,6 +389,8 @@ class BroadcastSender:
                 parse_mode=ParseMode.HTML,
                 reply_markup=self._markups.get(due.broadcast_id),
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                # None leaves the parameter out: a free message, within the ~30/s limit.
+                allow_paid_broadcast=True if self.settings.allow_paid_broadcast else None,
                 read_timeout=timeout,
                 write_timeout=timeout,
                 connect_timeout=timeout,
@@ -520,6 +452,8 @@ class BroadcastSender:
             await self._report_unlocked()
 
     async def _report_unlocked(self) -> None:
+        if self._shared and not await asyncio.to_thread(claims.is_reporter, self.db, self.worker_id):
+            return  # another live worker keeps staff informed
         for info in await asyncio.to_thread(self._reportable):
             chat = info.report_chat_id
             assert chat is not None
@@ -558,7 +492,7 @@ class BroadcastSender:
 
     async def _report_call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
         """A message to staff, paced with the broadcast; None on a passing failure, False on a lasting one."""
-        await self.pacer.wait()
+        await self._wait_for_slot()
         try:
             return await method(**kwargs)
         except BadRequest as exc:

@@ -9,70 +9,27 @@ import html
 import logging
 import time
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ForceReply, Update
 from telegram.error import BadRequest
 
 from bot.core import publishing, staff_texts, summary_edits
 from bot.core.broadcasts import AlreadyBroadcast
-from bot.edge.context import BotContext, BotData, Upload
+from bot.core.upload_store import Upload
+from bot.edge.context import BotContext, BotData
 from bot.edge.errors import not_modified
 from bot.edge.staff_state import (
     EDIT_PREFIX,
-    MAX_EDIT_BUTTONS,
-    button,
     edit_pressed,
     edits_of,
     guarded,
     plain,
 )
+from bot.edge.staff_steps import apply_stored_edits, draft_key, load_upload, preview
 from index.publish import PublishError
 
 log = logging.getLogger(__name__)
 
-
 EDIT_CANCEL_WORDS = ("取消", "不改", "算了")
-
-
-def draft_key(draft: publishing.Draft) -> str:
-    return summary_edits.draft_key(draft.issue, draft.text)
-
-
-async def apply_stored_edits(data: BotData, draft: publishing.Draft) -> None:
-    """Lines corrected for this same upload before (e.g. before a restart) replace the generated ones."""
-    edits = await asyncio.to_thread(edits_of(data).edits, draft_key(draft))
-    draft.lines = summary_edits.apply(draft.lines, edits)
-
-
-def _preview_keyboard(upload: Upload) -> InlineKeyboardMarkup:
-    """✏️ 修改 under each line, then Publish and Cancel."""
-    assert upload.draft is not None
-    rows = [
-        [
-            InlineKeyboardButton(
-                f"✏️ 修改 {n + 1}. {_short(article.title)}", callback_data=f"{EDIT_PREFIX}{upload.token}:{n}"
-            )
-        ]
-        for n, (article, _) in enumerate(upload.draft.lines[:MAX_EDIT_BUTTONS])
-    ]
-    rows.append([button("✅ 发布", "ok", upload.token), button("✖️ 取消", "no", upload.token)])
-    return InlineKeyboardMarkup(rows)
-
-
-def _short(title: str, size: int = 14) -> str:
-    return title if len(title) <= size else title[: size - 1] + "…"
-
-
-async def preview(data: BotData, upload: Upload) -> tuple[str, InlineKeyboardMarkup]:
-    """The preview of a prepared upload (HTML) and its buttons."""
-    draft = upload.draft
-    assert draft is not None and upload.street is not None
-    recipients = await asyncio.to_thread(publishing.recipients_for, data.services.db, upload.street)
-    edits = await asyncio.to_thread(edits_of(data).edits, draft_key(draft))
-    text = publishing.preview_text(draft, upload.file_name, len(recipients))
-    if edits:
-        text += f"\n✏️ 已修改 {len(edits)} 篇的摘要。"
-    text += "\n要改哪篇的摘要，点它的“✏️ 修改”。"
-    return text, _preview_keyboard(upload)
 
 
 @guarded(admin=False, what="summary edit button")
@@ -82,7 +39,7 @@ async def press_edit(update: Update, context: BotContext) -> None:
     user = update.effective_user
     assert query is not None and user is not None
     token, _, number = (query.data or "")[len(EDIT_PREFIX) :].partition(":")
-    upload = context.bot_data.uploads.get(token)
+    upload = await load_upload(context.bot_data, token)
     if upload is None or upload.draft is None or query.message is None:
         await query.answer()
         await edit_pressed(update, "这个预览已过期，请重新发送文件。")
@@ -145,7 +102,7 @@ async def receive_line(update: Update, context: BotContext) -> None:
         return
     await asyncio.to_thread(edits.save, prompt.draft_key, prompt.number, line, user.id)
     await asyncio.to_thread(edits.answered, prompt.chat_id, prompt.user_id)
-    upload = context.bot_data.uploads.get(prompt.token)
+    upload = await load_upload(context.bot_data, prompt.token)
     if upload is None or upload.draft is None or draft_key(upload.draft) != prompt.draft_key:
         await message.reply_text(
             plain(
@@ -155,6 +112,7 @@ async def receive_line(update: Update, context: BotContext) -> None:
         )
         return
     await apply_stored_edits(context.bot_data, upload.draft)
+    await asyncio.to_thread(context.bot_data.uploads.save, upload)  # other workers' copies are now old
     text, keyboard = await preview(context.bot_data, upload)
     updated = True
     if prompt.message_id is not None:

@@ -5,34 +5,30 @@ questions as buttons, the preview, and Publish/Cancel, which queues the broadcas
 from __future__ import annotations
 
 import asyncio
-import datetime as dtm
 import html
 import logging
 import secrets
-import time
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 
 from bot.core import publishing, staff_texts, upload_checks
 from bot.core.broadcasts import AlreadyBroadcast
-from bot.core.dates import SHANGHAI, month_label, shanghai_today
 from bot.core.issue_facts import MONTH_RE, looks_like_street, parse_month, resolve_street
-from bot.edge.context import BotContext, BotData, Upload
-from bot.edge.staff_edits import apply_stored_edits, draft_key, preview, publish_correction
+from bot.core.upload_store import Upload
+from bot.edge.context import BotContext
+from bot.edge.staff_edits import publish_correction
 from bot.edge.staff_state import (
     _LABEL_RE,
     _SPLIT_RE,
     CALLBACK_PREFIX,
-    MAX_STREET_BUTTONS,
     UPLOAD_TTL,
-    button,
     edit_pressed,
     edits_of,
     guarded,
     plain,
 )
+from bot.edge.staff_steps import apply_stored_edits, draft_key, fill_from_street, load_upload, next_step
 from index.publish import MAX_ISSUE_BYTES, MAX_PDF_BYTES, PublishError, issue_text, parse_text
-from index.search import SearchEngine, street_matches
 
 log = logging.getLogger(__name__)
 
@@ -60,126 +56,7 @@ def parse_caption(
     return None, choices, month
 
 
-def recent_months(now: float, count: int = 4) -> list[str]:
-    """This month and the ones before it, newest first (Shanghai time)."""
-    local = dtm.datetime.fromtimestamp(now, SHANGHAI)
-    year, month = local.year, local.month
-    out = []
-    for _ in range(count):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return out
-
-
 # --- the publish conversation ---------------------------------------------------------
-
-
-def _street_keyboard(upload: Upload) -> InlineKeyboardMarkup:
-    rows: list[list[InlineKeyboardButton]] = []
-    for number, street in enumerate(upload.street_choices[:MAX_STREET_BUTTONS]):
-        if number % 2 == 0:
-            rows.append([])
-        rows[-1].append(button(street, "st", upload.token, str(number)))
-    rows.append([button("✖️ 取消", "no", upload.token)])
-    return InlineKeyboardMarkup(rows)
-
-
-def _month_keyboard(upload: Upload, first: list[upload_checks.Choice] | None = None) -> InlineKeyboardMarkup:
-    # The months the issue names come first; the clock's latest months only fill up the rest.
-    months = upload_checks.month_choices(upload.checks, recent_months(time.time()))
-    rows = [[button(text, action, upload.token) for text, action, _ in first or []]]
-    rows += [[button(month_label(m), "mo", upload.token, m) for m in months[i : i + 2]] for i in (0, 2)]
-    rows.append([button("✖️ 取消", "no", upload.token)])
-    return InlineKeyboardMarkup([row for row in rows if row])
-
-
-def _choice_keyboard(upload: Upload, choices: list[upload_checks.Choice]) -> InlineKeyboardMarkup:
-    rows = [[button(text, action, upload.token, *([arg] if arg else []))] for text, action, arg in choices]
-    rows.append([button("✖️ 取消", "no", upload.token)])
-    return InlineKeyboardMarkup(rows)
-
-
-def _new_street_keyboard(upload: Upload) -> InlineKeyboardMarkup:
-    assert upload.street is not None
-    keyboard = _street_keyboard(upload)
-    confirm = [button(*upload_checks.new_street_button(upload.street)[:2], upload.token)]
-    return InlineKeyboardMarkup([confirm, *keyboard.inline_keyboard])
-
-
-def _checks_question(data: BotData, upload: Upload) -> tuple[str, InlineKeyboardMarkup] | None:
-    """The next question about an unknown street, a far-off month or a second issue of a month."""
-    assert upload.street is not None and upload.month is not None
-    engine = data.services.holder.engine
-    checks = upload.checks
-    future = upload_checks.future_question(checks, upload.month, shanghai_today())
-    if future is not None:
-        return future[0], _month_keyboard(upload, future[1])
-    second = upload_checks.correction_question(checks, engine.issues, upload.street, upload.month, upload.file_name)
-    if second is not None:
-        return second[0], _choice_keyboard(upload, second[1])
-    return None
-
-
-def _fill_from_street(upload: Upload, engine: SearchEngine) -> None:
-    """District and newspaper name as the street's latest issue gives them."""
-    assert upload.street is not None
-    previous = engine.latest_issue(upload.street)
-    if previous is not None and street_matches(previous.street, upload.street):
-        upload.district = upload.district or previous.district
-        upload.newspaper = upload.newspaper or previous.newspaper
-
-
-async def _next_step(data: BotData, upload: Upload) -> tuple[str, InlineKeyboardMarkup | None]:
-    """What to ask or show next: the street, the month, or the preview (HTML text and buttons)."""
-    services = data.services
-    engine = services.holder.engine
-    name = html.escape(upload.file_name)
-    if upload.street is not None and upload.checks.street_new and not upload.checks.street_confirmed:
-        upload.street_choices = engine.streets()
-        asked = upload_checks.street_question(upload.checks, upload.street, upload.street_choices, upload.file_name)
-        assert asked is not None
-        return asked, _new_street_keyboard(upload)
-    if upload.street is None:
-        if not upload.street_choices:
-            upload.street_choices = engine.streets()
-        if not upload.street_choices:
-            data.uploads.pop(upload.token, None)
-            return f"《{name}》是哪个街道的？请在文件说明里写上街道名（例如“天山路街道 2020-06”）后重新发送。", None
-        return (
-            f"《{name}》是哪个街道的报纸？\n不在下面的话，请在文件说明里写上街道名后重新发送。",
-            _street_keyboard(upload),
-        )
-    if upload.month is None:
-        note = upload_checks.month_note(upload.checks)
-        return f"{note}《{name}》（{html.escape(upload.street)}）是哪个月的？", _month_keyboard(upload)
-    question = _checks_question(data, upload)
-    if question is not None:
-        return question
-    try:
-        draft = await asyncio.to_thread(
-            publishing.prepare,
-            engine,
-            services.holder.corpus_dir,
-            upload.data,
-            upload.checks.text,
-            upload.file_name,
-            upload.street,
-            upload.month,
-            upload.district,
-            upload.newspaper,
-        )
-    except PublishError as exc:
-        data.uploads.pop(upload.token, None)
-        return staff_texts.cannot_publish(name, html.escape(staff_texts.publish_refusal(exc))), None
-    upload.draft = draft
-    if upload_checks.is_correction(upload.checks):
-        # A correction is not broadcast (only an optional notice): its lines are not edited.
-        recipients = await asyncio.to_thread(publishing.recipients_for, services.db, upload.street)
-        note = upload_checks.correction_preview_note(upload.checks)
-        text = note + publishing.preview_text(draft, upload.file_name, len(recipients), correction=True)
-        return text, _choice_keyboard(upload, upload_checks.CORRECTION_BUTTONS)
-    await apply_stored_edits(data, draft)
-    return await preview(data, upload)
 
 
 @guarded(admin=False, what="document upload")
@@ -214,9 +91,7 @@ async def receive_document(update: Update, context: BotContext) -> None:
         await message.reply_text(plain(staff_texts.cannot_publish(file_name, staff_texts.publish_refusal(exc))))
         return
     uploads = context.bot_data.uploads
-    now = time.time()
-    for token in [t for t, u in uploads.items() if now - u.created > UPLOAD_TTL]:
-        del uploads[token]
+    await asyncio.to_thread(uploads.expire, UPLOAD_TTL)
     engine = services.holder.engine
     newspapers = {i.newspaper: i.street for i in engine.issues if i.newspaper and i.street}
     street, choices, month = parse_caption(message.caption or "", engine.streets(), newspapers)
@@ -225,9 +100,10 @@ async def receive_document(update: Update, context: BotContext) -> None:
     upload.checks = upload_checks.read_upload(text, file_name, message.caption or "")
     if street is not None:
         upload_checks.street_changed(upload.checks, new=street not in engine.streets())
-        _fill_from_street(upload, engine)
-    uploads[upload.token] = upload
-    text, keyboard = await _next_step(context.bot_data, upload)
+        fill_from_street(upload, engine)
+    await asyncio.to_thread(uploads.add, upload)
+    text, keyboard = await next_step(context.bot_data, upload)
+    await asyncio.to_thread(uploads.save, upload)
     await message.reply_text(text, reply_markup=keyboard)
     log.info("user %s uploaded %s (%d bytes)", user.id, file_name, len(data))
 
@@ -240,13 +116,13 @@ async def press_button(update: Update, context: BotContext) -> None:
     services = context.services
     action, _, rest = (query.data or "")[len(CALLBACK_PREFIX) :].partition(":")
     token, _, argument = rest.partition(":")
-    upload = context.bot_data.uploads.get(token)
+    upload = await load_upload(context.bot_data, token)
     if upload is None:
         await query.answer()
         await edit_pressed(update, "这个预览已过期，请重新发送文件。")
         return
     if action == "no":
-        context.bot_data.uploads.pop(token, None)
+        await asyncio.to_thread(context.bot_data.uploads.take, token)
         if upload.draft is not None:
             await asyncio.to_thread(edits_of(context.bot_data).discard, draft_key(upload.draft))
         await query.answer("已取消")
@@ -259,14 +135,15 @@ async def press_button(update: Update, context: BotContext) -> None:
     if action == "st" and argument.isdigit() and int(argument) < len(upload.street_choices):
         upload.street = upload.street_choices[int(argument)]
         upload_checks.street_changed(upload.checks, new=False)
-        _fill_from_street(upload, services.holder.engine)
+        fill_from_street(upload, services.holder.engine)
     elif action == "mo" and parse_month(argument) == argument:
         upload.month = argument
         upload_checks.month_changed(upload.checks)
     else:
         upload_checks.press(upload.checks, action)
     await query.answer()
-    text, keyboard = await _next_step(context.bot_data, upload)
+    text, keyboard = await next_step(context.bot_data, upload)
+    await asyncio.to_thread(context.bot_data.uploads.save, upload)
     await edit_pressed(update, text, keyboard)
 
 
@@ -287,7 +164,7 @@ async def publish_upload(update: Update, context: BotContext, upload: Upload) ->
         await query.answer("正在发布另一期，请稍候再点。", show_alert=True)
         return
     # Taken out first so a second press (or another staff member) cannot publish it twice.
-    if context.bot_data.uploads.pop(upload.token, None) is None:
+    if not await asyncio.to_thread(context.bot_data.uploads.take, upload.token):
         await query.answer()
         return
     await asyncio.to_thread(edits_of(context.bot_data).close, draft_key(upload.draft))
@@ -299,6 +176,8 @@ async def publish_upload(update: Update, context: BotContext, upload: Upload) ->
         async with lock:
             await publish_correction(update, context.bot_data, upload, draft)
         return
+    # The corrections on record are what the preview showed, whichever worker took them.
+    await apply_stored_edits(context.bot_data, draft)
     async with lock:
         try:
             another = upload.checks.kind == upload_checks.ANOTHER
