@@ -9,7 +9,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from index.append import add_articles
 from index.article import Article
+from index.build import build_index
 from index.corpus import (
     DecodeError,
     Issue,
@@ -20,10 +22,11 @@ from index.corpus import (
     write_manifest_entry,
 )
 from index.dedupe import duplicate_in
+from index.index_files import META, index_file
 from index.issue_parser import parse_issue
 from index.lock import writer_lock
 from index.pdf import PdfError, pdf_to_text
-from index.store import META, IndexParams, add_articles, build_index, index_file
+from index.settings import IndexParams
 from index.tokenize import names_from_street, names_from_text
 
 log = logging.getLogger(__name__)

@@ -19,6 +19,7 @@ from index.answer_kind import asked_kinds
 from index.article import Article
 from index.bigram import token_bigrams
 from index.corpus import Issue
+from index.loaded_index import LoadedIndex
 from index.loading import load_index
 from index.neardup import fold_similar
 from index.normalize import for_matching, has_cjk, normalize_query, strip_symbols
@@ -26,7 +27,6 @@ from index.ranking import FusionSettings, fused_scores, proximity, top_docs
 from index.scope import Scope, parse_scope, street_aliases
 from index.settings import SearchSettings
 from index.snippet import Snippet, best_snippet, fold
-from index.store import LoadedIndex
 from index.summary import lead_line
 from index.tokenize import default_query_fillers
 from index.tolerance import EXPANSION_WEIGHT, Correction, alternatives_for, correct_typos, prefer_corrected
