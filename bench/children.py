@@ -303,7 +303,7 @@ def child_bm25s_serve(save_dir: str, timed: list[list[str]], dev: list[list[str]
 def child_publish(index_dir: str, corpus: str, issue_file: str) -> Figures:
     """Publish one issue into the index as a new segment; then reload and look for it."""
     from index.append import add_articles
-    from index.corpus import read_manifest
+    from index.manifest import read_manifest
     from index.publish import parse_upload
     from index.search import SearchEngine
     from index.tokenize import names_from_street, names_from_text

@@ -12,10 +12,11 @@ from index.article import Article
 from index.bags import Chunk, Segmenter, Vocabulary, joined_bigrams
 from index.bigram import bigram_segment_of
 from index.bm25 import Int32Array, build_segment
-from index.corpus import Issue, corpus_fingerprint
+from index.corpus import corpus_fingerprint
 from index.index_files import GENERATION_FILES, META, index_file, read_lines, save_segment, write_json, write_lines
 from index.indexed_text import content_hash
 from index.neardup import N_HASHES
+from index.records import Issue
 from index.settings import IndexParams
 from index.tokenize import Tokenizer
 from index.vocabulary import SORTED_FILES, write_sorted

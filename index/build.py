@@ -25,7 +25,7 @@ from index.atomic import exchange
 from index.bags import Chunk, Segmenter, Vocabulary, joined_bigrams
 from index.bigram import BIGRAM_ARRAYS, bigram_segment_of
 from index.bm25 import SEGMENT_ARRAYS, CountArray, Int32Array, Segment, build_segment
-from index.corpus import CorpusLoad, Skipped, corpus_fingerprint, load_corpus
+from index.corpus import CorpusLoad, corpus_fingerprint, load_corpus
 from index.index_files import (
     FORMAT_VERSION,
     META,
@@ -38,6 +38,7 @@ from index.index_files import (
     write_lines,
 )
 from index.indexed_text import content_hash, shipped_words_signature
+from index.records import Skipped
 from index.settings import IndexParams
 from index.tokenize import Tokenizer, build_user_words
 from index.vocabulary import SORTED_FILES, write_sorted

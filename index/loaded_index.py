@@ -15,9 +15,9 @@ from index.article import Article
 from index.article_file import ArticleFile
 from index.bigram import BigramIndex, BigramSegment
 from index.bm25 import BM25Index, DiskSlices, Segment
-from index.corpus import Issue
 from index.index_files import FORMAT_VERSION, META, MINHASH, IndexUnusable, count_lines, index_file, read_lines
 from index.neardup import N_HASHES, SignatureFiles
+from index.records import Issue
 from index.settings import IndexParams
 from index.tokenize import Tokenizer
 from index.vocabulary import SORTED_FILES, TermIds

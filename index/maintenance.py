@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.build import BuildReport, Progress, build_index
-from index.corpus import Skipped
 from index.index_files import META, IndexUnusable
 from index.lock import writer_lock
+from index.records import Skipped
 from index.search import SearchEngine
 from index.settings import IndexParams, SearchSettings
 from index.staleness import index_is_current

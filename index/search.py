@@ -18,12 +18,12 @@ import numpy as np
 from index.answer_kind import asked_kinds
 from index.article import Article
 from index.bigram import token_bigrams
-from index.corpus import Issue
 from index.loaded_index import LoadedIndex
 from index.loading import load_index
 from index.neardup import fold_similar
 from index.normalize import for_matching, has_cjk, normalize_query, strip_symbols
 from index.ranking import FusionSettings, fused_scores, proximity, top_docs
+from index.records import Issue
 from index.scope import Scope, parse_scope, street_aliases
 from index.settings import SearchSettings
 from index.snippet import Snippet, best_snippet, fold

@@ -18,11 +18,11 @@ from corpora import NEW_ISSUE
 from bot.core.settings import Settings
 from index import append, loading
 from index.build import build_index
-from index.corpus import read_manifest
 from index.index_files import META
 from index.loaded_index import LoadedIndex
 from index.loading import load_index
 from index.maintenance import EngineHolder
+from index.manifest import read_manifest
 from index.publish import SameMonthIssue, parse_upload, publish_issue
 from index.search import SearchEngine
 from index.settings import IndexParams, SearchSettings

@@ -14,8 +14,8 @@ from typing import Any
 from bot.core import replies
 from bot.core.exit_codes import EXIT_OK, EXIT_SKIPPED, EXIT_USAGE
 from bot.core.settings import Settings
-from index.corpus import Skipped
 from index.maintenance import OpenReport, open_engine
+from index.records import Skipped
 from index.search import SearchEngine, SearchResponse
 
 log = logging.getLogger(__name__)

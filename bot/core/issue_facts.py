@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from index.corpus import Issue
+from index.records import Issue
 from index.search import street_matches
 
 STREET_SUFFIXES = ("街道", "镇", "乡", "街", "路", "村", "社区")

@@ -21,7 +21,7 @@ from bot.core.replies.texts import (
     TEXT_ONLY,
 )
 from index.article import Article
-from index.corpus import Issue
+from index.records import Issue
 from index.search import SearchResponse, SearchResult
 from index.snippet import Snippet
 
