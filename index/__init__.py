@@ -40,9 +40,9 @@ _HOMES = {
     "DuplicateIssue": "index.publish",
     "SameMonthIssue": "index.publish",
     "SearchEngine": "index.search",
-    "SearchResponse": "index.search",
-    "SearchResult": "index.search",
-    "street_matches": "index.search",
+    "SearchResponse": "index.search_response",
+    "SearchResult": "index.search_response",
+    "street_matches": "index.issue_catalog",
     "Snippet": "index.snippet",
     "SearchSettings": "index.settings",
     "IndexParams": "index.settings",
@@ -83,6 +83,7 @@ __all__ = [
 if TYPE_CHECKING:
     from index.article import Article
     from index.corpus import load_corpus
+    from index.issue_catalog import street_matches
     from index.maintenance import EngineHolder, OpenReport, ReindexStatus, open_engine
     from index.manifest import read_manifest
     from index.publish import (
@@ -96,7 +97,8 @@ if TYPE_CHECKING:
         replace_issue,
     )
     from index.records import Issue, Skipped
-    from index.search import SearchEngine, SearchResponse, SearchResult, street_matches
+    from index.search import SearchEngine
+    from index.search_response import SearchResponse, SearchResult
     from index.settings import IndexParams, SearchSettings
     from index.snippet import Snippet
     from index.summary import summary_lines

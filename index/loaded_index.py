@@ -24,7 +24,7 @@ from index.vocabulary import SORTED_FILES, TermIds
 
 log = logging.getLogger(__name__)
 
-# Articles shown as answers (the candidates' text is cached apart, by index.search, as one string each).
+# Articles shown as answers (the candidates' text is cached apart, by index.candidates, as one string each).
 ARTICLE_CACHE_SIZE = 512
 
 

@@ -31,8 +31,9 @@ from bot.edge.staff_state import (
     guarded,
     plain,
 )
+from index.issue_catalog import street_matches
 from index.publish import MAX_ISSUE_BYTES, MAX_PDF_BYTES, PublishError, issue_text, parse_text
-from index.search import SearchEngine, street_matches
+from index.search import SearchEngine
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from bot.core.replies.texts import (
 )
 from index.article import Article
 from index.records import Issue
-from index.search import SearchResponse, SearchResult
+from index.search_response import SearchResponse, SearchResult
 from index.snippet import Snippet
 
 log = logging.getLogger(__name__)
