@@ -33,7 +33,7 @@ def child_segmentation_reference(corpus: str, params: IndexParams) -> Figures:
     import jieba
 
     from index.corpus import load_corpus
-    from index.store import weighted_text_parts
+    from index.indexed_text import weighted_text_parts
     from index.tokenize import Tokenizer, build_user_words
 
     loaded = load_corpus(Path(corpus))
@@ -69,7 +69,7 @@ def child_segmentation_reference(corpus: str, params: IndexParams) -> Figures:
 
 def child_build(corpus: str, index_dir: str, params: IndexParams, workers: int) -> Figures:
     """`build_index` into `index_dir` (a rebuild when an index is already there)."""
-    from index.store import build_index
+    from index.build import build_index
 
     report = build_index(Path(corpus), Path(index_dir), params, workers=workers)
     return {
@@ -302,10 +302,10 @@ def child_bm25s_serve(save_dir: str, timed: list[list[str]], dev: list[list[str]
 
 def child_publish(index_dir: str, corpus: str, issue_file: str) -> Figures:
     """Publish one issue into the index as a new segment; then reload and look for it."""
-    from index.corpus import read_manifest
+    from index.append import add_articles
+    from index.manifest import read_manifest
     from index.publish import parse_upload
     from index.search import SearchEngine
-    from index.store import add_articles
     from index.tokenize import names_from_street, names_from_text
 
     path = Path(issue_file)

@@ -77,7 +77,7 @@ def stream_bags(index_dir: Path) -> Iterator[tuple[list[int], list[int]]]:
 
 def read_vocabulary(index_dir: Path) -> list[str]:
     """The index's terms; a term's id is its position."""
-    from index.store import META, index_file
+    from index.index_files import META, index_file
 
     meta = json.loads((index_dir / META).read_text(encoding="utf-8"))
     text = index_file(index_dir, meta, "vocab.txt").read_text(encoding="utf-8")

@@ -27,10 +27,10 @@ __version__ = "0.1.0"
 
 _HOMES = {
     "Article": "index.article",
-    "Issue": "index.corpus",
-    "Skipped": "index.corpus",
+    "Issue": "index.records",
+    "Skipped": "index.records",
     "load_corpus": "index.corpus",
-    "read_manifest": "index.corpus",
+    "read_manifest": "index.manifest",
     "issue_text": "index.publish",
     "parse_text": "index.publish",
     "parse_upload": "index.publish",
@@ -40,9 +40,9 @@ _HOMES = {
     "DuplicateIssue": "index.publish",
     "SameMonthIssue": "index.publish",
     "SearchEngine": "index.search",
-    "SearchResponse": "index.search",
-    "SearchResult": "index.search",
-    "street_matches": "index.search",
+    "SearchResponse": "index.search_response",
+    "SearchResult": "index.search_response",
+    "street_matches": "index.issue_catalog",
     "Snippet": "index.snippet",
     "SearchSettings": "index.settings",
     "IndexParams": "index.settings",
@@ -82,8 +82,10 @@ __all__ = [
 
 if TYPE_CHECKING:
     from index.article import Article
-    from index.corpus import Issue, Skipped, load_corpus, read_manifest
+    from index.corpus import load_corpus
+    from index.issue_catalog import street_matches
     from index.maintenance import EngineHolder, OpenReport, ReindexStatus, open_engine
+    from index.manifest import read_manifest
     from index.publish import (
         DuplicateIssue,
         PublishError,
@@ -94,7 +96,9 @@ if TYPE_CHECKING:
         publish_issue,
         replace_issue,
     )
-    from index.search import SearchEngine, SearchResponse, SearchResult, street_matches
+    from index.records import Issue, Skipped
+    from index.search import SearchEngine
+    from index.search_response import SearchResponse, SearchResult
     from index.settings import IndexParams, SearchSettings
     from index.snippet import Snippet
     from index.summary import summary_lines

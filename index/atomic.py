@@ -1,6 +1,6 @@
 """Replacing files and directories so that no reader or other writer ever sees half of one:
-temporary names nobody else uses, and an atomic exchange of two directories where the kernel
-offers one (Linux renameat2). No knowledge of what the files hold.
+temporary names nobody else uses, a file written whole through one, and an atomic exchange of
+two directories where the kernel offers one (Linux renameat2). No knowledge of what the files hold.
 """
 
 from __future__ import annotations
@@ -20,6 +20,17 @@ log = logging.getLogger(__name__)
 def temporary_name(path: Path) -> Path:
     """A temporary name beside `path` that no other writer (process or thread) uses."""
     return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `path` whole or not at all, through a temporary file no other writer uses."""
+    # A unique temporary name: two writers never share one, and a crash leaves only a dot-file.
+    tmp = temporary_name(path)
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 _RENAME_EXCHANGE = 2

@@ -1,4 +1,5 @@
-"""Reading a corpus directory: issue text files, the manifest that describes them, and JSONL archives.
+"""Reading a corpus directory: issue text and PDF files, JSONL archives, and the fingerprint
+that tells whether the corpus changed (the manifest is index.manifest, decoding index.text_decoding).
 
 A bad file never breaks the corpus: it is named in `CorpusLoad.skipped` with its reason and
 the rest is read.
@@ -11,54 +12,24 @@ import hashlib
 import json
 import logging
 import lzma
-import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from index.article import Article, lead_headline
 from index.issue_parser import DEFAULT_SECTION_LABELS, parse_issue
+from index.manifest import MANIFEST_NAME, read_manifest
 from index.normalize import for_display
+from index.records import Issue, Skipped
+from index.text_decoding import TextTooLarge, decode_text
 
 log = logging.getLogger(__name__)
 
-MANIFEST_NAME = "manifest.yaml"
 TEXT_SUFFIXES = (".txt",)
 PDF_SUFFIX = ".pdf"
 JSONL_SUFFIXES = (".jsonl", ".jsonl.xz", ".jsonl.gz")
 MAX_TEXT_BYTES = 5 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file (or a line of one) that was not read, and why."""
-
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
-
-
-@dataclass
-class Issue:
-    """One newspaper issue (or one imported archive file) and what the manifest says of it."""
-
-    id: str
-    file: str
-    street: str = ""
-    district: str = ""
-    newspaper: str = ""
-    month: str = ""
-    article_ids: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for the index directory."""
-        return dict(self.__dict__)
 
 
 @dataclass
@@ -68,179 +39,6 @@ class CorpusLoad:
     articles: list[Article] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-
-
-class DecodeError(ValueError):
-    """The bytes are not text in an encoding we read (the subclasses say how)."""
-
-
-class EmptyFile(DecodeError):
-    """Nothing but whitespace."""
-
-    def __init__(self) -> None:
-        super().__init__("empty file")
-
-
-class NotText(DecodeError):
-    """Neither UTF-8 (or UTF-16 with a byte-order mark) nor GB18030 Chinese text."""
-
-    def __init__(self, detail: str = "not UTF-8 or GB18030 text") -> None:
-        super().__init__(detail)
-
-
-class BinaryFile(NotText):
-    """NUL bytes: a picture, a Word document or another binary file."""
-
-    def __init__(self) -> None:
-        super().__init__("binary file (contains NUL bytes), not text")
-
-
-class TextTooLarge(DecodeError):
-    """An issue text file over the size limit."""
-
-    def __init__(self, size: int, limit: int) -> None:
-        super().__init__(f"too large ({size} bytes; the limit is {limit})")
-        self.size = size
-        self.limit = limit
-
-
-def decode_text(data: bytes) -> str:
-    """Bytes of an issue file as text: UTF-8 (with or without BOM), else GB18030."""
-    if not data.strip():
-        raise EmptyFile()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        # Windows Notepad saves "Unicode" as UTF-16 with a byte-order mark: text, not binary.
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise NotText() from exc
-        if _looks_like_text(text):
-            return text.lstrip("\ufeff")
-        raise NotText()
-    if b"\x00" in data[:8192]:
-        raise BinaryFile()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise NotText() from exc
-    # GB18030 decodes almost any byte soup; insist that the result looks like Chinese text.
-    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    if cjk < max(1, len(text) // 10):
-        raise NotText()
-    return text
-
-
-def _looks_like_text(text: str) -> bool:
-    """Mostly Chinese, ASCII or CJK punctuation: what a byte-order mark followed by garbage is not."""
-    good = sum(
-        1 for ch in text if ch.isspace() or " " <= ch <= "~" or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef"
-    )
-    return good >= len(text) * 0.9
-
-
-def read_manifest(directory: Path) -> tuple[dict[str, dict[str, Any]], list[Skipped]]:
-    """The per-file facts of `manifest.yaml` (street, district, newspaper, month)."""
-    path = directory / MANIFEST_NAME
-    if not path.exists():
-        return {}, []
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        return {}, [Skipped(str(path), f"unreadable manifest: {exc}")]
-    issues = data.get("issues") if isinstance(data, dict) else None
-    if not isinstance(issues, dict):
-        return {}, [Skipped(str(path), "manifest has no 'issues' mapping")]
-    return {str(k): (v if isinstance(v, dict) else {}) for k, v in issues.items()}, []
-
-
-def write_manifest_entry(directory: Path, file_name: str, facts: dict[str, str]) -> None:
-    """Add or replace one file's entry in the manifest, keeping the others and every comment.
-
-    The entry is written as one flow-style line under `issues:` (the manifest's own style); only
-    when the file's layout does not allow that is the whole manifest written out again.
-    Callers hold the writer lock (index.lock), so read-modify-write is safe.
-    """
-    path = directory / MANIFEST_NAME
-    entry = {k: v for k, v in facts.items() if v}
-    original = path.read_text(encoding="utf-8") if path.exists() else ""
-    updated = _edited_manifest(original, file_name, entry)
-    data: Any = None
-    if updated is not None:
-        try:
-            data = yaml.safe_load(updated)
-        except yaml.YAMLError:
-            data = None
-    expected = (yaml.safe_load(original) or {}) if original else {}
-    if not isinstance(expected, dict):
-        expected = {}
-    issues = expected.setdefault("issues", {})
-    if not isinstance(issues, dict):
-        expected["issues"] = issues = {}
-    issues[file_name] = entry
-    if updated is None or data != expected:
-        log.warning("manifest layout not editable line by line; rewriting %s without its comments", path)
-        updated = yaml.safe_dump(expected, allow_unicode=True, sort_keys=True)
-    write_atomically(path, updated.encode("utf-8"))
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `path` whole or not at all, through a temporary file no other writer uses."""
-    # A unique temporary name: two writers never share one, and a crash leaves only a dot-file.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def remove_manifest_entry(directory: Path, file_name: str) -> None:
-    """Drop one file's entry from the manifest (its line only; comments stay). Callers hold the lock."""
-    path = directory / MANIFEST_NAME
-    if not path.exists():
-        return
-    original = path.read_text(encoding="utf-8")
-    key = yaml.safe_dump(file_name, allow_unicode=True).split("\n")[0]
-    kept = [ln for ln in original.splitlines() if not ln.strip().startswith((f"{key}:", f"{file_name}:"))]
-    updated = "\n".join(kept) + "\n"
-    data = yaml.safe_load(updated) or {}
-    if not isinstance(data, dict) or file_name in (data.get("issues") or {}):
-        data = yaml.safe_load(original) or {}
-        (data.get("issues") or {}).pop(file_name, None)
-        updated = yaml.safe_dump(data, allow_unicode=True, sort_keys=True)
-    write_atomically(path, updated.encode("utf-8"))
-
-
-def _edited_manifest(text: str, file_name: str, entry: dict[str, str]) -> str | None:
-    """The manifest text with the entry's line replaced or appended under `issues:`; None if unsure."""
-    flow = yaml.safe_dump({file_name: entry}, allow_unicode=True, default_flow_style=True, width=10**6).strip()
-    # safe_dump wraps the mapping in braces: '{name: {street: ...}}' -> 'name: {street: ...}'.
-    line = flow[1:-1] if flow.startswith("{") and flow.endswith("}") else flow
-    if not text.strip():
-        return f"issues:\n  {line}\n"
-    lines = text.splitlines()
-    try:
-        start = next(i for i, ln in enumerate(lines) if ln.rstrip() == "issues:")
-    except StopIteration:
-        return text.rstrip("\n") + f"\nissues:\n  {line}\n"
-    end = start + 1
-    key = yaml.safe_dump(file_name, allow_unicode=True).split("\n")[0]
-    while end < len(lines) and (not lines[end].strip() or lines[end][:1] in (" ", "#")):
-        stripped = lines[end].strip()
-        if stripped.startswith((f"{key}:", f"{file_name}:")):
-            indent = lines[end][: len(lines[end]) - len(lines[end].lstrip())]
-            lines[end] = indent + line
-            return "\n".join(lines) + "\n"
-        end += 1
-    last = end
-    while last > start + 1 and not lines[last - 1].strip():
-        last -= 1
-    lines.insert(last, "  " + line)
-    return "\n".join(lines) + "\n"
 
 
 def corpus_files(directory: Path) -> list[Path]:

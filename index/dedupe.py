@@ -13,7 +13,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from index.corpus import decode_text
+from index.text_decoding import decode_text
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ import logging
 import os
 from pathlib import Path
 
-from index.store import META, IndexUnusable, LoadedIndex
+from index.index_files import META, IndexUnusable
+from index.loaded_index import LoadedIndex
 
 log = logging.getLogger(__name__)
 

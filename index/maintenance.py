@@ -11,11 +11,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.corpus import Skipped
+from index.build import BuildReport, Progress, build_index
+from index.index_files import META, IndexUnusable
 from index.lock import writer_lock
+from index.records import Skipped
 from index.search import SearchEngine
-from index.settings import SearchSettings
-from index.store import META, BuildReport, IndexParams, IndexUnusable, Progress, build_index, index_is_current
+from index.settings import IndexParams, SearchSettings
+from index.staleness import index_is_current
 
 log = logging.getLogger(__name__)
 

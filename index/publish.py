@@ -9,21 +9,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from index.append import add_articles
 from index.article import Article
-from index.corpus import (
-    DecodeError,
-    Issue,
-    decode_text,
-    issue_id_for,
-    remove_manifest_entry,
-    write_atomically,
-    write_manifest_entry,
-)
+from index.atomic import write_atomically
+from index.build import build_index
+from index.corpus import issue_id_for
 from index.dedupe import duplicate_in
+from index.index_files import META, index_file
 from index.issue_parser import parse_issue
 from index.lock import writer_lock
+from index.manifest import remove_manifest_entry, write_manifest_entry
 from index.pdf import PdfError, pdf_to_text
-from index.store import META, IndexParams, add_articles, build_index, index_file
+from index.records import Issue
+from index.settings import IndexParams
+from index.text_decoding import DecodeError, decode_text
 from index.tokenize import names_from_street, names_from_text
 
 log = logging.getLogger(__name__)

@@ -1,13 +1,37 @@
-"""Settings of the search core, as plain objects built once from the configuration file."""
+"""Settings of the search core, as plain objects built once from the configuration file: what the
+index holds (`IndexParams`) and how questions are answered (`SearchSettings`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
-from index.store import IndexParams
+from index.bm25 import BM25Params
+from index.segmenter import SEGMENTERS
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    """Everything that changes what the index holds; a change means a rebuild."""
+
+    k1: float = 1.5
+    b: float = 0.75
+    epsilon: float = 0.25
+    title_weight: int = 3
+    caption_weight: int = 1
+    # "auto" (rjieba when installed, else jieba), "rjieba" or "jieba"; the index records which ran.
+    segmenter: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.segmenter not in ("auto", *SEGMENTERS):
+            raise ValueError(f"segmenter: expected auto, {', '.join(SEGMENTERS)}, got {self.segmenter!r}")
+
+    @property
+    def bm25(self) -> BM25Params:
+        """The scoring part."""
+        return BM25Params(self.k1, self.b, self.epsilon)
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,11 @@ from corpora import BENCH
 from rank_bm25 import BM25Okapi
 
 from index.bm25 import BM25Index, BM25Params, Int32Array, build_segment
+from index.build import build_index
 from index.corpus import load_corpus
+from index.indexed_text import document_token_list
 from index.search import SearchEngine
-from index.store import IndexParams, build_index, document_token_list
+from index.settings import IndexParams
 from index.tokenize import Tokenizer
 
 REAL_ARTICLES = 2000
@@ -197,8 +199,8 @@ def test_real_articles_bags_match_the_tokens(real_index: tuple[Path, Path]) -> N
 def test_real_articles_bigram_field_scores_as_rank_bm25(real_index: tuple[Path, Path]) -> None:
     """The bigram field against BM25Okapi over bigram tokens computed here from the text."""
     from index.bigram import bigram_stream, bigram_text
+    from index.indexed_text import weighted_text_parts
     from index.normalize import for_matching
-    from index.store import weighted_text_parts
 
     corpus, index_dir = real_index
     engine = SearchEngine.open(index_dir)

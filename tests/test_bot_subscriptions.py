@@ -8,7 +8,8 @@ from fake_bot_api import FakeBotApi
 from bot.core import replies, subscriptions
 from bot.core.settings import Settings
 from bot.core.state import Database
-from index.search import SearchEngine, street_matches
+from index.issue_catalog import street_matches
+from index.search import SearchEngine
 
 CHAT = 201
 

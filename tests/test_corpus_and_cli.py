@@ -12,7 +12,8 @@ from corpora import CORPUS, ROOT
 
 from bot.cli.commands import main
 from bot.core.exit_codes import EXIT_OK, EXIT_SKIPPED, EXIT_USAGE
-from index.corpus import decode_text, load_corpus
+from index.corpus import load_corpus
+from index.text_decoding import decode_text
 
 ISSUE = "区里开展社区义诊活动\n\n近日，社区举办义诊，居民测量血压。\n\n(社区办)\n"
 

@@ -11,23 +11,19 @@ import numpy as np
 import pytest
 from corpora import CORPUS
 
+from index.append import add_articles
 from index.article import Article
+from index.article_file import ArticleFile
 from index.bm25 import SEGMENT_ARRAYS
+from index.build import build_index
 from index.corpus import load_corpus, load_jsonl_file
+from index.index_files import META, IndexUnusable
+from index.loaded_index import LoadedIndex
 from index.maintenance import open_engine
 from index.publish import parse_upload, publish_issue
 from index.search import SearchEngine
-from index.settings import SearchSettings
-from index.store import (
-    META,
-    ArticleFile,
-    IndexParams,
-    IndexUnusable,
-    LoadedIndex,
-    add_articles,
-    build_index,
-    index_is_current,
-)
+from index.settings import IndexParams, SearchSettings
+from index.staleness import index_is_current
 
 HELD_OUT = "004_8c6126055dad1091.txt"
 QUESTIONS = ["垃圾分类", "社区义诊", "天山路街道 老年人", "志愿者服务活动", "积水点改造工程", "外滩 防疫"]

@@ -13,7 +13,7 @@ from corpora import NEW_ISSUE
 
 from bot.cli.commands import main as cli_main
 from bot.core.issue_facts import month_problem, months_from_issue, resolve_street
-from index.corpus import read_manifest
+from index.manifest import read_manifest
 from index.search import SearchEngine
 from index.settings import SearchSettings
 

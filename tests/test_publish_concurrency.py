@@ -16,14 +16,17 @@ from configs import make_settings, write_cli_config
 from corpora import NEW_ISSUE
 
 from bot.core.settings import Settings
-from index import loading, store
-from index.corpus import read_manifest
+from index import append, loading
+from index.build import build_index
+from index.index_files import META
+from index.loaded_index import LoadedIndex
 from index.loading import load_index
 from index.maintenance import EngineHolder
+from index.manifest import read_manifest
 from index.publish import SameMonthIssue, parse_upload, publish_issue
 from index.search import SearchEngine
 from index.settings import IndexParams, SearchSettings
-from index.store import build_index, index_is_current
+from index.staleness import index_is_current
 
 STREET = "天山路街道"
 # One unusual word per issue, so a search finds exactly that issue.
@@ -203,16 +206,16 @@ def test_a_publish_that_dies_before_its_commit_leaves_the_old_index(
     settings = make_settings(tmp_path)
     before = load_index(settings.index_dir)
     issue, articles, text = parse_upload(NEW_ISSUE.encode(), "t.txt", STREET, "2020-07")
-    real = store._write_json
+    real = append.write_json
 
     def crash_at_meta(path: Path, data: object) -> None:
-        if path.name == store.META:
+        if path.name == META:
             raise OSError("power cut")
         real(path, data)
 
-    monkeypatch.setattr(store, "_write_json", crash_at_meta)
+    monkeypatch.setattr(append, "write_json", crash_at_meta)
     with pytest.raises(OSError, match="power cut"):
-        store.add_articles(settings.index_dir, issue, articles, settings.corpus_dir)
+        append.add_articles(settings.index_dir, issue, articles, settings.corpus_dir)
     monkeypatch.undo()
     after = load_index(settings.index_dir)
     assert [i.id for i in after.issues] == [i.id for i in before.issues]
@@ -272,12 +275,12 @@ def test_a_read_that_overlapped_a_replacement_is_read_again_whatever_it_raised(
     real = loading.LoadedIndex
     attempts: list[int] = []
 
-    def torn_read(directory: Path) -> store.LoadedIndex:
+    def torn_read(directory: Path) -> LoadedIndex:
         attempts.append(1)
         if len(attempts) == 1:
             # A writer replaces the index while this read is under way, and the read fails the
             # way the interpreter's parser may fail on a torn .npy header.
-            meta = directory / store.META
+            meta = directory / META
             meta.write_text(meta.read_text(encoding="utf-8") + "\n", encoding="utf-8")
             raise SystemError("Negative size passed to PyUnicode_New")
         return real(directory)
@@ -289,7 +292,7 @@ def test_a_read_that_overlapped_a_replacement_is_read_again_whatever_it_raised(
     # On an index nobody changed, the same failure is not hidden.
     attempts.clear()
 
-    def broken(directory: Path) -> store.LoadedIndex:
+    def broken(directory: Path) -> LoadedIndex:
         raise SystemError("a real bug")
 
     monkeypatch.setattr(loading, "LoadedIndex", broken)

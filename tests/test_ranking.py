@@ -28,11 +28,11 @@ from index.bigram import (
     text_occurrences,
 )
 from index.bm25 import BM25Params
+from index.build import build_index
 from index.neardup import collapse, signature, signatures, similarity
 from index.ranking import proximity, window_coverage
 from index.search import SearchEngine
-from index.settings import SearchSettings
-from index.store import IndexParams, build_index
+from index.settings import IndexParams, SearchSettings
 
 RTOL = 1e-9
 
@@ -190,7 +190,7 @@ def test_search_folds_near_identical_articles_into_one_result(tmp_path: Path) ->
 
 def test_bundled_corpus_bigram_field_matches_rank_bm25(tmp_path: Path) -> None:
     from index.corpus import load_corpus
-    from index.store import document_bigram_bag
+    from index.indexed_text import document_bigram_bag
 
     shutil.copytree(CORPUS, tmp_path / "corpus")
     params = IndexParams()
@@ -237,8 +237,8 @@ def test_question_words_never_reach_the_bigram_field(engine: SearchEngine) -> No
 
 
 def test_bags_of_many_texts_in_one_pass_equal_each_text_alone() -> None:
+    from index.bags import Chunk, joined_bigrams
     from index.bigram import bigram_bags, bigram_segment_of
-    from index.store import _Chunk, _joined_bigrams
 
     texts = [*TEXTS, "", "没有", "a1", TEXTS[0] + "\n" + TEXTS[1]]
     lengths, terms, tfs = bigram_bags(texts)
@@ -253,11 +253,11 @@ def test_bags_of_many_texts_in_one_pass_equal_each_text_alone() -> None:
     empty = np.zeros(0, dtype=np.int32)
     half = len(texts) // 2
     chunks = [
-        _Chunk([], empty, empty, empty, *bigram_bags(part), np.zeros((len(part), 1), dtype=np.uint32))
+        Chunk([], empty, empty, empty, *bigram_bags(part), np.zeros((len(part), 1), dtype=np.uint32))
         for part in (texts[:half], texts[half:])
     ]
     order = [3, 0, 0, len(texts) - 1, 2]
-    got = bigram_segment_of(*_joined_bigrams(chunks, order), 0)
+    got = bigram_segment_of(*joined_bigrams(chunks, order), 0)
     want = build_bigram_segment([alone[i] for i in order], 0)
     for name in ("bg_doc_len", "bg_terms", "bg_indptr", "bg_docs", "bg_tfs"):
         assert getattr(got, name).tolist() == getattr(want, name).tolist(), name

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from index.article import Article
-from index.search import PROBLEM_EMPTY, PROBLEM_NO_WORDS, PROBLEM_VAGUE, SearchEngine, street_matches
+from index.issue_catalog import street_matches
+from index.search import SearchEngine
+from index.search_response import PROBLEM_EMPTY, PROBLEM_NO_WORDS, PROBLEM_VAGUE
 from index.snippet import best_snippet, find_highlights, split_sentences
 from index.summary import lead_line
 from index.summary_check import article_lead, check_line

@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 from corpora import BENCH, ROOT
 
+from index.build import build_index
 from index.corpus import load_corpus
+from index.loaded_index import LoadedIndex
 from index.segmenter import available_segmenters, make_segmenter, resolve
-from index.store import IndexParams, LoadedIndex, build_index, index_is_current
+from index.settings import IndexParams
+from index.staleness import index_is_current
 from index.tokenize import Tokenizer, build_user_words
 
 pytestmark = pytest.mark.skipif("rjieba" not in available_segmenters(), reason="rjieba is not installed")

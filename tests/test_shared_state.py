@@ -9,7 +9,7 @@ from bot.core.state import Database
 from bot.core.upload_checks import UploadChecks
 from bot.core.upload_store import Upload, UploadStore
 from bot.edge.update_dedupe import PRUNE_EVERY, claim_update
-from index.corpus import Issue
+from index.records import Issue
 
 PDF_BYTES = bytes(range(256)) * 40  # not text: NULs and every byte value
 

@@ -228,8 +228,8 @@ async def test_command_line_publish_is_broadcast_by_the_running_bot(
 def test_every_refusal_of_the_library_is_worded_for_staff() -> None:
     """Each typed error index/ raises has its own Chinese sentence (none falls back to the English)."""
     import index.publish as lib
-    from index.corpus import BinaryFile, EmptyFile, NotText, TextTooLarge
     from index.pdf import DamagedPdf, NotPdf, ScannedPdf, TooManyPages, UnencodedFont
+    from index.text_decoding import BinaryFile, EmptyFile, NotText, TextTooLarge
 
     causes = [EmptyFile(), NotText(), BinaryFile(), TextTooLarge(5 << 20, 4 << 20)]
     causes += [NotPdf(), TooManyPages(40), DamagedPdf("PDFSyntaxError"), ScannedPdf(2), UnencodedFont(99)]

@@ -16,8 +16,8 @@ from bot.core.dates import month_label
 from bot.core.publishing import broadcast_text, issue_title
 from index import clauses as cl
 from index.article import Article
-from index.corpus import Issue
 from index.lead_debris import strip_debris
+from index.records import Issue
 from index.search import SearchEngine
 from index.summary import MAX_CHARS, lead_line, repeats_headline
 from index.summary_check import SCREEN_ROWS, check_digest, check_line, screen_rows

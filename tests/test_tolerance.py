@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from index.build import build_index
 from index.search import SearchEngine
 from index.settings import IndexParams
-from index.store import build_index
 from index.tolerance import (
     alternatives_for,
     alternatives_from_groups,

@@ -32,11 +32,11 @@ from bot.core.settings import Settings
 from bot.core.staff_texts import failure_reason, publish_refusal
 from bot.core.summary_edits import EMPTY, check_line
 from index.article import Article
-from index.corpus import decode_text
 from index.dedupe import content_key, duplicate_in
 from index.publish import PublishError, issue_text, parse_upload, publish_issue, replace_issue
 from index.search import SearchEngine
 from index.summary import MAX_CHARS, summary_lines
+from index.text_decoding import decode_text
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

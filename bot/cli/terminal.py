@@ -24,7 +24,8 @@ from bot.core.resident_actions import latest_for, resolve_street
 from bot.core.settings import Settings
 from index.article import Article
 from index.maintenance import open_engine
-from index.search import SearchEngine, SearchResponse
+from index.search import SearchEngine
+from index.search_response import SearchResponse
 
 log = logging.getLogger(__name__)
 

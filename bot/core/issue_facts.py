@@ -11,8 +11,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from index.corpus import Issue
-from index.search import street_matches
+from index.issue_catalog import street_matches
+from index.records import Issue
 
 STREET_SUFFIXES = ("街道", "镇", "乡", "街", "路", "村", "社区")
 # Months more than this far after today are typos until staff confirm them.

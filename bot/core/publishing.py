@@ -20,11 +20,13 @@ from bot.core.settings import Settings
 from bot.core.state import Database
 from bot.core.subscriptions import subscribers_for
 from index.article import Article
-from index.corpus import Issue, read_manifest
 from index.dedupe import duplicate_in
+from index.issue_catalog import street_matches
 from index.maintenance import EngineHolder
+from index.manifest import read_manifest
 from index.publish import DuplicateIssue, parse_text, publish_issue, replace_issue
-from index.search import SearchEngine, street_matches
+from index.records import Issue
+from index.search import SearchEngine
 from index.summary import summary_lines
 
 log = logging.getLogger(__name__)

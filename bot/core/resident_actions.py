@@ -12,7 +12,8 @@ from bot.core.dates import day_label
 from bot.core.messages import Reply
 from bot.core.services import BotServices, DigestCache
 from index.article import Article
-from index.search import SearchEngine, street_matches
+from index.issue_catalog import street_matches
+from index.search import SearchEngine
 
 log = logging.getLogger(__name__)
 

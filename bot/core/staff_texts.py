@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dtm
 
 from bot.core.broadcasts import DONE, QUEUED, RUNNING, BroadcastInfo
-from index.corpus import BinaryFile, DecodeError, EmptyFile, NotText, TextTooLarge
+from index.build import EmptyCorpus
 from index.pdf import DamagedPdf, NotPdf, PdfError, ScannedPdf, TooManyPages, UnencodedFont
 from index.publish import (
     BadMonth,
@@ -22,7 +22,7 @@ from index.publish import (
     SameMonthIssue,
     UnreadableFile,
 )
-from index.store import EmptyCorpus
+from index.text_decoding import BinaryFile, DecodeError, EmptyFile, NotText, TextTooLarge
 
 ONLY_TXT_OR_PDF = "只接受 .txt 纯文本文件或带文字的 .pdf 文件。"
 

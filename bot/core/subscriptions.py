@@ -119,7 +119,7 @@ def subscribers_for(db: Database, street: str, matches: Callable[[str, str], boo
     """Active chats that should receive an issue of `street` (including "all streets" subscribers).
 
     `matches(subscribed, street)` decides whether a stored street name covers `street`
-    (default: equal names); pass `index.search.street_matches` to be lenient.
+    (default: equal names); pass `index.issue_catalog.street_matches` to be lenient.
     """
     rows = db.query(
         "SELECT DISTINCT s.chat_id, s.street FROM subscriptions s JOIN subscribers c ON c.chat_id = s.chat_id "

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from bot.core.state import SHARED_CACHE_SECONDS, Database, Row
 from index.article import Article
-from index.corpus import Issue
 from index.dedupe import content_key
+from index.records import Issue
 from index.summary import MAX_CHARS
 
 log = logging.getLogger(__name__)

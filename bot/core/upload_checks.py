@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from bot.core.dates import month_label
 from bot.core.issue_facts import MONTH_RE, month_problem, months_from_issue, parse_month, same_street_and_month
 from bot.core.publishing import issue_title
-from index.corpus import Issue
+from index.records import Issue
 
 # Month buttons offered at most: the issue's own months first, then the latest months.
 MONTH_BUTTONS = 4

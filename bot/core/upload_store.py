@@ -21,7 +21,7 @@ from typing import Any
 from bot.core import publishing
 from bot.core.state import Database
 from bot.core.upload_checks import UploadChecks
-from index.corpus import Issue
+from index.records import Issue
 
 log = logging.getLogger(__name__)
 

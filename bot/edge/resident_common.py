@@ -23,7 +23,7 @@ from bot.core.ratelimit import Verdict
 from bot.edge.context import BotContext, BotData
 from bot.edge.errors import not_modified
 from bot.edge.markup import keyboard
-from index.search import SearchResponse
+from index.search_response import SearchResponse
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,8 @@ from bot.edge.resident_common import (
     send_reply,
     with_engine,
 )
-from index.search import SearchEngine, SearchResponse
+from index.search import SearchEngine
+from index.search_response import SearchResponse
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,9 @@ from bot.edge.staff_state import (
     button,
     edits_of,
 )
+from index.issue_catalog import street_matches
 from index.publish import PublishError
-from index.search import SearchEngine, street_matches
+from index.search import SearchEngine
 
 log = logging.getLogger(__name__)
 

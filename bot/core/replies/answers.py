@@ -21,8 +21,8 @@ from bot.core.replies.texts import (
     TEXT_ONLY,
 )
 from index.article import Article
-from index.corpus import Issue
-from index.search import SearchResponse, SearchResult
+from index.records import Issue
+from index.search_response import SearchResponse, SearchResult
 from index.snippet import Snippet
 
 log = logging.getLogger(__name__)

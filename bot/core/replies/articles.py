@@ -22,7 +22,7 @@ from bot.core.messages import (
 from bot.core.replies.answers import headline_of, meta_line
 from bot.core.replies.texts import BLANK
 from index.article import Article
-from index.search import SearchResult
+from index.search_response import SearchResult
 from index.snippet import split_sentences
 
 log = logging.getLogger(__name__)

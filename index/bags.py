@@ -1,0 +1,189 @@
+"""The bags of words and bigrams of many articles, segmented on every core, and the growing
+vocabulary that numbers their words (the term ids of vocab.txt)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from index.article import Article
+from index.bigram import bigram_bags
+from index.bm25 import CountArray, Int32Array, compact_counts
+from index.indexed_text import document_token_list, folded_weighted_text
+from index.neardup import N_HASHES, signature
+from index.normalize import for_matching
+from index.settings import IndexParams
+from index.tokenize import Tokenizer
+
+# Below this many articles to segment, forking workers costs more than it saves.
+PARALLEL_MIN_DOCS = 500
+# Articles per task handed to a worker: small enough to balance the load at the end.
+CHUNK_MIN_DOCS = 16
+CHUNK_MAX_DOCS = 512
+
+
+@dataclass
+class Chunk:
+    """The bags of words and bigrams of a run of articles, in a form that is cheap to pickle.
+
+    `terms` number the chunk's own `words`; the parent maps those once per chunk instead of
+    looking up every token of every article. Words are only there for the articles asked to
+    be segmented (`lengths` has one entry for each of those); bigrams and signatures are there
+    for every article (they cost a small share of segmenting, no dictionary involved).
+    """
+
+    words: list[str]
+    lengths: Int32Array
+    terms: Int32Array
+    tfs: Int32Array
+    bg_lengths: Int32Array
+    bg_terms: Int32Array
+    bg_tfs: CountArray
+    minhash: npt.NDArray[np.uint32]
+
+
+def joined_bigrams(chunks: list[Chunk], order: list[int] | None = None) -> tuple[Int32Array, Int32Array, CountArray]:
+    """The chunks' bigram bags laid end to end (`bigram_segment_of`'s input), the documents
+    taken in `order` (indexes into the chunks' documents) when given."""
+    if not chunks:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint8)
+    lengths = np.concatenate([c.bg_lengths for c in chunks]).astype(np.int64)
+    terms = np.concatenate([c.bg_terms for c in chunks])
+    tfs = compact_counts(np.concatenate([c.bg_tfs for c in chunks]))
+    if order is None or order == list(range(lengths.shape[0])):
+        return lengths.astype(np.int32), terms, tfs
+    # Each document's run of bags, wherever it lies, gathered in one index array.
+    picked = np.array(order, dtype=np.int64)
+    starts = np.zeros(lengths.shape[0], dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    wanted = lengths[picked]
+    placed = np.zeros(wanted.shape[0], dtype=np.int64)
+    np.cumsum(wanted[:-1], out=placed[1:])
+    index = np.arange(int(wanted.sum()), dtype=np.int64) + np.repeat(starts[picked] - placed, wanted)
+    return wanted.astype(np.int32), terms[index], tfs[index]
+
+
+def _segment_articles(
+    tokenizer: Tokenizer, params: IndexParams, articles: Sequence[Article], wanted: Sequence[bool]
+) -> Chunk:
+    words: dict[str, int] = {}
+    lengths: list[int] = []
+    terms: list[int] = []
+    tfs: list[int] = []
+    texts: list[str] = []
+    minhash: list[npt.NDArray[np.uint32]] = []
+    for article, segment_words in zip(articles, wanted, strict=True):
+        body = for_matching(article.body)  # folded once for both
+        texts.append(folded_weighted_text(article, params, body))
+        minhash.append(signature(body, folded=True))
+        if not segment_words:
+            continue
+        counts = Counter(document_token_list(tokenizer, article, params))
+        lengths.append(len(counts))
+        for token, count in counts.items():
+            terms.append(words.setdefault(token, len(words)))
+            tfs.append(count)
+    return Chunk(
+        list(words),
+        np.array(lengths, dtype=np.int32),
+        np.array(terms, dtype=np.int32),
+        np.array(tfs, dtype=np.int32),
+        *bigram_bags(texts),
+        np.stack(minhash) if minhash else np.zeros((0, N_HASHES), dtype=np.uint32),
+    )
+
+
+# What forked workers segment: set just before the fork so that they inherit the articles and
+# the loaded dictionary instead of receiving pickles or loading jieba again.
+_fork_job: tuple[Tokenizer, IndexParams, Sequence[Article], Sequence[bool]] | None = None
+_fork_lock = threading.Lock()
+
+
+def _segment_range(bounds: tuple[int, int]) -> Chunk:
+    assert _fork_job is not None, "worker started without a job"
+    tokenizer, params, articles, wanted = _fork_job
+    return _segment_articles(tokenizer, params, articles[bounds[0] : bounds[1]], wanted[bounds[0] : bounds[1]])
+
+
+class Segmenter:
+    """Segments articles in worker processes (or in this one), yielding chunks in article order.
+
+    The workers start on entering, so the caller can do other work (writing the articles
+    file) while they segment.
+    """
+
+    def __init__(
+        self,
+        articles: Sequence[Article],
+        tokenizer: Tokenizer,
+        params: IndexParams,
+        workers: int,
+        wanted: Sequence[bool] | None = None,
+    ) -> None:
+        self.articles = articles
+        # Which articles need their words segmented (the others only their bigrams).
+        self.wanted = list(wanted) if wanted is not None else [True] * len(articles)
+        self.tokenizer = tokenizer
+        self.params = params
+        self.workers = workers if len(articles) >= PARALLEL_MIN_DOCS else 1
+        size = max(CHUNK_MIN_DOCS, min(CHUNK_MAX_DOCS, len(articles) // (self.workers * 16) or 1))
+        self.ranges = [(start, min(start + size, len(articles))) for start in range(0, len(articles), size)]
+        self._pool: Any = None
+
+    def __enter__(self) -> Iterator[Chunk]:
+        global _fork_job
+        if not self.articles:
+            return iter(())
+        self.tokenizer.initialize()
+        if self.workers <= 1:
+            return (
+                _segment_articles(self.tokenizer, self.params, self.articles[a:b], self.wanted[a:b])
+                for a, b in self.ranges
+            )
+        with _fork_lock:
+            _fork_job = (self.tokenizer, self.params, self.articles, self.wanted)
+            try:
+                self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+            finally:
+                _fork_job = None
+        chunks: Iterator[Chunk] = self._pool.imap(_segment_range, self.ranges)
+        return chunks
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+
+
+class Vocabulary:
+    """The terms of the index being written, a term's id its position; new words take the next ids."""
+
+    def __init__(self, terms: list[str]) -> None:
+        self.terms = list(terms)
+        self.ids = {term: number for number, term in enumerate(self.terms)}
+
+    def numbers(self, words: list[str]) -> Int32Array:
+        """The ids of words, giving new words the next free ids."""
+        ids = self.ids
+        for word in words:
+            if word not in ids:
+                ids[word] = len(self.terms)
+                self.terms.append(word)
+        return np.fromiter((ids[word] for word in words), dtype=np.int32, count=len(words))
+
+    def bags(self, chunk: Chunk) -> list[tuple[Int32Array, Int32Array]]:
+        """The chunk's bags in global term ids, each sorted by term id."""
+        if not chunk.lengths.shape[0]:
+            return []  # a chunk whose articles all kept their previous words
+        terms = self.numbers(chunk.words)[chunk.terms]
+        owner = np.repeat(np.arange(chunk.lengths.shape[0]), chunk.lengths)
+        order = np.lexsort((terms, owner))
+        cuts = np.cumsum(chunk.lengths)[:-1]
+        return list(zip(np.split(terms[order], cuts), np.split(chunk.tfs[order], cuts), strict=True))

@@ -1,0 +1,248 @@
+"""Building the index of a corpus: segmenting what is new, reusing the rest, swapping it in whole.
+
+A rebuild reuses the bags of words of unchanged articles from the previous index (by content
+hash), so only new text is segmented, and that on every core (index.bags).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.article import Article
+from index.article_file import ArticleFile
+from index.atomic import exchange
+from index.bags import Chunk, Segmenter, Vocabulary, joined_bigrams
+from index.bigram import BIGRAM_ARRAYS, bigram_segment_of
+from index.bm25 import SEGMENT_ARRAYS, CountArray, Int32Array, Segment, build_segment
+from index.corpus import CorpusLoad, corpus_fingerprint, load_corpus
+from index.index_files import (
+    FORMAT_VERSION,
+    META,
+    MINHASH,
+    index_file,
+    link_or_copy,
+    read_lines,
+    segment_files,
+    write_json,
+    write_lines,
+)
+from index.indexed_text import content_hash, shipped_words_signature
+from index.records import Skipped
+from index.settings import IndexParams
+from index.tokenize import Tokenizer, build_user_words
+from index.vocabulary import SORTED_FILES, write_sorted
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+class EmptyCorpus(ValueError):
+    """Not one article could be read from `corpus_dir` (`skipped` files were refused); nothing is built."""
+
+    def __init__(self, corpus_dir: Path, skipped: int) -> None:
+        super().__init__(f"no articles could be read from {corpus_dir}")
+        self.corpus_dir = corpus_dir
+        self.skipped = skipped
+
+
+@dataclass
+class BuildReport:
+    """What a build did."""
+
+    n_articles: int = 0
+    n_issues: int = 0
+    reused: int = 0
+    segmented: int = 0
+    seconds: float = 0.0
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+class _PreviousIndex:
+    """The index being replaced, as far as a rebuild can reuse it: bags of words by content hash.
+
+    Empty when there is none, it was written by another version or tokenizer, or it is damaged.
+    Its arrays stay memory-mapped until `close`, so reusing a bag copies nothing.
+    """
+
+    def __init__(self) -> None:
+        self.terms: list[str] = []
+        self.segments: list[Segment] = []
+        self.directories: list[Path] = []
+        self.hashes: list[str] = []
+        self.where: dict[str, tuple[Segment, int]] = {}
+
+    @classmethod
+    def open(cls, directory: Path, signature: str) -> _PreviousIndex:
+        previous = cls()
+        try:
+            meta = json.loads((directory / META).read_text(encoding="utf-8"))
+            if meta.get("format_version") != FORMAT_VERSION or meta.get("tokenizer") != signature:
+                return previous
+            terms = read_lines(index_file(directory, meta, "vocab.txt"))
+            for entry in meta["segments"]:
+                seg_dir = directory / entry["name"]
+                segment = Segment.load(seg_dir, 0)
+                hashes = read_lines(seg_dir / "hashes.txt")
+                if len(hashes) != segment.n_docs or int(segment.fwd_terms.max(initial=-1)) >= len(terms):
+                    raise ValueError(f"{entry['name']} does not fit its vocabulary or hashes")
+                previous.segments.append(segment)
+                previous.directories.append(seg_dir)
+                previous.hashes.extend(hashes)
+                for local, digest in enumerate(hashes):
+                    previous.where[digest] = (segment, local)
+            previous.terms = terms
+        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+            log.info("not reusing the previous index (%s)", exc)
+            return cls()
+        return previous
+
+    def bag(self, digest: str) -> tuple[Int32Array, CountArray]:
+        """The bag of words of an article with this content hash (KeyError when there is none)."""
+        segment, local = self.where[digest]
+        return segment.bag(local)
+
+    def same_documents(self, hashes: list[str]) -> bool:
+        """True when the new index would hold exactly the previous one-segment index's documents."""
+        return len(self.segments) == 1 and self.hashes == hashes
+
+
+def _index_signature(params: IndexParams, tokenizer: Tokenizer) -> dict[str, Any]:
+    return {
+        "params": asdict(params),
+        "tokenizer": tokenizer.signature,
+        "segmenter": tokenizer.segmenter,
+        "shipped": shipped_words_signature(),
+    }
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    params: IndexParams,
+    *,
+    workers: int = 0,
+    progress: Progress | None = None,
+    loaded: CorpusLoad | None = None,
+) -> BuildReport:
+    """Build the index of a corpus into `index_dir`, replacing what is there atomically.
+
+    Only articles whose text is not in the current index are segmented (each distinct text
+    once), on `workers` processes (0: one per core). Raises ValueError when the corpus
+    yields no article at all (the old index stays).
+    """
+    started = time.perf_counter()
+    fingerprint = corpus_fingerprint(corpus_dir)
+    corpus = loaded if loaded is not None else load_corpus(corpus_dir)
+    report = BuildReport(n_articles=len(corpus.articles), n_issues=len(corpus.issues), skipped=corpus.skipped)
+    if not corpus.articles:
+        raise EmptyCorpus(corpus_dir, len(corpus.skipped))
+    user_words = build_user_words(
+        [i.street for i in corpus.issues],
+        # The same text a published issue teaches its names from (captions included).
+        ("\n".join([a.title, a.body, *a.captions]) for a in corpus.articles if not a.derived_headline),
+    )
+    tokenizer = Tokenizer(user_words, segmenter=params.segmenter)
+    signature = tokenizer.signature
+    hashes = [content_hash(a, params, signature) for a in corpus.articles]
+    previous = _PreviousIndex.open(index_dir, signature) if index_dir.exists() else _PreviousIndex()
+    vocabulary = Vocabulary(previous.terms)
+    same = previous.same_documents(hashes)
+    # Each distinct text once: its words when the previous index lacks them, its bigrams always
+    # (unless the whole index is unchanged, when every file is reused as it is).
+    todo: dict[str, Article] = {}
+    if not same:
+        for article, digest in zip(corpus.articles, hashes, strict=True):
+            todo.setdefault(digest, article)
+    wanted = [digest not in previous.where for digest in todo]
+    total = len(corpus.articles)
+    report.segmented = sum(1 for h in hashes if h not in previous.where)
+    report.reused = total - report.segmented
+
+    staging = index_dir.with_name(f"{index_dir.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    seg_dir = staging / "seg-000"
+    seg_dir.mkdir(parents=True)
+    fresh: dict[str, tuple[Int32Array, CountArray]] = {}
+    # Bigrams and signatures stay in the chunks' arrays (no object per article), in `todo` order.
+    bigram_chunks: list[Chunk] = []
+    digests = list(todo)
+    pending_words = iter(d for d, w in zip(digests, wanted, strict=True) if w)
+    done = total - len(todo)
+    with Segmenter(list(todo.values()), tokenizer, params, workers or os.cpu_count() or 1, wanted) as chunks:
+        # Written while the workers segment: this process would otherwise wait idle.
+        offsets = ArticleFile.write(seg_dir / "articles.jsonl", corpus.articles)
+        for chunk in chunks:
+            for bag in vocabulary.bags(chunk):
+                fresh[next(pending_words)] = bag
+            chunk.words, chunk.terms, chunk.tfs = [], chunk.terms[:0], chunk.tfs[:0]  # mapped: not kept twice
+            bigram_chunks.append(chunk)
+            done += len(chunk.bg_lengths)
+            if progress is not None:
+                progress("segmenting", min(done, total), total)
+    if same:
+        segment = previous.segments[0]
+        for name in (*SEGMENT_ARRAYS, *BIGRAM_ARRAYS):
+            link_or_copy(previous.directories[0] / f"{name}.npy", seg_dir / f"{name}.npy")
+        link_or_copy(previous.directories[0] / MINHASH, seg_dir / MINHASH)
+        np.save(seg_dir / "offsets.npy", offsets, allow_pickle=False)
+        write_lines(seg_dir / "hashes.txt", hashes)
+        write_lines(seg_dir / "ids.txt", [a.id for a in corpus.articles])
+    else:
+        segment = build_segment([fresh[h] if h in fresh else previous.bag(h) for h in hashes], 0)
+        position = {digest: number for number, digest in enumerate(digests)}
+        order = [position[h] for h in hashes]
+        bigrams = bigram_segment_of(*joined_bigrams(bigram_chunks, order), 0)
+        minhash = np.concatenate([c.minhash for c in bigram_chunks])[order]
+        segment_files(seg_dir, segment, bigrams, minhash, offsets, hashes, [a.id for a in corpus.articles])
+    write_lines(staging / "vocab.txt", vocabulary.terms)
+    write_sorted(vocabulary.terms, {key: staging / key for key in SORTED_FILES})
+    write_lines(staging / "userdict.txt", user_words)
+    write_json(staging / "issues.json", [i.to_dict() for i in corpus.issues])
+    meta = {
+        "format_version": FORMAT_VERSION,
+        **_index_signature(params, tokenizer),
+        "corpus": {"path": str(corpus_dir), "fingerprint": fingerprint},
+        "segments": [{"name": "seg-000", "n_docs": segment.n_docs}],
+        "n_terms": len(vocabulary.terms),
+        "skipped": [[s.path, s.reason] for s in corpus.skipped],
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    write_json(staging / META, meta)
+    swap_in(staging, index_dir)
+    report.seconds = time.perf_counter() - started
+    log.info(
+        "indexed %d articles (%d segmented, %d reused) in %.1fs",
+        total,
+        report.segmented,
+        report.reused,
+        report.seconds,
+    )
+    return report
+
+
+def swap_in(staging: Path, index_dir: Path) -> None:
+    """Replace `index_dir` by `staging` with renames, so readers see one or the other.
+
+    Where the kernel can exchange two names atomically (Linux renameat2), there is not even a
+    moment without an index; elsewhere the old one is renamed away first.
+    """
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    if index_dir.exists() and exchange(staging, index_dir):
+        shutil.rmtree(staging, ignore_errors=True)  # now the old index
+        return
+    old = index_dir.with_name(f"{index_dir.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    if index_dir.exists():
+        index_dir.rename(old)
+    staging.rename(index_dir)
+    shutil.rmtree(old, ignore_errors=True)
