@@ -1,4 +1,7 @@
-"""Sending queued broadcasts: claiming deliveries, pacing, retries, resuming and reporting to staff.
+"""Sending queued broadcasts: claiming deliveries, pacing, retries and resuming.
+
+What each delivery became is recorded by `bot.core.deliveries`; the staff who queued a
+broadcast hear how it goes from `bot.edge.broadcast_reports`.
 
 The queue and its states are `bot.core.broadcasts`; a delivery row moves through these states:
 
@@ -41,37 +44,29 @@ import logging
 import time
 import uuid
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.core import broadcast_claims as claims
+from bot.core import deliveries
 from bot.core.broadcasts import (
     BLOCKED,
-    DONE,
     FAILED,
     PENDING,
-    SENDING,
     SENT,
-    BroadcastInfo,
-    counts_of,
-    info_from_row,
 )
+from bot.core.deliveries import Outcome
 from bot.core.settings import BroadcastSettings
-from bot.core.staff_texts import final_report, progress_text
 from bot.core.state import Database
 from bot.core.state_dialect import POSTGRESQL
-from bot.edge.errors import not_modified
+from bot.edge.broadcast_reports import StaffReports
 
 log = logging.getLogger(__name__)
 
-# A chat answering 429 this many times in a row for one broadcast is given up on.
-MAX_THROTTLED = 10
 # The longest back-off between two tries after a timeout or a network error (seconds).
 MAX_BACKOFF = 60.0
 
@@ -80,16 +75,6 @@ MAX_BACKOFF = 60.0
 class _Due:
     broadcast_id: int
     chat_id: int
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    state: str
-    message_id: int | None = None
-    error: str = ""
-    retry_at: float | None = None
-    throttled: bool = False
-    blocked: bool = False
 
 
 def _retry_after_seconds(exc: RetryAfter) -> float:
@@ -136,16 +121,11 @@ class BroadcastSender:
         self.started_at = time.time()
         self._slots = asyncio.Semaphore(self.concurrency)
         self._wake = asyncio.Event()
-        self._report_wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._texts: dict[int, str] = {}
         self._markups: dict[int, InlineKeyboardMarkup | None] = {}
-        self._progress_shown: dict[int, str] = {}
-        # Broadcasts whose staff chat refused the progress message: only the final report is tried.
-        self._no_progress: set[int] = set()
-        # The reporter task and a finishing run() both report; one at a time, so no report goes twice.
-        self._report_lock = asyncio.Lock()
+        self.reports = StaffReports(db, bot, settings, self._wait_for_slot, self.worker_id, self._shared)
         self._task: asyncio.Task[None] | None = None
 
     # --- lifecycle --------------------------------------------------------------------
@@ -174,25 +154,25 @@ class BroadcastSender:
     def wake(self) -> None:
         """Look for due deliveries and progress to report now (after queueing a broadcast)."""
         self._wake.set()
-        self._report_wake.set()
+        self.reports.wake()
 
     async def run(self, until_idle: bool = False) -> None:
         """Resume what a previous run left, then send until stopped (or, with until_idle, done)."""
         interrupted = await asyncio.to_thread(self.recover)
         if interrupted:
             log.warning("%d deliveries were in flight when the bot stopped; marked 'unknown'", interrupted)
-        reporter = asyncio.create_task(self._report_loop(), name="broadcast-reporter")
+        reporter = asyncio.create_task(self.reports.loop(), name="broadcast-reporter")
         beating = asyncio.create_task(self._heartbeat_loop(), name="broadcast-heartbeat")
         try:
             while not self._stopping.is_set():
                 try:
                     if await self._dispatch_one():
                         continue
-                    if await asyncio.to_thread(self._finish_completed):
-                        self._report_wake.set()
-                    if until_idle and not self._inflight and await asyncio.to_thread(self._idle):
-                        await self._report()
-                        if await asyncio.to_thread(self._idle):
+                    if await asyncio.to_thread(deliveries.finish_completed, self.db):
+                        self.reports.wake()
+                    if until_idle and not self._inflight and await asyncio.to_thread(deliveries.idle, self.db):
+                        await self.reports.report()
+                        if await asyncio.to_thread(deliveries.idle, self.db):
                             break
                     await self._sleep_until_due()
                 except Exception:  # e.g. the database busy for longer than its timeout: retry, never die
@@ -208,9 +188,9 @@ class BroadcastSender:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(claims.leave, self.db, self.worker_id)
             # One last look, so a broadcast finished by the last replies is reported now.
-            if await asyncio.to_thread(self._finish_completed) or until_idle:
+            if await asyncio.to_thread(deliveries.finish_completed, self.db) or until_idle:
                 with contextlib.suppress(Exception):
-                    await self._report()
+                    await self.reports.report()
 
     # --- database (called in worker threads) ------------------------------------------
 
@@ -254,10 +234,6 @@ class BroadcastSender:
             log.warning("broadcast keyboard unreadable, sending without it: %s", exc)
             return None
 
-    def _next_due_at(self) -> float | None:
-        row = self.db.query("SELECT MIN(next_at) FROM deliveries WHERE state = ?", (PENDING,))[0]
-        return None if row[0] is None else float(row[0])
-
     def _claim_next(self) -> _Due | None:
         """Claim the next due delivery (committed before any byte goes to Telegram)."""
         claimed = claims.claim_next(self.db, self.worker_id, self.settings.per_chat_interval)
@@ -267,81 +243,6 @@ class BroadcastSender:
         if claimed.broadcast_id not in self._markups:
             self._markups[claimed.broadcast_id] = self._keyboard(claimed.markup)
         return _Due(claimed.broadcast_id, claimed.chat_id)
-
-    def _record(self, due: _Due, outcome: _Outcome) -> None:
-        now = time.time()
-        key = (due.broadcast_id, due.chat_id, SENDING)
-        with self.db.transaction() as conn:
-            if outcome.state == PENDING:
-                row = conn.execute(
-                    "SELECT attempts, throttled FROM deliveries WHERE broadcast_id = ? AND chat_id = ?", key[:2]
-                ).fetchone()
-                attempts, throttled = (int(row[0]), int(row[1])) if row else (0, 0)
-                if outcome.throttled:
-                    # Telegram said when to come back: that is not a failed attempt.
-                    attempts, throttled = attempts - 1, throttled + 1
-                    give_up = throttled > MAX_THROTTLED
-                else:
-                    give_up = attempts >= self.settings.max_attempts
-                if give_up:
-                    outcome = _Outcome(FAILED, error=f"gave up after {attempts} tries: {outcome.error}")
-                else:
-                    conn.execute(
-                        "UPDATE deliveries SET state = ?, attempts = ?, throttled = ?, next_at = ?, error = ?, "
-                        "updated_at = ? WHERE broadcast_id = ? AND chat_id = ? AND state = ?",
-                        (PENDING, attempts, throttled, outcome.retry_at or now, outcome.error, now, *key),
-                    )
-                    return
-            conn.execute(
-                "UPDATE deliveries SET state = ?, message_id = ?, error = ?, updated_at = ? "
-                "WHERE broadcast_id = ? AND chat_id = ? AND state = ?",
-                (outcome.state, outcome.message_id, outcome.error or None, now, *key),
-            )
-            if outcome.blocked:
-                conn.execute(
-                    "UPDATE subscribers SET active = 0, blocked_at = ?, updated_at = ? WHERE chat_id = ?",
-                    (now, now, due.chat_id),
-                )
-
-    def _finish_completed(self) -> list[int]:
-        """Mark broadcasts with nothing left to send as done; returns their ids."""
-        now = time.time()
-        finished = []
-        with self.db.transaction() as conn:
-            rows = conn.execute(
-                "SELECT id FROM broadcasts b WHERE state != ? AND NOT EXISTS (SELECT 1 FROM deliveries d "
-                "WHERE d.broadcast_id = b.id AND d.state IN (?, ?))",
-                (DONE, PENDING, SENDING),
-            ).fetchall()
-            for row in rows:
-                conn.execute(
-                    "UPDATE broadcasts SET state = ?, finished_at = ?, started_at = COALESCE(started_at, ?) "
-                    "WHERE id = ?",
-                    (DONE, now, now, row[0]),
-                )
-                finished.append(int(row[0]))
-        for broadcast_id in finished:
-            log.info("broadcast %s finished: %s", broadcast_id, counts_of(self.db, broadcast_id))
-        return finished
-
-    def _idle(self) -> bool:
-        row = self.db.query(
-            "SELECT COUNT(*) FROM broadcasts WHERE state != ? OR (report_chat_id IS NOT NULL AND reported_at IS NULL)",
-            (DONE,),
-        )[0]
-        return int(row[0]) == 0
-
-    def _reportable(self) -> list[BroadcastInfo]:
-        rows = self.db.query(
-            "SELECT * FROM broadcasts WHERE report_chat_id IS NOT NULL AND reported_at IS NULL ORDER BY id"
-        )
-        return [info_from_row(self.db, r) for r in rows]
-
-    def _set_progress_message(self, broadcast_id: int, message_id: int) -> None:
-        self.db.execute("UPDATE broadcasts SET progress_message_id = ? WHERE id = ?", (message_id, broadcast_id))
-
-    def _set_reported(self, broadcast_id: int) -> None:
-        self.db.execute("UPDATE broadcasts SET reported_at = ? WHERE id = ?", (time.time(), broadcast_id))
 
     # --- sending ----------------------------------------------------------------------
 
@@ -372,14 +273,16 @@ class BroadcastSender:
     async def _deliver(self, due: _Due) -> None:
         try:
             outcome = await self._send(due)
-            await asyncio.to_thread(self._record, due, outcome)
+            await asyncio.to_thread(
+                deliveries.record, self.db, due.broadcast_id, due.chat_id, outcome, self.settings.max_attempts
+            )
         except Exception:  # the row stays 'sending' and is reported as 'unknown' after a restart
             log.exception("could not record the delivery to chat %s", due.chat_id)
         finally:
             self._slots.release()
             self._wake.set()
 
-    async def _send(self, due: _Due) -> _Outcome:
+    async def _send(self, due: _Due) -> Outcome:
         timeout = self.send_timeout
         try:
             # Named here, not left to Defaults: the sender takes any Bot (its own, a script's, a test's).
@@ -399,110 +302,31 @@ class BroadcastSender:
         except RetryAfter as exc:
             wait = _retry_after_seconds(exc)
             log.info("429 for chat %s: retrying that message in %.0fs", due.chat_id, wait)
-            return _Outcome(PENDING, error=f"429 retry after {wait:g}s", retry_at=time.time() + wait, throttled=True)
+            return Outcome(PENDING, error=f"429 retry after {wait:g}s", retry_at=time.time() + wait, throttled=True)
         except Forbidden as exc:
-            return _Outcome(BLOCKED, error=str(exc), blocked=True)
+            return Outcome(BLOCKED, error=str(exc), blocked=True)
         except BadRequest as exc:
             # Permanent (chat not found, text refused...): trying again would give the same answer.
-            return _Outcome(FAILED, error=str(exc))
+            return Outcome(FAILED, error=str(exc))
         except (TimedOut, NetworkError) as exc:
-            attempts = await asyncio.to_thread(self._attempts, due)
+            attempts = await asyncio.to_thread(deliveries.attempts, self.db, due.broadcast_id, due.chat_id)
             delay = min(MAX_BACKOFF, self.backoff * 2 ** max(0, attempts - 1))
-            return _Outcome(PENDING, error=f"{type(exc).__name__}: {exc}", retry_at=time.time() + delay)
+            return Outcome(PENDING, error=f"{type(exc).__name__}: {exc}", retry_at=time.time() + delay)
         except TelegramError as exc:
-            return _Outcome(FAILED, error=f"{type(exc).__name__}: {exc}")
+            return Outcome(FAILED, error=f"{type(exc).__name__}: {exc}")
         except Exception as exc:
             # Not an answer from Telegram (e.g. the HTTP client was closed under us): the request
             # most likely never left, so it is retried like a network error, within max_attempts.
             log.warning("sending to chat %s failed locally: %r", due.chat_id, exc)
-            return _Outcome(PENDING, error=f"{type(exc).__name__}: {exc}", retry_at=time.time() + self.backoff)
-        return _Outcome(SENT, message_id=message.message_id)
-
-    def _attempts(self, due: _Due) -> int:
-        rows = self.db.query(
-            "SELECT attempts FROM deliveries WHERE broadcast_id = ? AND chat_id = ?", (due.broadcast_id, due.chat_id)
-        )
-        return int(rows[0][0]) if rows else 0
+            return Outcome(PENDING, error=f"{type(exc).__name__}: {exc}", retry_at=time.time() + self.backoff)
+        return Outcome(SENT, message_id=message.message_id)
 
     async def _sleep_until_due(self) -> None:
         # Cleared before looking, so a delivery finishing meanwhile still wakes us.
         self._wake.clear()
-        next_at = await asyncio.to_thread(self._next_due_at)
+        next_at = await asyncio.to_thread(deliveries.next_due_at, self.db)
         delay = self.poll_interval if next_at is None else min(self.poll_interval, max(0.0, next_at - time.time()))
         if delay <= 0 and not self._inflight:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.01))
-
-    # --- telling staff ----------------------------------------------------------------
-
-    async def _report_loop(self) -> None:
-        while True:
-            try:
-                await self._report()
-            except Exception:  # a failed edit must not stop the broadcasts
-                log.exception("could not update broadcast progress")
-            self._report_wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._report_wake.wait(), timeout=self.settings.progress_every)
-
-    async def _report(self) -> None:
-        """Create, edit and finish the progress messages of broadcasts that have a staff chat."""
-        async with self._report_lock:
-            await self._report_unlocked()
-
-    async def _report_unlocked(self) -> None:
-        if self._shared and not await asyncio.to_thread(claims.is_reporter, self.db, self.worker_id):
-            return  # another live worker keeps staff informed
-        for info in await asyncio.to_thread(self._reportable):
-            chat = info.report_chat_id
-            assert chat is not None
-            if info.state == DONE:
-                await self._finish_report(info, chat)
-                continue
-            text = progress_text(info, self.settings.messages_per_second)
-            if info.id in self._no_progress:
-                continue
-            if info.progress_message_id is None:
-                message = await self._report_call(self.bot.send_message, chat_id=chat, text=text)
-                if isinstance(message, Message):
-                    await asyncio.to_thread(self._set_progress_message, info.id, message.message_id)
-                    self._progress_shown[info.id] = text
-                elif message is False:
-                    self._no_progress.add(info.id)
-            elif self._progress_shown.get(info.id) != text:
-                await self._report_call(
-                    self.bot.edit_message_text, chat_id=chat, message_id=info.progress_message_id, text=text
-                )
-                self._progress_shown[info.id] = text
-
-    async def _finish_report(self, info: BroadcastInfo, chat: int) -> None:
-        report = final_report(info)
-        if info.progress_message_id is not None:
-            await self._report_call(
-                self.bot.edit_message_text,
-                chat_id=chat,
-                message_id=info.progress_message_id,
-                text=report.splitlines()[0] + "（报告见下一条消息）",
-            )
-        sent = await self._report_call(self.bot.send_message, chat_id=chat, text=report)
-        if sent is not None:  # sent, or refused for good: either way do not try again
-            await asyncio.to_thread(self._set_reported, info.id)
-            self._progress_shown.pop(info.id, None)
-
-    async def _report_call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
-        """A message to staff, paced with the broadcast; None on a passing failure, False on a lasting one."""
-        await self._wait_for_slot()
-        try:
-            return await method(**kwargs)
-        except BadRequest as exc:
-            if not_modified(exc):
-                return True
-            log.warning("staff message refused: %s", exc)
-            return False
-        except Forbidden as exc:
-            log.warning("staff chat %s unreachable: %s", kwargs.get("chat_id"), exc)
-            return False
-        except TelegramError as exc:
-            log.warning("staff message failed, will retry: %s", exc)
-            return None
