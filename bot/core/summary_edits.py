@@ -136,16 +136,24 @@ class SummaryEdits:
         with self._lock:
             self._prompts[(prompt.chat_id, prompt.user_id)] = prompt
 
-    def asking(self, chat_id: int, user_id: int) -> Prompt | None:
+    def asking(self, chat_id: int, user_id: int, recheck: bool = False) -> Prompt | None:
         """The open question for this staff member in this chat (from memory: safe on the event loop).
 
         With several workers the memory is read again when older than SHARED_CACHE_SECONDS: the
-        question may have been asked through another worker.
+        question may have been asked through another worker. `recheck` reads it again at once
+        when memory knows no question (a staff member's text: the ✏️ may have been pressed on
+        another worker a moment ago).
         """
+        loaded = False
         if self.db.shared and time.monotonic() - self._loaded_at > SHARED_CACHE_SECONDS:
             self._load()
+            loaded = True
         with self._lock:
             prompt = self._prompts.get((chat_id, user_id))
+        if prompt is None and recheck and self.db.shared and not loaded:
+            self._load()
+            with self._lock:
+                prompt = self._prompts.get((chat_id, user_id))
         if prompt is not None and time.time() - prompt.asked_at > self.ttl:
             return None
         return prompt

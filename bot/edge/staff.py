@@ -49,7 +49,8 @@ async def staff_document(update: Update, context: BotContext) -> bool | None:
 class AwaitingLine(filters.MessageFilter):
     """Matches the text a staff member sends after pressing ✏️ 修改 (until they answer or cancel).
 
-    It reads the open prompts from memory (SummaryEdits keeps them there), never SQLite.
+    It reads the open prompts from memory (SummaryEdits keeps them there); with a shared
+    database, a staff member's text that memory finds no prompt for reads them again.
     """
 
     def __init__(self, data: BotData) -> None:
@@ -60,7 +61,11 @@ class AwaitingLine(filters.MessageFilter):
         edits = self.data.edits
         if edits is None or message.from_user is None:
             return False
-        return edits.asking(message.chat_id, message.from_user.id) is not None
+        user_id = message.from_user.id
+        # Only staff are ever asked for a line: for them a miss is read again from a shared database.
+        roles = self.data.roles
+        staff = roles is not None and roles.is_staff(user_id)
+        return edits.asking(message.chat_id, user_id, recheck=staff) is not None
 
 
 def register(application: BotApplication) -> None:
