@@ -10,8 +10,7 @@ from configs import RESIDENT, STAFF, make_settings
 from fake_bot_api import FakeBotApi
 
 from bot.core import replies, subscriptions
-from bot.core.staff_texts import PRIVATE_ONLY
-from bot.edge.staff_state import REFUSAL
+from bot.core.staff_texts import PRIVATE_ONLY, REFUSAL
 
 GROUP = -100800
 

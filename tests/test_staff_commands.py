@@ -16,9 +16,9 @@ from bot.core.dates import SHANGHAI
 from bot.core.roles import RoleChangeError, Roles
 from bot.core.services import BotServices
 from bot.core.settings import RoleSettings
+from bot.core.staff_texts import REFUSAL
 from bot.core.state import Database
 from bot.core.stats import format_stats, gather, normalize_question, period_starts
-from bot.edge.staff_state import REFUSAL
 from index.search import SearchEngine
 
 STAFF_COMMANDS = ["/staff", "/staff list", "/staff add 5005", "/staff remove 1002", "/broadcasts", "/reindex", "/stats"]

@@ -18,8 +18,8 @@ from bot.core import staff_texts
 from bot.core.broadcasts import recent_broadcasts
 from bot.core.issue_facts import parse_month
 from bot.core.services import BotServices
+from bot.core.staff_texts import REFUSAL
 from bot.core.state import Database
-from bot.edge.staff_state import REFUSAL
 from bot.edge.staff_upload import parse_caption
 
 STREET = "天山路街道"

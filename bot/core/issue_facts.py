@@ -114,3 +114,8 @@ def same_street_and_month(issues: list[Issue], street: str, month: str) -> Issue
         if issue.month == month and issue.street == street:
             return issue
     return None
+
+
+# A caption's labels ("街道：", "月份=") and the separators between its words.
+CAPTION_LABEL_RE = re.compile(r"(街道|月份|月|street|month)\s*[:：=]", re.IGNORECASE)
+CAPTION_SPLIT_RE = re.compile(r"[\s,，、;；/|]+")

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core import messages, replies
+from bot.core import messages, replies, staff_texts
 from bot.core.broadcasts import AlreadyBroadcast, queue_broadcast
 from bot.core.dates import month_label
 from bot.core.settings import Settings
@@ -94,7 +94,7 @@ def prepare(
 
 def _broadcast_parts(issue: Issue, lines: list[tuple[Article, str]]) -> tuple[list[str], list[Article]]:
     """The broadcast's blocks of text and the articles they show (as many as fit)."""
-    head = f"📰 <b>{html.escape(issue_title(issue))}</b> 新一期出版了"
+    head = replies.broadcast_head(html.escape(issue_title(issue)))
     if issue.newspaper and issue.street:
         head += f"\n{html.escape(issue.street)}"
     foot = replies.BROADCAST_FOOT
@@ -104,7 +104,7 @@ def _broadcast_parts(issue: Issue, lines: list[tuple[Article, str]]) -> tuple[li
     for article, sentence in lines:
         block = f"<b>{html.escape(article.title)}</b>\n{html.escape(sentence)}"
         if size + len(block) + 2 > MAX_SUMMARY_CHARS or len(shown) == MAX_ARTICLE_BUTTONS:
-            parts.append(f"……还有 {len(lines) - len(shown)} 篇")
+            parts.append(replies.more_articles(len(lines) - len(shown)))
             break
         parts.append(block)
         shown.append(article)
@@ -129,29 +129,22 @@ def broadcast_markup(street: str, articles: list[Article]) -> str:
 def buttons_line(issue: Issue, lines: list[tuple[Article, str]]) -> str:
     """The broadcast's buttons as the preview shows them."""
     shown = len(_broadcast_parts(issue, lines)[1])
-    return f"[📖 全文 ×{shown}] [🔕 退订{issue.street}] [⚙️ 设置]"
+    return staff_texts.buttons_line(shown, issue.street)
 
 
 def preview_text(draft: Draft, file_name: str, recipients: int, correction: bool = False) -> str:
     """What staff check before pressing Publish (HTML); a correction is not pushed again."""
     issue = draft.issue
-    facts = [f"街道：{issue.street}", f"月份：{month_label(issue.month) or '未填'}"]
-    if issue.district:
-        facts.append(f"区：{issue.district}")
-    return "\n".join(
-        [
-            f"📝 <b>预览</b>：{html.escape(file_name)}",
-            html.escape(" · ".join(facts)),
-            f"{len(draft.articles)} 篇文章 · "
-            + (f"更正不再推送（{recipients:,} 位订阅者）" if correction else f"将推送给 {recipients:,} 位订阅者"),
-            "",
-            "更正后的内容（不推送）：" if correction else "订阅者会收到：",
-            "┈┈┈┈┈┈┈┈",
-            broadcast_text(issue, draft.lines),
-            html.escape(buttons_line(issue, draft.lines)),
-            "┈┈┈┈┈┈┈┈",
-            "发布后居民马上就能搜到本期内容。",
-        ]
+    return staff_texts.preview(
+        file_name,
+        issue.street,
+        month_label(issue.month),
+        issue.district,
+        len(draft.articles),
+        recipients,
+        correction,
+        broadcast_text(issue, draft.lines),
+        buttons_line(issue, draft.lines),
     )
 
 
@@ -217,7 +210,7 @@ def queue_correction_notice(
         db,
         issue.id,
         issue.street,
-        f"更正：{title}",
+        staff_texts.correction_title(title),
         replies.correction_notice_html(title, issue.street),
         recipients_for(db, issue.street),
         created_by=created_by,

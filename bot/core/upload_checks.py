@@ -13,6 +13,7 @@ import datetime as dtm
 import html
 from dataclasses import dataclass, field
 
+from bot.core import staff_texts
 from bot.core.dates import month_label
 from bot.core.issue_facts import MONTH_RE, month_problem, months_from_issue, parse_month, same_street_and_month
 from bot.core.publishing import issue_title
@@ -65,24 +66,19 @@ def street_question(checks: UploadChecks, street: str, known: list[str], file_na
     """The question about a street no issue has yet (None when it is known or confirmed)."""
     if not checks.street_new or checks.street_confirmed:
         return None
-    listed = "、".join(known) or "（还没有）"
-    return (
-        f"《{html.escape(file_name)}》：还没有“{html.escape(street)}”的报纸。\n"
-        f"已有的街道：{html.escape(listed)}\n"
-        "是新街道就点“是新街道”；写错了就点正确的街道，或在文件说明里改正后重新发送。"
-    )
+    return staff_texts.new_street_question(file_name, street, known)
 
 
 def new_street_button(street: str) -> Choice:
     """Confirms a street with no issue yet."""
-    return (f"🆕 是新街道：{street}", "sn", "")
+    return (staff_texts.new_street_button(street), "sn", "")
 
 
 def month_note(checks: UploadChecks) -> str:
     """Why the caption's month was not taken, if it was not a month."""
     if not checks.bad_month:
         return ""
-    return f"说明里的“{html.escape(checks.bad_month)}”不是有效的月份（月份是 01 到 12）。\n"
+    return staff_texts.bad_month_note(checks.bad_month)
 
 
 def future_question(checks: UploadChecks, month: str, today: dtm.date) -> tuple[str, list[Choice]] | None:
@@ -91,8 +87,8 @@ def future_question(checks: UploadChecks, month: str, today: dtm.date) -> tuple[
         return None
     label = month_label(month)
     return (
-        f"{label}比现在（{today.year}年{today.month}月）晚了一个多月。确定是{label}吗？",
-        [(f"✅ 确定是 {label}", "mf", "")],
+        staff_texts.future_month_question(label, today.year, today.month),
+        [(staff_texts.future_month_button(label), "mf", "")],
     )
 
 
@@ -108,11 +104,8 @@ def correction_question(
     checks.replaces = existing
     title = html.escape(issue_title(existing))
     return (
-        f"《{html.escape(file_name)}》：{title} 已经发布过一期（{html.escape(existing.file)}）。\n"
-        "这一期是对它的更正，还是同一个月的另一期？\n"
-        "• 更正：替换旧一期的文章，不再推送给订阅者（可以选择发一条简短的更正通知）。\n"
-        "• 另一期：作为新的一期发布并推送。",
-        [("✏️ 更正（替换旧一期）", "co", ""), ("➕ 另一期", "an", "")],
+        staff_texts.same_month_question(file_name, title, existing.file),
+        [(staff_texts.CORRECTION_CHOICE, "co", ""), (staff_texts.ANOTHER_ISSUE_CHOICE, "an", "")],
     )
 
 
@@ -151,11 +144,10 @@ def is_correction(checks: UploadChecks) -> bool:
 def correction_preview_note(checks: UploadChecks) -> str:
     """The line above a correction's preview (HTML)."""
     assert checks.replaces is not None
-    return (
-        f"✏️ <b>更正</b>：发布后替换 {html.escape(issue_title(checks.replaces))}"
-        f"（{html.escape(checks.replaces.file)}）的文章。\n"
-        "不会再推送本期；要告诉订阅者，请点“发布并通知更正”（只发一条简短的更正通知）。\n"
-    )
+    return staff_texts.correction_preview_note(issue_title(checks.replaces), checks.replaces.file)
 
 
-CORRECTION_BUTTONS: list[Choice] = [("✅ 发布更正（不通知）", "ok", ""), ("📣 发布并通知更正", "okn", "")]
+CORRECTION_BUTTONS: list[Choice] = [
+    (staff_texts.PUBLISH_CORRECTION_QUIETLY, "ok", ""),
+    (staff_texts.PUBLISH_CORRECTION_AND_NOTIFY, "okn", ""),
+]

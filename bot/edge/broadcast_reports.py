@@ -18,7 +18,7 @@ from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.core import broadcast_claims as claims
-from bot.core import deliveries
+from bot.core import deliveries, staff_texts
 from bot.core.broadcasts import DONE, BroadcastInfo
 from bot.core.settings import BroadcastSettings
 from bot.core.staff_texts import final_report, progress_text
@@ -106,7 +106,7 @@ class StaffReports:
                 self.bot.edit_message_text,
                 chat_id=chat,
                 message_id=info.progress_message_id,
-                text=report.splitlines()[0] + "（报告见下一条消息）",
+                text=report.splitlines()[0] + staff_texts.REPORT_FOLLOWS,
             )
         sent = await self._report_call(self.bot.send_message, chat_id=chat, text=report)
         if sent is not None:  # sent, or refused for good: either way do not try again

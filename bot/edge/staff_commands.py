@@ -26,7 +26,6 @@ from bot.edge.errors import not_modified
 from bot.edge.staff_state import (
     MAX_SKIPPED_LISTED,
     RECENT_BROADCASTS,
-    STAGE_NAMES,
     guarded,
     plain,
     roles_of,
@@ -35,9 +34,6 @@ from index.corpus import load_corpus
 from index.maintenance import ReindexStatus
 
 log = logging.getLogger(__name__)
-
-
-STAFF_USAGE = "用法：/staff list · /staff add 用户ID · /staff remove 用户ID"
 
 
 @guarded(admin=True, what="/staff")
@@ -53,18 +49,18 @@ async def manage_staff(update: Update, context: BotContext) -> None:
         await message.reply_text(plain(await asyncio.to_thread(_staff_list, roles)))
         return
     if verb not in ("add", "remove") or len(args) != 2 or not args[1].lstrip("-").isdigit():
-        await message.reply_text(plain(STAFF_USAGE))
+        await message.reply_text(plain(staff_texts.STAFF_USAGE))
         return
     target = int(args[1])
     try:
         if verb == "add":
             changed = await asyncio.to_thread(roles.add_staff, target, user.id)
-            reply = f"已把 {target} 加为工作人员。" if changed else f"{target} 已经是工作人员。"
+            reply = staff_texts.staff_added(target, changed)
         else:
             changed = await asyncio.to_thread(roles.remove_staff, target, user.id)
-            reply = f"已移除工作人员 {target}。" if changed else f"{target} 不是工作人员。"
+            reply = staff_texts.staff_removed(target, changed)
             if changed and target in roles.config_staff:
-                reply += "\n注意：config.yaml 仍列出此人；已在机器人里停用，请也从 config.yaml 删除。"
+                reply += staff_texts.STILL_IN_CONFIG
     except RoleChangeError as exc:
         reply = str(exc)
     await message.reply_text(plain(reply))
@@ -73,21 +69,9 @@ async def manage_staff(update: Update, context: BotContext) -> None:
 def _staff_list(roles: Roles) -> str:
     members = roles.members()
     admins = [str(m.user_id) for m in members if m.admin]
-    where = {"config": "config.yaml", "bot": "管理员添加"}
-    staff = [f"{m.user_id}（{where.get(m.source, m.source)}）" for m in members if not m.admin]
-    return "\n".join(
-        [
-            "👥 工作人员",
-            "管理员：" + ("、".join(admins) or "无"),
-            "工作人员：" + ("、".join(staff) or "无"),
-            *(
-                ["config.yaml 仍列出、但已在机器人里停用：" + "、".join(str(u) for u in removed)]
-                if (removed := roles.removed_config_staff())
-                else []
-            ),
-            STAFF_USAGE,
-        ]
-    )
+    where = {"config": "config.yaml", "bot": staff_texts.ADDED_BY_ADMIN}
+    staff = [staff_texts.staff_member(m.user_id, where.get(m.source, m.source)) for m in members if not m.admin]
+    return staff_texts.staff_list(admins, staff, roles.removed_config_staff())
 
 
 @guarded(admin=False, what="/broadcasts")
@@ -97,9 +81,9 @@ async def list_broadcasts(update: Update, context: BotContext) -> None:
     assert message is not None
     infos = await asyncio.to_thread(recent_broadcasts, context.services.db, RECENT_BROADCASTS)
     if not infos:
-        await message.reply_text(plain("还没有广播。"))
+        await message.reply_text(plain(staff_texts.NO_BROADCASTS))
         return
-    lines = ["📣 最近的广播"] + [broadcast_line(info, SHANGHAI) for info in infos]
+    lines = [staff_texts.RECENT_BROADCASTS_HEADER] + [broadcast_line(info, SHANGHAI) for info in infos]
     await message.reply_text(plain("\n".join(lines)))
 
 
@@ -130,14 +114,10 @@ def _gather_fresh(services: BotServices) -> Stats:
 
 def reindex_status_text(status: ReindexStatus) -> str:
     """The progress of a running rebuild."""
-    stage = STAGE_NAMES.get(status.stage, status.stage)
+    stage = staff_texts.STAGE_NAMES.get(status.stage, status.stage)
     elapsed = time.time() - status.started if status.started else 0.0
-    line = f"🔄 正在重建索引（已 {elapsed:.0f} 秒）：{stage}"
-    if status.stage == "waiting":
-        line += f"另一项写入完成（{status.waiting_for or '其他进程'}）"
-    if status.total:
-        line += f" {status.done:,} / {status.total:,}（{status.done * 100 // status.total}%）"
-    return line + "\n居民的提问照常用旧索引回答。"
+    waiting_for = (status.waiting_for or "") if status.stage == "waiting" else None
+    return staff_texts.reindex_progress(elapsed, stage, waiting_for, status.done, status.total)
 
 
 @guarded(admin=True, what="/reindex")
@@ -148,12 +128,12 @@ async def reindex(update: Update, context: BotContext) -> None:
     services = context.services
     holder = services.holder
     if holder.status.running:
-        await message.reply_text(plain("已经在重建了。\n" + reindex_status_text(holder.status)))
+        await message.reply_text(plain(staff_texts.ALREADY_REINDEXING + reindex_status_text(holder.status)))
         return
     if context.bot_data.publish_lock.locked():
-        await message.reply_text(plain("正在发布新一期，请稍后再重建索引。"))
+        await message.reply_text(plain(staff_texts.PUBLISHING_NOW))
         return
-    progress = await message.reply_text(plain("🔄 开始重建索引…\n居民的提问照常用旧索引回答。"))
+    progress = await message.reply_text(plain(staff_texts.REINDEX_STARTED))
     loop = asyncio.get_running_loop()
     finished = asyncio.Event()
 
@@ -162,7 +142,7 @@ async def reindex(update: Update, context: BotContext) -> None:
         loop.call_soon_threadsafe(finished.set)
 
     if not holder.start_reindex(on_done=done):
-        await progress.edit_text(plain("已经在重建了。\n" + reindex_status_text(holder.status)))
+        await progress.edit_text(plain(staff_texts.ALREADY_REINDEXING + reindex_status_text(holder.status)))
         return
     log.info("user %s started a reindex", update.effective_user.id if update.effective_user else "-")
     task = asyncio.create_task(_follow_reindex(services, progress, finished), name="reindex-progress")
@@ -187,17 +167,17 @@ async def _follow_reindex(services: BotServices, progress: Message, finished: as
     seconds = max(0.0, status.finished - status.started)
     if status.error:
         reason = staff_texts.reindex_failure(status.failure, status.error)
-        lines = [f"❌ 索引重建失败：{reason}", "仍在使用原来的索引，居民的提问不受影响。"]
+        lines = [staff_texts.reindex_failed(reason), staff_texts.OLD_INDEX_KEPT]
         try:
             skipped = (await asyncio.to_thread(load_corpus, holder.corpus_dir)).skipped
         except Exception:  # the listing is a courtesy; the failure itself is already reported
             skipped = []
         pairs = [(s.path, s.reason) for s in skipped]
     else:
-        lines = [f"✅ 索引重建完成：{status.articles:,} 篇文章，用时 {seconds:.0f} 秒，已换用新索引。"]
+        lines = [staff_texts.reindex_done(status.articles, seconds)]
         pairs = [(s.path, s.reason) for s in status.skipped]
     if pairs:
-        lines.append(f"跳过了 {len(pairs)} 个文件：")
+        lines.append(staff_texts.files_skipped(len(pairs)))
         lines.extend(describe_skipped(pairs, holder.corpus_dir))
     await _edit_quietly(progress, "\n".join(lines))
 
@@ -214,7 +194,7 @@ def describe_skipped(paths: list[tuple[str, str]], corpus_dir: Path) -> list[str
     lines = []
     for path, reason in paths[:MAX_SKIPPED_LISTED]:
         shown = path[len(str(corpus_dir)) + 1 :] if path.startswith(str(corpus_dir)) else Path(path).name
-        lines.append(f"• {shown}：{reason}")
+        lines.append(staff_texts.skipped_file(shown, reason))
     if len(paths) > MAX_SKIPPED_LISTED:
-        lines.append(f"……还有 {len(paths) - MAX_SKIPPED_LISTED} 个")
+        lines.append(staff_texts.more_skipped(len(paths) - MAX_SKIPPED_LISTED))
     return lines

@@ -29,8 +29,6 @@ from index.publish import PublishError
 
 log = logging.getLogger(__name__)
 
-EDIT_CANCEL_WORDS = ("取消", "不改", "算了")
-
 
 @guarded(admin=False, what="summary edit button")
 async def press_edit(update: Update, context: BotContext) -> None:
@@ -42,7 +40,7 @@ async def press_edit(update: Update, context: BotContext) -> None:
     upload = await load_upload(context.bot_data, token)
     if upload is None or upload.draft is None or query.message is None:
         await query.answer()
-        await edit_pressed(update, "这个预览已过期，请重新发送文件。")
+        await edit_pressed(update, staff_texts.EXPIRED_PREVIEW)
         return
     lines = upload.draft.lines
     if not number.isdigit() or int(number) >= len(lines):
@@ -63,23 +61,17 @@ async def press_edit(update: Update, context: BotContext) -> None:
     await query.answer()
     await context.bot.send_message(
         prompt.chat_id,
-        f"✏️ 请发送第 {prompt.number} 篇《{html.escape(article.title)}》的新摘要："
-        f"一句话，不超过 {summary_edits.MAX_CHARS} 个字。\n"
-        f"现在是：{html.escape(line)}\n"
-        "不想改了，发送“取消”。",
-        reply_markup=ForceReply(input_field_placeholder="新的摘要"),
+        staff_texts.ask_for_line(prompt.number, article.title, line, summary_edits.MAX_CHARS),
+        reply_markup=ForceReply(input_field_placeholder=staff_texts.LINE_PLACEHOLDER),
     )
 
 
 def _edit_problem_text(prompt: summary_edits.Prompt, line: str, problem: str) -> str:
     if problem == summary_edits.EMPTY:
-        why = "摘要不能是空的。"
+        why = staff_texts.EMPTY_LINE
     else:
-        why = f"这句摘要有 {len(line)} 个字，超过了 {summary_edits.MAX_CHARS} 个字的上限。"
-    return (
-        f"❌ {why}第 {prompt.number} 篇《{prompt.headline}》的摘要没有改，预览也没有变。\n"
-        f"请重新发送（不超过 {summary_edits.MAX_CHARS} 个字），或发送“取消”。"
-    )
+        why = staff_texts.line_too_long(len(line), summary_edits.MAX_CHARS)
+    return staff_texts.line_refused(why, prompt.number, prompt.headline, summary_edits.MAX_CHARS)
 
 
 @guarded(admin=False, what="summary line")
@@ -92,9 +84,9 @@ async def receive_line(update: Update, context: BotContext) -> None:
     prompt = edits.asking(message.chat_id, user.id)
     if prompt is None:
         return
-    if message.text.strip().lower() in EDIT_CANCEL_WORDS:
+    if message.text.strip().lower() in staff_texts.CANCEL_WORDS:
         await asyncio.to_thread(edits.answered, prompt.chat_id, prompt.user_id)
-        await message.reply_text(plain(f"好的，第 {prompt.number} 篇《{prompt.headline}》的摘要没有改。"))
+        await message.reply_text(plain(staff_texts.line_kept(prompt.number, prompt.headline)))
         return
     line, problem = summary_edits.check_line(message.text)
     if problem is not None:
@@ -104,12 +96,7 @@ async def receive_line(update: Update, context: BotContext) -> None:
     await asyncio.to_thread(edits.answered, prompt.chat_id, prompt.user_id)
     upload = await load_upload(context.bot_data, prompt.token)
     if upload is None or upload.draft is None or draft_key(upload.draft) != prompt.draft_key:
-        await message.reply_text(
-            plain(
-                f"✅ 已记下第 {prompt.number} 篇《{prompt.headline}》的新摘要。\n"
-                "原来的预览已经不在了（机器人重启过或已超过 24 小时）：请重新发送这个文件，新的预览会用改好的摘要。"
-            )
-        )
+        await message.reply_text(plain(staff_texts.line_saved_preview_gone(prompt.number, prompt.headline)))
         return
     await apply_stored_edits(context.bot_data, upload.draft)
     await asyncio.to_thread(context.bot_data.uploads.save, upload)  # other workers' copies are now old
@@ -129,13 +116,7 @@ async def receive_line(update: Update, context: BotContext) -> None:
                 log.warning("could not update the preview: %s", exc)
     if not updated or prompt.message_id is None:
         await message.reply_text(text, reply_markup=keyboard)
-    await message.reply_text(
-        plain(
-            f"✅ 第 {prompt.number} 篇《{prompt.headline}》的摘要改为：\n{line}\n"
-            + ("预览已更新" if updated else "新的预览在上一条消息")
-            + "，确认无误后点“✅ 发布”。订阅者收到的就是预览里的内容。"
-        )
-    )
+    await message.reply_text(plain(staff_texts.line_changed(prompt.number, prompt.headline, line, updated)))
 
 
 async def publish_correction(update: Update, data: BotData, upload: Upload, draft: publishing.Draft) -> None:
@@ -149,11 +130,11 @@ async def publish_correction(update: Update, data: BotData, upload: Upload, draf
     except (PublishError, ValueError, OSError) as exc:
         log.exception("correcting %s with %s failed", old.id, draft.issue.id)
         reason = html.escape(staff_texts.failure_reason(exc))
-        await edit_pressed(update, f"❌ 更正失败：{reason}\n居民看到的内容没有变化。")
+        await edit_pressed(update, staff_texts.correction_failed(reason))
         return
     lines = [
-        f"✅ 已更正：{title}（{len(draft.articles)} 篇文章），替换了 {html.escape(old.file)}。",
-        "居民现在搜到的是更正后的内容。",
+        staff_texts.corrected(title, len(draft.articles), old.file),
+        staff_texts.CORRECTED_SEARCHABLE,
     ]
     queued = 0
     if upload.checks.notify:
@@ -169,11 +150,11 @@ async def publish_correction(update: Update, data: BotData, upload: Upload, draf
         except AlreadyBroadcast:
             broadcast_id = 0
         if queued:
-            lines.append(f"更正通知（广播 #{broadcast_id}）将推送给 {queued:,} 位订阅者，进度见下一条消息。")
+            lines.append(staff_texts.correction_notice_queued(broadcast_id, queued))
         else:
-            lines.append("目前没有这个街道的订阅者，不发送更正通知。")
+            lines.append(staff_texts.NO_SUBSCRIBERS_FOR_NOTICE)
     else:
-        lines.append("没有再次推送给订阅者。")
+        lines.append(staff_texts.NOT_PUSHED_AGAIN)
     log.info("user %s corrected %s with %s; notice to %d chats", upload.user_id, old.id, draft.issue.id, queued)
     await edit_pressed(update, "\n".join(lines))
     sender = data.sender

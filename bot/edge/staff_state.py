@@ -12,14 +12,13 @@ import asyncio
 import functools
 import html
 import logging
-import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 
-from bot.core import summary_edits
+from bot.core import staff_texts, summary_edits
 from bot.core.roles import Roles
 from bot.core.staff_texts import PRIVATE_ONLY
 from bot.edge.context import BotContext, BotData
@@ -28,7 +27,6 @@ from bot.edge.errors import not_modified
 log = logging.getLogger(__name__)
 
 
-REFUSAL = "抱歉，这个命令不可用。"
 CALLBACK_PREFIX = "stf:"
 # ✏️ 修改 buttons under a preview: their own prefix, so their handler needs no routing through press_button.
 EDIT_PREFIX = "sed:"
@@ -41,10 +39,7 @@ UPLOAD_TTL = 24 * 3600
 MAX_STREET_BUTTONS = 24
 MAX_SKIPPED_LISTED = 20
 RECENT_BROADCASTS = 10
-STAGE_NAMES = {"starting": "准备中", "waiting": "等待", "segmenting": "分词", "done": "完成", "failed": "失败"}
 
-_LABEL_RE = re.compile(r"(街道|月份|月|street|month)\s*[:：=]", re.IGNORECASE)
-_SPLIT_RE = re.compile(r"[\s,，、;；/|]+")
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
@@ -103,11 +98,11 @@ async def refuse(update: Update, context: BotContext, what: str) -> None:
     user = update.effective_user
     log.warning("refused %s to user %s", what, user.id if user else "unknown")
     if update.callback_query is not None:
-        await update.callback_query.answer(REFUSAL, show_alert=True)
+        await update.callback_query.answer(staff_texts.REFUSAL, show_alert=True)
     elif not in_private(update):
-        await tell_privately(update, context, REFUSAL)
+        await tell_privately(update, context, staff_texts.REFUSAL)
     elif update.effective_message is not None:
-        await update.effective_message.reply_text(plain(REFUSAL))
+        await update.effective_message.reply_text(plain(staff_texts.REFUSAL))
 
 
 def guarded(admin: bool, what: str) -> Callable[[Handler], Handler]:

@@ -48,7 +48,7 @@ def _street_keyboard(upload: Upload) -> InlineKeyboardMarkup:
         if number % 2 == 0:
             rows.append([])
         rows[-1].append(button(street, "st", upload.token, str(number)))
-    rows.append([button("✖️ 取消", "no", upload.token)])
+    rows.append([button(staff_texts.CANCEL_BUTTON, "no", upload.token)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -57,13 +57,13 @@ def _month_keyboard(upload: Upload, first: list[upload_checks.Choice] | None = N
     months = upload_checks.month_choices(upload.checks, recent_months(time.time()))
     rows = [[button(text, action, upload.token) for text, action, _ in first or []]]
     rows += [[button(month_label(m), "mo", upload.token, m) for m in months[i : i + 2]] for i in (0, 2)]
-    rows.append([button("✖️ 取消", "no", upload.token)])
+    rows.append([button(staff_texts.CANCEL_BUTTON, "no", upload.token)])
     return InlineKeyboardMarkup([row for row in rows if row])
 
 
 def _choice_keyboard(upload: Upload, choices: list[upload_checks.Choice]) -> InlineKeyboardMarkup:
     rows = [[button(text, action, upload.token, *([arg] if arg else []))] for text, action, arg in choices]
-    rows.append([button("✖️ 取消", "no", upload.token)])
+    rows.append([button(staff_texts.CANCEL_BUTTON, "no", upload.token)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -112,14 +112,14 @@ async def next_step(data: BotData, upload: Upload) -> tuple[str, InlineKeyboardM
             upload.street_choices = engine.streets()
         if not upload.street_choices:
             await asyncio.to_thread(data.uploads.take, upload.token)
-            return f"《{name}》是哪个街道的？请在文件说明里写上街道名（例如“天山路街道 2020-06”）后重新发送。", None
+            return staff_texts.which_street_unknown(name), None
         return (
-            f"《{name}》是哪个街道的报纸？\n不在下面的话，请在文件说明里写上街道名后重新发送。",
+            staff_texts.which_street(name),
             _street_keyboard(upload),
         )
     if upload.month is None:
         note = upload_checks.month_note(upload.checks)
-        return f"{note}《{name}》（{html.escape(upload.street)}）是哪个月的？", _month_keyboard(upload)
+        return staff_texts.which_month(note, name, upload.street), _month_keyboard(upload)
     question = _checks_question(data, upload)
     if question is not None:
         return question
@@ -166,12 +166,14 @@ def _preview_keyboard(upload: Upload) -> InlineKeyboardMarkup:
     rows = [
         [
             InlineKeyboardButton(
-                f"✏️ 修改 {n + 1}. {_short(article.title)}", callback_data=f"{EDIT_PREFIX}{upload.token}:{n}"
+                staff_texts.edit_button(n + 1, _short(article.title)), callback_data=f"{EDIT_PREFIX}{upload.token}:{n}"
             )
         ]
         for n, (article, _) in enumerate(upload.draft.lines[:MAX_EDIT_BUTTONS])
     ]
-    rows.append([button("✅ 发布", "ok", upload.token), button("✖️ 取消", "no", upload.token)])
+    rows.append(
+        [button(staff_texts.PUBLISH_BUTTON, "ok", upload.token), button(staff_texts.CANCEL_BUTTON, "no", upload.token)]
+    )
     return InlineKeyboardMarkup(rows)
 
 
@@ -187,8 +189,8 @@ async def preview(data: BotData, upload: Upload) -> tuple[str, InlineKeyboardMar
     edits = await asyncio.to_thread(edits_of(data).edits, draft_key(draft))
     text = publishing.preview_text(draft, upload.file_name, len(recipients))
     if edits:
-        text += f"\n✏️ 已修改 {len(edits)} 篇的摘要。"
-    text += "\n要改哪篇的摘要，点它的“✏️ 修改”。"
+        text += staff_texts.edited_count(len(edits))
+    text += staff_texts.HOW_TO_EDIT
     return text, _preview_keyboard(upload)
 
 

@@ -13,13 +13,18 @@ from telegram import Update
 
 from bot.core import publishing, staff_texts, upload_checks
 from bot.core.broadcasts import AlreadyBroadcast
-from bot.core.issue_facts import MONTH_RE, looks_like_street, parse_month, resolve_street
+from bot.core.issue_facts import (
+    CAPTION_LABEL_RE,
+    CAPTION_SPLIT_RE,
+    MONTH_RE,
+    looks_like_street,
+    parse_month,
+    resolve_street,
+)
 from bot.core.upload_store import Upload
 from bot.edge.context import BotContext
 from bot.edge.staff_edits import publish_correction
 from bot.edge.staff_state import (
-    _LABEL_RE,
-    _SPLIT_RE,
     CALLBACK_PREFIX,
     UPLOAD_TTL,
     edit_pressed,
@@ -41,11 +46,11 @@ def parse_caption(
     A word names a street when it matches a known street (or a known newspaper's street), or
     looks like a street name (ends in 街道, 镇...): the corpus may not have that street yet.
     """
-    text = _LABEL_RE.sub(" ", caption or "")
+    text = CAPTION_LABEL_RE.sub(" ", caption or "")
     month = parse_month(text)
     text = MONTH_RE.sub(" ", text)
     choices: list[str] = []
-    for word in _SPLIT_RE.split(text):
+    for word in CAPTION_SPLIT_RE.split(text):
         word = word.strip()
         if len(word) < 2:
             continue
@@ -119,14 +124,14 @@ async def press_button(update: Update, context: BotContext) -> None:
     upload = await load_upload(context.bot_data, token)
     if upload is None:
         await query.answer()
-        await edit_pressed(update, "这个预览已过期，请重新发送文件。")
+        await edit_pressed(update, staff_texts.EXPIRED_PREVIEW)
         return
     if action == "no":
         await asyncio.to_thread(context.bot_data.uploads.take, token)
         if upload.draft is not None:
             await asyncio.to_thread(edits_of(context.bot_data).discard, draft_key(upload.draft))
-        await query.answer("已取消")
-        await edit_pressed(update, f"已取消：《{html.escape(upload.file_name)}》没有发布，什么都没有改动。")
+        await query.answer(staff_texts.CANCELLED)
+        await edit_pressed(update, staff_texts.cancelled(upload.file_name))
         return
     if action in ("ok", "okn"):
         upload.checks.notify = action == "okn"
@@ -157,21 +162,21 @@ async def publish_upload(update: Update, context: BotContext, upload: Upload) ->
         await query.answer()
         return
     if holder.status.running:
-        await query.answer("索引正在重建，请等重建完成后再点发布。", show_alert=True)
+        await query.answer(staff_texts.REINDEX_RUNNING, show_alert=True)
         return
     lock = context.bot_data.publish_lock
     if lock.locked():
-        await query.answer("正在发布另一期，请稍候再点。", show_alert=True)
+        await query.answer(staff_texts.ANOTHER_PUBLISH_RUNNING, show_alert=True)
         return
     # Taken out first so a second press (or another staff member) cannot publish it twice.
     if not await asyncio.to_thread(context.bot_data.uploads.take, upload.token):
         await query.answer()
         return
     await asyncio.to_thread(edits_of(context.bot_data).close, draft_key(upload.draft))
-    await query.answer("正在发布…")
+    await query.answer(staff_texts.PUBLISHING)
     draft = upload.draft
     title = html.escape(publishing.issue_title(draft.issue))
-    await edit_pressed(update, f"⏳ 正在发布 {title}…")
+    await edit_pressed(update, staff_texts.publishing_now(title))
     if upload_checks.is_correction(upload.checks):
         async with lock:
             await publish_correction(update, context.bot_data, upload, draft)
@@ -185,7 +190,7 @@ async def publish_upload(update: Update, context: BotContext, upload: Upload) ->
         except (PublishError, ValueError, OSError) as exc:
             log.exception("publishing %s failed", draft.issue.id)
             reason = html.escape(staff_texts.failure_reason(exc))
-            await edit_pressed(update, f"❌ 发布失败：{reason}\n居民看到的内容没有变化。")
+            await edit_pressed(update, staff_texts.publish_failed(reason))
             return
         try:
             broadcast_id, queued = await asyncio.to_thread(
@@ -194,11 +199,11 @@ async def publish_upload(update: Update, context: BotContext, upload: Upload) ->
         except AlreadyBroadcast:
             broadcast_id, queued = 0, 0
     log.info("user %s published %s; broadcast %s to %d chats", upload.user_id, draft.issue.id, broadcast_id, queued)
-    lines = [f"✅ 已发布：{title}（{len(draft.articles)} 篇文章）", "居民现在就能搜到本期内容。"]
+    lines = [staff_texts.published(title, len(draft.articles)), staff_texts.SEARCHABLE_NOW]
     if queued:
-        lines.append(f"广播 #{broadcast_id} 将推送给 {queued:,} 位订阅者，进度见下一条消息。")
+        lines.append(staff_texts.broadcast_queued(broadcast_id, queued))
     else:
-        lines.append("目前没有这个街道的订阅者，不发送广播。")
+        lines.append(staff_texts.NO_SUBSCRIBERS)
     await edit_pressed(update, "\n".join(lines))
     sender = context.bot_data.sender
     if sender is not None:

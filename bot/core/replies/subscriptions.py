@@ -34,6 +34,16 @@ def broadcast_buttons(articles: Sequence[tuple[str, str]], street: str) -> tuple
 BROADCAST_FOOT = "点下面的按钮看全文；不想再收到可以退订。"
 
 
+def broadcast_head(title: str) -> str:
+    """A new issue's broadcast, its first line (`title` HTML-escaped)."""
+    return f"📰 <b>{title}</b> 新一期出版了"
+
+
+def more_articles(count: int) -> str:
+    """The broadcast's last line when more articles are in the issue than it shows."""
+    return f"……还有 {count} 篇"
+
+
 def correction_notice_html(title: str, street: str) -> str:
     """The short notice subscribers get when staff publish a correction and choose to tell them (HTML)."""
     return (
