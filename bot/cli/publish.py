@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.core import staff_texts
 from bot.core.exit_codes import EXIT_OK, EXIT_USAGE
 from bot.core.issue_facts import (
     month_problem,
@@ -140,7 +141,7 @@ def run(
         lines = [(article, edits[number]) for number, (article, _) in enumerate(lines, 1)]
     print(
         " ".join(p for p in (newspaper or street, street if newspaper else "", month) if p)
-        + f": {len(articles)} 篇文章"
+        + staff_texts.cli_articles(len(articles))
     )
     if existing is not None and args.correction:
         print(f"correction of {existing.file}: its articles are replaced; subscribers are not sent it again")
@@ -157,8 +158,8 @@ def run(
     if not args.yes:
         if not sys.stdin.isatty():
             return _fail("confirm with --yes when not at a terminal")
-        answer = input("发布？[y/N] ").strip().lower()
-        if answer not in ("y", "yes", "是"):
+        answer = input(staff_texts.CLI_CONFIRM).strip().lower()
+        if answer not in staff_texts.CLI_YES_WORDS:
             print("cancelled")
             return EXIT_OK
     original = data if path.name.lower().endswith(".pdf") else None
@@ -196,9 +197,7 @@ _KEY_RE = re.compile(r"^#\s*issue-key:\s*(\S+)\s*$")
 def summary_file_text(lines: list[tuple[Article, str]], issue_text_: str, file_name: str) -> str:
     """The review file: a few instructions, the issue's key, then each article's number, headline and line."""
     out = [
-        f"# {file_name}: 每篇文章的摘要，订阅者收到的就是这些句子。",
-        "# 只改标题下面那一行（一句话，不超过 90 个字）；不要改 [编号] 标题 这一行。以 # 开头的行不算。",
-        "# 改好后保存为 UTF-8，再运行 newsbot publish（同样的参数）加上 --summary 这个文件。",
+        *staff_texts.summary_file_instructions(file_name),
         f"# issue-key: {content_key(issue_text_)}",
     ]
     for number, (article, sentence) in enumerate(lines, 1):

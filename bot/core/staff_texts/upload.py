@@ -171,3 +171,23 @@ def published(title: str, articles: int) -> str:
 
 def broadcast_queued(broadcast_id: int, queued: int) -> str:
     return f"广播 #{broadcast_id} 将推送给 {queued:,} 位订阅者，进度见下一条消息。"
+
+
+# --- newsbot publish (the CLI's Chinese lines) ------------------------------------------------
+
+CLI_CONFIRM = "发布？[y/N] "
+CLI_YES_WORDS = ("y", "yes", "是")
+
+
+def cli_articles(count: int) -> str:
+    """After the issue's street and month: how many articles it has."""
+    return f": {count} 篇文章"
+
+
+def summary_file_instructions(file_name: str) -> list[str]:
+    """The review file's first lines (`#` comments)."""
+    return [
+        f"# {file_name}: 每篇文章的摘要，订阅者收到的就是这些句子。",
+        "# 只改标题下面那一行（一句话，不超过 90 个字）；不要改 [编号] 标题 这一行。以 # 开头的行不算。",
+        "# 改好后保存为 UTF-8，再运行 newsbot publish（同样的参数）加上 --summary 这个文件。",
+    ]
