@@ -144,13 +144,10 @@ class SummaryEdits:
         when memory knows no question (a staff member's text: the ✏️ may have been pressed on
         another worker a moment ago).
         """
-        loaded = False
-        if self.db.shared and time.monotonic() - self._loaded_at > SHARED_CACHE_SECONDS:
-            self._load()
-            loaded = True
         with self._lock:
             prompt = self._prompts.get((chat_id, user_id))
-        if prompt is None and recheck and self.db.shared and not loaded:
+            stale = time.monotonic() - self._loaded_at > SHARED_CACHE_SECONDS
+        if self.db.shared and (stale or (prompt is None and recheck)):
             self._load()
             with self._lock:
                 prompt = self._prompts.get((chat_id, user_id))

@@ -292,7 +292,7 @@ def run_bot(settings: Settings, token: str, webhook_url: str | None = None) -> i
                 log.error("cannot serve the webhook on %s:%s: %s", tg.webhook_listen, tg.webhook_port, problem)
                 return EXIT_FAILED
             log.info("serving a webhook on %s:%s for %s", tg.webhook_listen, tg.webhook_port, webhook_url)
-            if not tg.webhook_secret and services.db.dialect != "sqlite":
+            if not tg.webhook_secret and services.db.shared:
                 log.warning(
                     "no shared telegram.webhook_secret: a second worker on this database would re-point the "
                     "webhook with its own secret and this one would refuse every update"

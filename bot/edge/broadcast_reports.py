@@ -38,14 +38,11 @@ class StaffReports:
         settings: BroadcastSettings,
         wait_for_slot: Callable[[], Awaitable[None]],
         worker_id: str,
-        shared: bool,
     ) -> None:
         self.db = db
         self.bot = bot
         self.settings = settings
         self.worker_id = worker_id
-        # Whether other workers share the database (then only one of them reports).
-        self.shared = shared
         self._wait_for_slot = wait_for_slot
         self._wake = asyncio.Event()
         self._progress_shown: dict[int, str] = {}
@@ -75,7 +72,8 @@ class StaffReports:
             await self._report_unlocked()
 
     async def _report_unlocked(self) -> None:
-        if self.shared and not await asyncio.to_thread(claims.is_reporter, self.db, self.worker_id):
+        # Other workers share the database: only one of them reports.
+        if self.db.shared and not await asyncio.to_thread(claims.is_reporter, self.db, self.worker_id):
             return  # another live worker keeps staff informed
         for info in await asyncio.to_thread(deliveries.reportable, self.db):
             chat = info.report_chat_id

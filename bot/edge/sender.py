@@ -62,7 +62,6 @@ from bot.core.broadcasts import (
 from bot.core.deliveries import Outcome
 from bot.core.settings import BroadcastSettings
 from bot.core.state import Database
-from bot.core.state_dialect import POSTGRESQL
 from bot.edge.broadcast_reports import StaffReports
 
 log = logging.getLogger(__name__)
@@ -125,7 +124,7 @@ class BroadcastSender:
         self._inflight: set[asyncio.Task[None]] = set()
         self._texts: dict[int, str] = {}
         self._markups: dict[int, InlineKeyboardMarkup | None] = {}
-        self.reports = StaffReports(db, bot, settings, self._wait_for_slot, self.worker_id, self._shared)
+        self.reports = StaffReports(db, bot, settings, self._wait_for_slot, self.worker_id)
         self._task: asyncio.Task[None] | None = None
 
     # --- lifecycle --------------------------------------------------------------------
@@ -204,19 +203,14 @@ class BroadcastSender:
         within a second does not add a fresh second's worth of messages.
         """
         claims.heartbeat(self.db, self.worker_id, self.started_at)
-        return claims.recover_orphans(self.db, self.worker_id, others_alive=self._shared)
-
-    @property
-    def _shared(self) -> bool:
-        """Whether other workers may be sending from the same database."""
-        return self.db.dialect == POSTGRESQL
+        return claims.recover_orphans(self.db, self.worker_id, others_alive=self.db.shared)
 
     async def _heartbeat_loop(self) -> None:
         while True:
             await asyncio.sleep(claims.HEARTBEAT_EVERY)
             try:
                 await asyncio.to_thread(claims.heartbeat, self.db, self.worker_id, self.started_at)
-                if self._shared:
+                if self.db.shared:
                     orphans = await asyncio.to_thread(claims.recover_orphans, self.db, self.worker_id, True)
                     if orphans:
                         log.warning("%d deliveries of a stopped worker were in flight; marked 'unknown'", orphans)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 
+from bot.core.staff_texts.upload import NOTHING_CHANGED_FOR_RESIDENTS
+
 # What a staff member sends instead of a line to leave it as it was.
 CANCEL_WORDS = ("取消", "不改", "算了")
 LINE_PLACEHOLDER = "新的摘要"
@@ -59,7 +61,7 @@ NOT_PUSHED_AGAIN = "没有再次推送给订阅者。"
 
 def correction_failed(reason: str) -> str:
     """`reason` HTML-escaped."""
-    return f"❌ 更正失败：{reason}\n居民看到的内容没有变化。"
+    return f"❌ 更正失败：{reason}" + NOTHING_CHANGED_FOR_RESIDENTS
 
 
 def corrected(title: str, articles: int, replaced_file: str) -> str:

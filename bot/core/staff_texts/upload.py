@@ -10,6 +10,8 @@ import html
 CANCEL_BUTTON = "✖️ 取消"
 PUBLISH_BUTTON = "✅ 发布"
 EXPIRED_PREVIEW = "这个预览已过期，请重新发送文件。"
+# After a failed publish or correction.
+NOTHING_CHANGED_FOR_RESIDENTS = "\n居民看到的内容没有变化。"
 
 # --- the street and the month ---------------------------------------------------------------
 
@@ -161,7 +163,7 @@ def publishing_now(title: str) -> str:
 
 def publish_failed(reason: str) -> str:
     """`reason` HTML-escaped."""
-    return f"❌ 发布失败：{reason}\n居民看到的内容没有变化。"
+    return f"❌ 发布失败：{reason}" + NOTHING_CHANGED_FOR_RESIDENTS
 
 
 def published(title: str, articles: int) -> str:
