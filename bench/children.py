@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 def child_segmentation_reference(corpus: str, params: IndexParams) -> Figures:
-    """One process segmenting the text the index segments, exactly as the product does, no cache.
+    """One process segmenting the text the index segments into its token stream, text by text.
 
     Timed with the product's segmenter and with jieba (the reference the build is measured
     against), and plain `jieba.cut_for_search` over the same text, for context. Dictionary
@@ -45,7 +45,7 @@ def child_segmentation_reference(corpus: str, params: IndexParams) -> Figures:
     seconds: dict[str, float] = {}
     names: dict[str, str] = {}
     for key, segmenter in (("seconds", params.segmenter), ("jieba_seconds", "jieba")):
-        tokenizer = Tokenizer(user_words, block_cache_size=0, segmenter=segmenter)
+        tokenizer = Tokenizer(user_words, segmenter=segmenter)
         tokenizer.initialize()
         started = time.perf_counter()
         for text in texts:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ import numpy.typing as npt
 from index.article import Article
 from index.bigram import bigram_bags
 from index.bm25 import CountArray, Int32Array, compact_counts
-from index.indexed_text import document_token_list, folded_weighted_text
+from index.indexed_text import document_token_counts, folded_weighted_text
 from index.neardup import N_HASHES, signature
 from index.normalize import for_matching
 from index.settings import IndexParams
@@ -85,11 +84,13 @@ def _segment_articles(
         minhash.append(signature(body, folded=True))
         if not segment_words:
             continue
-        counts = Counter(document_token_list(tokenizer, article, params))
+        counts = document_token_counts(tokenizer, article, params, body)
         lengths.append(len(counts))
-        for token, count in counts.items():
-            terms.append(words.setdefault(token, len(words)))
-            tfs.append(count)
+        for token in counts:
+            if token not in words:
+                words[token] = len(words)
+        terms.extend(map(words.__getitem__, counts))
+        tfs.extend(counts.values())
     return Chunk(
         list(words),
         np.array(lengths, dtype=np.int32),
@@ -172,18 +173,18 @@ class Vocabulary:
     def numbers(self, words: list[str]) -> Int32Array:
         """The ids of words, giving new words the next free ids."""
         ids = self.ids
-        for word in words:
-            if word not in ids:
-                ids[word] = len(self.terms)
-                self.terms.append(word)
-        return np.fromiter((ids[word] for word in words), dtype=np.int32, count=len(words))
+        fresh = [word for word in dict.fromkeys(words) if word not in ids]
+        ids.update(zip(fresh, range(len(self.terms), len(self.terms) + len(fresh)), strict=True))
+        self.terms.extend(fresh)
+        return np.fromiter(map(ids.__getitem__, words), dtype=np.int32, count=len(words))
 
     def bags(self, chunk: Chunk) -> list[tuple[Int32Array, Int32Array]]:
         """The chunk's bags in global term ids, each sorted by term id."""
         if not chunk.lengths.shape[0]:
             return []  # a chunk whose articles all kept their previous words
         terms = self.numbers(chunk.words)[chunk.terms]
-        owner = np.repeat(np.arange(chunk.lengths.shape[0]), chunk.lengths)
-        order = np.lexsort((terms, owner))
+        owner = np.repeat(np.arange(chunk.lengths.shape[0], dtype=np.int64), chunk.lengths)
+        # A document's terms are distinct: one sort of (document, term) keys orders them all.
+        order = np.argsort((owner << 32) | terms.astype(np.int64))
         cuts = np.cumsum(chunk.lengths)[:-1]
         return list(zip(np.split(terms[order], cuts), np.split(chunk.tfs[order], cuts), strict=True))

@@ -42,6 +42,20 @@ def document_token_list(tokenizer: Tokenizer, article: Article, params: IndexPar
     return tokens
 
 
+def document_token_counts(
+    tokenizer: Tokenizer, article: Article, params: IndexParams, folded_body: str | None = None
+) -> dict[str, int]:
+    """`Counter(document_token_list(...))`, computed without the list (`folded_body`: the body, folded)."""
+    return tokenizer.token_counts(_folded_parts(article, params, folded_body))
+
+
+def _folded_parts(article: Article, params: IndexParams, folded_body: str | None) -> list[tuple[str, int]]:
+    return [
+        (folded_body if folded_body is not None and text is article.body else for_matching(text), weight)
+        for text, weight in weighted_text_parts(article, params)
+    ]
+
+
 def content_hash(article: Article, params: IndexParams, signature: str) -> str:
     """What decides whether an article's bag of words can be reused."""
     digest = hashlib.sha1(signature.encode())
@@ -52,13 +66,7 @@ def content_hash(article: Article, params: IndexParams, signature: str) -> str:
 
 def folded_weighted_text(article: Article, params: IndexParams, folded_body: str | None = None) -> str:
     """The weighted parts as one folded text for bigrams (`folded_body`: the body, already folded)."""
-    parts = weighted_text_parts(article, params)
-    return weighted_text(
-        [
-            (folded_body if folded_body is not None and text is article.body else for_matching(text), weight)
-            for text, weight in parts
-        ]
-    )
+    return weighted_text(_folded_parts(article, params, folded_body))
 
 
 def document_bigram_bag(article: Article, params: IndexParams, folded_body: str | None = None) -> BigramDoc:

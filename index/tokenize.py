@@ -11,12 +11,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-
-import jieba
 
 from index.normalize import for_matching, normalize_query
 from index.segmenter import make_segmenter
@@ -27,11 +26,6 @@ TOKENIZER_VERSION = "4"
 _TOKEN_RE = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff]")
 _QUOTED_RE = re.compile(r"[“\"「『]([\u4e00-\u9fff]{2,8})[”\"」』]")
 _ADMIN_SUFFIX_RE = re.compile(r"^(.{2,6}?)(街道|镇|区|路)$")
-# The blocks jieba segments independently of each other (what jieba.Tokenizer.cut splits on);
-# rjieba's blocks are a superset, so cutting these one by one gives the same words.
-_JIEBA_BLOCK_RE = jieba.re_han_default
-# Blocks whose tokens a Tokenizer remembers (about 50 MB at most).
-BLOCK_CACHE_SIZE = 100_000
 # Distinct words whose tokens a Tokenizer remembers (about 30 MB at most).
 WORD_CACHE_SIZE = 200_000
 
@@ -88,16 +82,12 @@ class Tokenizer:
         self,
         user_words: Iterable[str] = (),
         stopwords: frozenset[str] | None = None,
-        block_cache_size: int = BLOCK_CACHE_SIZE,
         segmenter: str = "auto",
     ) -> None:
         self.user_words = sorted({w.strip() for w in user_words if w and w.strip()})
         self.stopwords = default_stopwords() if stopwords is None else stopwords
         self._segmenter = make_segmenter(segmenter)
         self._segmenter.add_words(self.user_words)
-        # Tokens of recently seen blocks of article text (see `_segment_cached`); 0 turns it off.
-        self._block_cache: dict[str, tuple[str, ...]] = {}
-        self._block_cache_size = block_cache_size
         self._word_cache: dict[str, tuple[str, ...]] = {}
 
     @property
@@ -126,7 +116,6 @@ class Tokenizer:
         self._segmenter.add_words(fresh)
         # New dictionaries rather than clear(): a cut already running with the old words
         # can only write into the old ones.
-        self._block_cache = {}
         self._word_cache = {}
 
     def _word_tokens(self, word: str) -> tuple[str, ...]:
@@ -149,51 +138,49 @@ class Tokenizer:
         kept = (token.strip() for token in found)
         return tuple(t for t in kept if t and _TOKEN_RE.search(t) and t not in self.stopwords)
 
-    def _segment(self, text: str) -> list[str]:
-        # Words recur far more than blocks do: looking each one's tokens up is most of the
+    def _tokens_of(self, word: str, cache: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+        # Words recur far more than texts do: looking each one's tokens up is most of the
         # saving rjieba allows (the cut itself is a fifth of the time).
+        found = self._word_tokens(word)
+        if len(cache) >= WORD_CACHE_SIZE:
+            cache.clear()
+        cache[word] = found
+        return found
+
+    def _segment(self, text: str) -> list[str]:
         cache = self._word_cache
         tokens: list[str] = []
         for word in self._segmenter.cut(text):
             found = cache.get(word)
-            if found is None:
-                found = self._word_tokens(word)
-                if len(cache) >= WORD_CACHE_SIZE:
-                    cache.clear()
-                cache[word] = found
-            tokens.extend(found)
-        return tokens
-
-    def _segment_cached(self, text: str) -> list[str]:
-        """`_segment`, remembering the tokens of each block of text.
-
-        jieba cuts a text block by block (runs of Chinese, letters and digits, split at
-        punctuation and spaces) and never across blocks, and `_segment` only adds pieces
-        of words and drops tokens, so segmenting the blocks one by one gives exactly the
-        same tokens. News text repeats many blocks (datelines, bylines, stock phrases, the
-        same story from several outlets): this saves about a fifth of the segmentation
-        work of a large archive.
-        """
-        if self._block_cache_size <= 0:
-            return self._segment(text)
-        cache = self._block_cache
-        tokens: list[str] = []
-        for block in _JIEBA_BLOCK_RE.split(text):
-            if not block:
-                continue
-            found = cache.get(block)
-            if found is None:
-                found = tuple(self._segment(block))
-                if len(cache) >= self._block_cache_size:
-                    # Dropping everything at once keeps this O(1); the frequent blocks come back at once.
-                    cache.clear()
-                cache[block] = found
-            tokens.extend(found)
+            tokens.extend(self._tokens_of(word, cache) if found is None else found)
         return tokens
 
     def document_tokens(self, text: str) -> list[str]:
         """Tokens of article text, in order, duplicates kept (they are term frequencies)."""
-        return self._segment_cached(for_matching(text))
+        return self._segment(for_matching(text))
+
+    def token_counts(self, parts: Iterable[tuple[str, int]]) -> dict[str, int]:
+        """How many times each token occurs in folded texts, each counted `weight` times.
+
+        The same counts as `document_tokens` of each text repeated by its weight, in the order
+        tokens first occur, but each distinct word's tokens are looked up once per document
+        rather than once per occurrence (what a build spends most of its time on).
+        """
+        words: Counter[str] = Counter()
+        for text, weight in parts:
+            cut = self._segmenter.cut(text)
+            if weight == 1:
+                words.update(cut)
+            else:
+                for word, count in Counter(cut).items():
+                    words[word] += count * weight
+        cache = self._word_cache
+        counts: dict[str, int] = {}
+        for word, count in words.items():
+            found = cache.get(word)
+            for token in self._tokens_of(word, cache) if found is None else found:
+                counts[token] = counts.get(token, 0) + count
+        return counts
 
     def query_tokens(self, question: str) -> list[str]:
         """Tokens of a resident's question, question words and emoji removed."""

@@ -23,7 +23,9 @@ from index.bm25 import BM25Index, BM25Params, Int32Array, build_segment
 from index.build import build_index
 from index.corpus import load_corpus
 from index.indexed_text import document_token_list
+from index.normalize import for_matching
 from index.search import SearchEngine
+from index.segmenter import available_segmenters
 from index.settings import IndexParams
 from index.tokenize import Tokenizer
 
@@ -122,18 +124,23 @@ def test_top_on_an_empty_query_or_index() -> None:
     assert empty.scores([1]).shape == (0,)
 
 
-def test_block_cache_gives_the_same_tokens() -> None:
-    cached, plain = Tokenizer(), Tokenizer(block_cache_size=0)
+@pytest.mark.parametrize("segmenter", available_segmenters())
+def test_token_counts_are_the_counted_token_stream(segmenter: str) -> None:
+    """The build's counts (each distinct word looked up once) against the token stream itself,
+    in the order tokens first occur, which numbers the vocabulary."""
+    tokenizer = Tokenizer(segmenter=segmenter)
     texts = [
         "记者从上海市气象局获悉，今天（8月16日）最高气温37℃。记者从上海市气象局获悉，明天有雷阵雨。",
         "芷江西路街道“芷心工作坊”开展垃圾分类宣传，COVID-19 疫苗接种点：静安区 No.3 社区中心 & 58.5%",
         "Ｆｕｌｌ－ｗｉｄｔｈ ＡＢＣ１２３，ok？ 原标题：上海发布 责任编辑：张三\n\n正文\t完",
     ]
-    for text in texts * 2:  # the second round is answered from the cache
-        assert cached.document_tokens(text) == plain.document_tokens(text)
-    cached.add_words(["雷阵雨天"])
-    plain.add_words(["雷阵雨天"])
-    assert cached.document_tokens(texts[0]) == plain.document_tokens(texts[0])
+    parts = [(texts[0], 3), (texts[1], 1), (texts[2], 2), (texts[0], 1)]
+    for _ in range(2):  # the second round answered from the word cache
+        stream = [token for text, weight in parts for token in tokenizer.document_tokens(text) * weight]
+        counts = tokenizer.token_counts([(for_matching(text), weight) for text, weight in parts])
+        assert list(counts.items()) == list(Counter(stream).items())
+    tokenizer.add_words(["雷阵雨天"])
+    assert tokenizer.token_counts([(for_matching(texts[0]), 1)]) == Counter(tokenizer.document_tokens(texts[0]))
 
 
 # --- real articles ----------------------------------------------------------------------
