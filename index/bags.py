@@ -25,7 +25,7 @@ from index.tokenize import Tokenizer
 PARALLEL_MIN_DOCS = 500
 # Articles per task handed to a worker: small enough to balance the load at the end.
 CHUNK_MIN_DOCS = 16
-CHUNK_MAX_DOCS = 512
+CHUNK_MAX_DOCS = 2048
 
 
 @dataclass

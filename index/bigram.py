@@ -28,6 +28,7 @@ from index.bm25 import (
     FloatArray,
     Int32Array,
     IntArray,
+    by_term,
     compact_counts,
     read_slices,
     read_whole,
@@ -198,8 +199,7 @@ def bigram_segment_of(
     np.cumsum(tfs, out=running[1:])
     doc_len = (running[bounds[1:]] - running[bounds[:-1]]).astype(np.int32)
     owner = np.repeat(np.arange(n_docs, dtype=np.int32), lengths)
-    order = np.argsort(terms, kind="stable")  # stable: each term's documents stay in order
-    ranked = terms[order]
+    ranked, order = by_term(terms)
     # The sorted ids change where a term's postings start: no second sort to count them.
     firsts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1]))) if ranked.shape[0] else bounds[:0]
     indptr = np.append(firsts, ranked.shape[0]).astype(np.int64)

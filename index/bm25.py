@@ -142,6 +142,20 @@ def compact_counts(tfs: npt.NDArray[np.integer[Any]]) -> CountArray:
     return tfs.astype(dtype, copy=False)
 
 
+def by_term(terms: Int32Array) -> tuple[Int32Array, npt.NDArray[np.int64]]:
+    """(the term ids sorted, the stable order that sorts them): each term's postings in
+    document order.
+
+    One sort of (term, position) keys, values only, takes half the time of a stable argsort
+    of the ids, which is a good part of a build's last, single-core step.
+    """
+    if terms.shape[0] >= 1 << 32:
+        order = np.argsort(terms, kind="stable")
+        return terms[order], order
+    keys = np.sort((terms.astype(np.int64) << 32) | np.arange(terms.shape[0], dtype=np.int64))
+    return (keys >> 32).astype(np.int32), keys & 0xFFFFFFFF
+
+
 class DiskSlices:
     """A saved .npy array read by slices with pread instead of through its memory map.
 
@@ -216,8 +230,7 @@ def build_segment(bags: Sequence[tuple[Int32Array, CountArray]], doc_start: int)
     np.cumsum(fwd_tfs, out=running[1:])
     doc_len = (running[fwd_indptr[1:]] - running[fwd_indptr[:-1]]).astype(np.int32)
     local_docs = np.repeat(np.arange(len(bags), dtype=np.int32), lengths)
-    # Stable, so each term's postings stay in document order.
-    order = np.argsort(fwd_terms, kind="stable")
+    _, order = by_term(fwd_terms)
     # Counting by term id is linear; np.unique would sort the terms a second time.
     counts = np.bincount(fwd_terms, minlength=1)
     terms = np.flatnonzero(counts)

@@ -13,6 +13,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -199,11 +200,14 @@ def build_index(
         write_lines(seg_dir / "hashes.txt", hashes)
         write_lines(seg_dir / "ids.txt", [a.id for a in corpus.articles])
     else:
-        segment = build_segment([fresh[h] if h in fresh else previous.bag(h) for h in hashes], 0)
         position = {digest: number for number, digest in enumerate(digests)}
         order = [position[h] for h in hashes]
-        bigrams = bigram_segment_of(*joined_bigrams(bigram_chunks, order), 0)
-        minhash = np.concatenate([c.minhash for c in bigram_chunks])[order]
+        # The two fields' postings are sorted at the same time: numpy sorts without the GIL.
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(lambda: bigram_segment_of(*joined_bigrams(bigram_chunks, order), 0))
+            segment = build_segment([fresh[h] if h in fresh else previous.bag(h) for h in hashes], 0)
+            minhash = np.concatenate([c.minhash for c in bigram_chunks])[order]
+            bigrams = pending.result()
         segment_files(seg_dir, segment, bigrams, minhash, offsets, hashes, [a.id for a in corpus.articles])
     write_lines(staging / "vocab.txt", vocabulary.terms)
     write_sorted(vocabulary.terms, {key: staging / key for key in SORTED_FILES})
