@@ -77,6 +77,7 @@ def child_build(corpus: str, index_dir: str, params: IndexParams, workers: int) 
         "articles": report.n_articles,
         "segmented": report.segmented,
         "reused": report.reused,
+        "steps": report.steps,
     }
 
 

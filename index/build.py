@@ -68,6 +68,14 @@ class BuildReport:
     segmented: int = 0
     seconds: float = 0.0
     skipped: list[Skipped] = field(default_factory=list)
+    # Seconds of each step, in order: where a build's time goes (`newsbot bench` reports it).
+    steps: dict[str, float] = field(default_factory=dict)
+
+    def step(self, name: str, since: float) -> float:
+        """Record that step `name` ran from `since` until now; returns now."""
+        now = time.perf_counter()
+        self.steps[name] = self.steps.get(name, 0.0) + now - since
+        return now
 
 
 class _PreviousIndex:
@@ -149,6 +157,7 @@ def build_index(
     report = BuildReport(n_articles=len(corpus.articles), n_issues=len(corpus.issues), skipped=corpus.skipped)
     if not corpus.articles:
         raise EmptyCorpus(corpus_dir, len(corpus.skipped))
+    mark = report.step("reading the corpus", started)
     user_words = build_user_words(
         [i.street for i in corpus.issues],
         # The same text a published issue teaches its names from (captions included).
@@ -170,6 +179,7 @@ def build_index(
     total = len(corpus.articles)
     report.segmented = sum(1 for h in hashes if h not in previous.where)
     report.reused = total - report.segmented
+    mark = report.step("dictionary, hashes, previous index", mark)
 
     staging = index_dir.with_name(f"{index_dir.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     seg_dir = staging / "seg-000"
@@ -191,6 +201,7 @@ def build_index(
             done += len(chunk.bg_lengths)
             if progress is not None:
                 progress("segmenting", min(done, total), total)
+    mark = report.step("segmenting (all cores) and writing the articles", mark)
     if same:
         segment = previous.segments[0]
         for name in (*SEGMENT_ARRAYS, *BIGRAM_ARRAYS):
@@ -208,6 +219,7 @@ def build_index(
             segment = build_segment([fresh[h] if h in fresh else previous.bag(h) for h in hashes], 0)
             minhash = np.concatenate([c.minhash for c in bigram_chunks])[order]
             bigrams = pending.result()
+        mark = report.step("sorting the postings", mark)
         segment_files(seg_dir, segment, bigrams, minhash, offsets, hashes, [a.id for a in corpus.articles])
     write_lines(staging / "vocab.txt", vocabulary.terms)
     write_sorted(vocabulary.terms, {key: staging / key for key in SORTED_FILES})
@@ -224,6 +236,7 @@ def build_index(
     }
     write_json(staging / META, meta)
     swap_in(staging, index_dir)
+    report.step("writing the index", mark)
     report.seconds = time.perf_counter() - started
     log.info(
         "indexed %d articles (%d segmented, %d reused) in %.1fs",
