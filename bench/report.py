@@ -268,6 +268,12 @@ def _system_rows(figures: Figures) -> list[list[str]]:
     return rows
 
 
+def _steps(steps: dict[str, float] | None) -> str:
+    if not steps:
+        return "–"
+    return "; ".join(f"{name} {seconds:.1f}" for name, seconds in steps.items())
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines.extend("| " + " | ".join(row) + " |" for row in rows)
@@ -295,6 +301,7 @@ def format_report(results: Figures) -> str:
             lambda f: _fmt(get_figure(f, "segmentation", "jieba_cut_for_search_seconds"), 1),
         ),
         ("index build, all cores (s)", lambda f: _fmt(get_figure(f, "build", "seconds"), 1)),
+        ("build steps (s)", lambda f: _steps(get_figure(f, "build", "steps"))),
         ("the same build with jieba (s)", lambda f: _fmt(get_figure(f, "jieba_build", "seconds"), 1)),
         (
             "build / jieba segmentation",

@@ -56,9 +56,9 @@ class SearchEngine(IssueCatalog, CandidateScoring):
         self._buffers = ScoreBuffers()
         index.tokenizer.initialize()
         if index.n_docs >= PREPARE_TYPOS_DOCS:
-            # Made now, while little else is in memory: made on the first typo, the passing
-            # peak of the dictionary's prefix table would come on top of every cache.
-            prepare_typo_tables(index.tokenizer.starts_a_word)
+            # Made now, while little else is in memory: made on the first typo, their passing
+            # peak would come on top of every cache.
+            prepare_typo_tables()
 
     @classmethod
     def open(cls, directory: Path, settings: SearchSettings | None = None) -> SearchEngine:
@@ -183,8 +183,7 @@ class SearchEngine(IssueCatalog, CandidateScoring):
         df = self.index.bm25.df
         fillers = default_query_fillers()
         words = [(w, p) for w, p in self.index.tokenizer.query_words(question[:MAX_QUESTION_CHARS]) if w not in fillers]
-        tokenizer = self.index.tokenizer
-        return correct_typos(words, lambda w: w in ids, lambda w: int(df[ids[w]]), tokenizer.starts_a_word)
+        return correct_typos(words, lambda w: w in ids, lambda w: int(df[ids[w]]), ids.has_prefix)
 
     def is_vague(self, tokens: list[str]) -> bool:
         """True when every word of the question is in most articles (社区, 街道...)."""

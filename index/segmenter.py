@@ -11,13 +11,10 @@ rebuilds rather than trusting that.
 
 from __future__ import annotations
 
-import bisect
-import io
 import logging
 import re
 import threading
-from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -52,9 +49,6 @@ class Segmenter(Protocol):
 
     def pieces(self, word: str) -> list[str]:
         """A word `cut` gave, as jieba would have cut it (itself, nearly always)."""
-
-    def starts_a_word(self, text: str) -> bool:
-        """Whether some dictionary word (user words included) starts with `text`."""
 
     def add_words(self, words: Iterable[str]) -> None:
         """Teach user words, each kept whole against splits of it."""
@@ -91,11 +85,6 @@ class JiebaSegmenter:
     def pieces(self, word: str) -> list[str]:
         return [word]
 
-    def starts_a_word(self, text: str) -> bool:
-        self.initialize()
-        # jieba keeps every word's prefixes in FREQ (with frequency 0).
-        return text in self._jieba.FREQ
-
     def add_words(self, words: Iterable[str]) -> None:
         with self._lock:
             if not self._initialized:
@@ -117,8 +106,6 @@ class RjiebaSegmenter:
         self._lock = threading.Lock()
         self._words: list[str] = []
         self._jieba: rjieba.Jieba | None = None
-        # rjieba cannot list its words by prefix: the same dictionary, sorted, built on first use.
-        self._sorted: SortedWords | None = None
 
     def _fresh(self, words: list[str]) -> rjieba.Jieba:
         engine = self._module.Jieba()
@@ -151,53 +138,13 @@ class RjiebaSegmenter:
             return [word]
         return [piece for piece in _JIEBA_RUN.split(word) if piece]
 
-    def starts_a_word(self, text: str) -> bool:
-        words = self._sorted
-        if words is None:
-            with self._lock:
-                if self._sorted is None:
-                    self._sorted = SortedWords([*_jieba_dictionary_words(), *self._words])
-                words = self._sorted
-        return words.has_prefix(text)
-
     def add_words(self, words: Iterable[str]) -> None:
         # rjieba refuses to change a dictionary another thread is cutting with ("Already
         # borrowed"), so new words go into a fresh copy (about 80 ms) that replaces it whole.
         with self._lock:
             self._words.extend(words)
-            self._sorted = None
             if self._jieba is not None:
                 self._jieba = self._fresh(self._words)
-
-
-class SortedWords:
-    """Words sorted in one UTF-8 blob, for prefix questions (about 12 bytes a word)."""
-
-    def __init__(self, words: Iterable[str]) -> None:
-        encoded = sorted({w.encode("utf-8") for w in words if w})
-        self._blob = b"".join(encoded)
-        self._starts = array("q", [0])
-        for word in encoded:
-            self._starts.append(self._starts[-1] + len(word))
-
-    def _word(self, position: int) -> bytes:
-        return self._blob[self._starts[position] : self._starts[position + 1]]
-
-    def has_prefix(self, text: str) -> bool:
-        """Whether some word starts with `text` (a word counts as its own prefix)."""
-        key = text.encode("utf-8")
-        count = len(self._starts) - 1
-        position = bisect.bisect_left(range(count), key, key=self._word)
-        return position < count and self._word(position).startswith(key)
-
-
-def _jieba_dictionary_words() -> Iterator[str]:
-    """The words of jieba's dictionary, the one jieba-rs embeds too."""
-    with jieba.get_dict_file() as raw, io.TextIOWrapper(raw, encoding="utf-8") as handle:
-        for line in handle:
-            word = line.split(" ", 1)[0].strip()
-            if word:
-                yield word
 
 
 def available_segmenters() -> list[str]:

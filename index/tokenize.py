@@ -213,10 +213,6 @@ class Tokenizer:
         """Whether the word is in the dictionary (jieba's or our local names)."""
         return self._segmenter.has_word(word)
 
-    def starts_a_word(self, text: str) -> bool:
-        """Whether some dictionary word starts with `text`."""
-        return self._segmenter.starts_a_word(text)
-
 
 def build_user_words(streets: Iterable[str], texts: Iterable[str], extra_file: Path | None = None) -> list[str]:
     """The user dictionary for a corpus: shipped names, its streets, quoted names in its issues."""

@@ -64,23 +64,22 @@ def _syllable_tables() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str,
         return _table
 
 
-def prepare(prefix: Callable[[str], bool] | None = None) -> None:
+def prepare() -> None:
     """Make what the first homophone look-up would otherwise make while a resident waits (about
-    a second): pypinyin's tables, the syllable table and the dictionary's prefixes (`prefix`)."""
+    a second): pypinyin's tables and the syllable table."""
     from pypinyin import Style, lazy_pinyin
 
     _syllable_tables()
     lazy_pinyin("社区", style=Style.NORMAL)
-    if prefix is not None:
-        prefix("社")
 
 
 def homophones(word: str, known: Callable[[str], bool], prefix: Callable[[str], bool] | None = None) -> list[str]:
     """The words `known` accepts that sound like `word` (same length, same toneless pinyin) and
     keep at least half of its characters, sorted.
 
-    `prefix` (whether some dictionary word starts with a text, as jieba's dictionary knows)
-    prunes the spellings tried: without it a six-character word has millions of them.
+    `prefix` (whether some word `known` accepts starts with a text: the index's vocabulary
+    answers it from its sorted terms) prunes the spellings tried: without it a six-character
+    word has millions of them, and a spelling no known word starts with can find nothing.
     """
     if not 2 <= len(word) <= MAX_TYPO_CHARS or not all(is_cjk_char(ch) for ch in word):
         return []

@@ -99,6 +99,12 @@ class TermIds(Mapping[str, int]):
             return position
         return None
 
+    def has_prefix(self, text: str) -> bool:
+        """Whether some term starts with `text` (a term counts as its own prefix)."""
+        key = text.encode("utf-8")
+        position = bisect.bisect_left(range(len(self._ids)), key, key=self._term)
+        return position < len(self._ids) and self._term(position).startswith(key)
+
     def __getitem__(self, term: str) -> int:
         position = self._find(term) if isinstance(term, str) else None
         if position is None:

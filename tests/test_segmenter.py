@@ -146,4 +146,3 @@ def test_dictionary_questions_are_answered_alike() -> None:
     probes = {sample[i : i + n] for i in range(0, 300, 7) for n in (1, 2, 3, 4)} | {"芷心工", "芷心工作坊", "qqz"}
     for probe in sorted(probes):
         assert fast.is_word(probe) == reference.is_word(probe), probe
-        assert fast.starts_a_word(probe) == reference.starts_a_word(probe), probe

@@ -31,12 +31,17 @@ def test_sorted_lookup_answers_as_a_dict(tmp_path: Path) -> None:
         with pytest.raises(KeyError):
             lookup[missing]
     assert 3 not in lookup
+    prefixes = {term[:n] for term in terms for n in range(len(term) + 1)}
+    probes = prefixes | {"垃圾分类社区天山路街道abc", "😀😀😀😀😀😀😀", "z"} | {p + "é" for p in list(prefixes)[:500]}
+    for probe in probes:
+        assert lookup.has_prefix(probe) == (probe in prefixes), probe
 
 
 def test_an_empty_vocabulary(tmp_path: Path) -> None:
     write_sorted([], files(tmp_path))
     lookup = TermIds.open(files(tmp_path))
     assert len(lookup) == 0 and "词" not in lookup and list(lookup) == []
+    assert not lookup.has_prefix("") and not lookup.has_prefix("词")
 
 
 def test_files_that_do_not_fit_together_are_refused(tmp_path: Path) -> None:
