@@ -24,6 +24,7 @@ from functools import lru_cache
 from importlib import resources
 
 from index.normalize import is_cjk_char
+from index.pinyin_tables import tables as pinyin_tables
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,7 @@ def _syllable_tables() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str,
     global _table
     with _table_lock:
         if _table is None:
-            from pypinyin import Style, pinyin
-
+            known = pinyin_tables().readings
             readings: dict[str, tuple[str, ...]] = {}
             by_sound: dict[str, list[str]] = {}
             for code in range(0x4E00, 0xA000):
@@ -56,7 +56,7 @@ def _syllable_tables() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str,
                     char.encode("gb2312")
                 except UnicodeEncodeError:
                     continue
-                sounds = tuple(dict.fromkeys(pinyin(char, style=Style.NORMAL, heteronym=True)[0]))
+                sounds = known.get(char, (char,))
                 readings[char] = sounds
                 for sound in sounds:
                     by_sound.setdefault(sound, []).append(char)
@@ -65,12 +65,9 @@ def _syllable_tables() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str,
 
 
 def prepare() -> None:
-    """Make what the first homophone look-up would otherwise make while a resident waits (about
-    a second): pypinyin's tables and the syllable table."""
-    from pypinyin import Style, lazy_pinyin
-
+    """Make what the first homophone look-up would otherwise make while a resident waits: the
+    pinyin tables and the syllable table."""
     _syllable_tables()
-    lazy_pinyin("社区", style=Style.NORMAL)
 
 
 def homophones(word: str, known: Callable[[str], bool], prefix: Callable[[str], bool] | None = None) -> list[str]:
@@ -83,12 +80,11 @@ def homophones(word: str, known: Callable[[str], bool], prefix: Callable[[str], 
     """
     if not 2 <= len(word) <= MAX_TYPO_CHARS or not all(is_cjk_char(ch) for ch in word):
         return []
-    from pypinyin import Style, lazy_pinyin
-
     _, by_sound = _syllable_tables()
+    pinyin = pinyin_tables()
     # The typed character's usual sound (食 is shí, not its rare yì); the candidates' sounds are
     # checked as whole words below, so 银行 is yín háng, not yín xíng.
-    sounds = [lazy_pinyin(char, style=Style.NORMAL)[0] for char in word]
+    sounds = [pinyin.char_reading(char) for char in word]
     alternatives = [[c for c in by_sound.get(sound, ()) if c != char] for char, sound in zip(word, sounds, strict=True)]
     most_changes = len(word) // 2
     found: set[str] = set()
@@ -98,7 +94,7 @@ def homophones(word: str, known: Callable[[str], bool], prefix: Callable[[str], 
         nonlocal tried
         position = len(spelled)
         if position == len(word):
-            if changes and known(spelled) and lazy_pinyin(spelled, style=Style.NORMAL) == sounds:
+            if changes and known(spelled) and pinyin.word_reading(spelled) == sounds:
                 found.add(spelled)
             return
         options = [word[position]] + (alternatives[position] if changes < most_changes else [])
