@@ -65,6 +65,8 @@ def add_articles(
     meta["n_terms"] = len(vocabulary.terms)
     meta["tokenizer"] = tokenizer.signature
     meta["corpus"]["fingerprint"] = corpus_fingerprint(corpus_dir)
+    # The digest names the bytes one segment was built from; the next rebuild merges the segments.
+    meta["corpus"].pop("digest", None)
     write_json(index_dir / META, meta)
     for path in old_files.values():
         if path.name not in files.values():

@@ -1,7 +1,9 @@
 """Building the index of a corpus: segmenting what is new, reusing the rest, swapping it in whole.
 
 A rebuild reuses the bags of words of unchanged articles from the previous index (by content
-hash), so only new text is segmented, and that on every core (index.bags).
+hash), so only new text is segmented, and that on every core (index.bags). When the corpus files
+are byte for byte those a whole (one-segment) index was built from, with the same settings, and
+that index opens, the rebuild keeps it as it is without reading the corpus.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ from index.atomic import exchange
 from index.bags import Chunk, Segmenter, Vocabulary, joined_bigrams
 from index.bigram import BIGRAM_ARRAYS, bigram_segment_of
 from index.bm25 import SEGMENT_ARRAYS, CountArray, Int32Array, Segment, build_segment
-from index.corpus import CorpusLoad, corpus_fingerprint, load_corpus
+from index.corpus import CorpusLoad, corpus_digest, corpus_fingerprint, load_corpus
 from index.index_files import (
     FORMAT_VERSION,
     META,
     MINHASH,
+    IndexUnusable,
     index_file,
     link_or_copy,
     read_lines,
@@ -39,8 +42,10 @@ from index.index_files import (
     write_lines,
 )
 from index.indexed_text import content_hash, shipped_words_signature
+from index.loaded_index import LoadedIndex
 from index.records import Skipped
 from index.settings import IndexParams
+from index.staleness import settings_changed
 from index.tokenize import Tokenizer, build_user_words
 from index.vocabulary import SORTED_FILES, write_sorted
 
@@ -68,6 +73,8 @@ class BuildReport:
     segmented: int = 0
     seconds: float = 0.0
     skipped: list[Skipped] = field(default_factory=list)
+    # The index already held exactly this corpus and was kept as it is.
+    kept: bool = False
     # Seconds of each step, in order: where a build's time goes (`newsbot bench` reports it).
     steps: dict[str, float] = field(default_factory=dict)
 
@@ -144,15 +151,22 @@ def build_index(
     workers: int = 0,
     progress: Progress | None = None,
     loaded: CorpusLoad | None = None,
+    keep_unchanged: bool = True,
 ) -> BuildReport:
     """Build the index of a corpus into `index_dir`, replacing what is there atomically.
 
     Only articles whose text is not in the current index are segmented (each distinct text
-    once), on `workers` processes (0: one per core). Raises ValueError when the corpus
-    yields no article at all (the old index stays).
+    once), on `workers` processes (0: one per core). An index built from exactly these corpus
+    bytes is kept as it is (unless `keep_unchanged` is False: an index found damaged is
+    rebuilt). Raises ValueError when the corpus yields no article at all (the old index stays).
     """
     started = time.perf_counter()
     fingerprint = corpus_fingerprint(corpus_dir)
+    corpus_bytes = corpus_digest(corpus_dir)
+    if keep_unchanged:
+        kept = _keep_unchanged(index_dir, corpus_dir, params, fingerprint, corpus_bytes, started)
+        if kept is not None:
+            return kept
     corpus = loaded if loaded is not None else load_corpus(corpus_dir)
     report = BuildReport(n_articles=len(corpus.articles), n_issues=len(corpus.issues), skipped=corpus.skipped)
     if not corpus.articles:
@@ -228,7 +242,7 @@ def build_index(
     meta = {
         "format_version": FORMAT_VERSION,
         **_index_signature(params, tokenizer),
-        "corpus": {"path": str(corpus_dir), "fingerprint": fingerprint},
+        "corpus": {"path": str(corpus_dir), "fingerprint": fingerprint, "digest": corpus_bytes},
         "segments": [{"name": "seg-000", "n_docs": segment.n_docs}],
         "n_terms": len(vocabulary.terms),
         "skipped": [[s.path, s.reason] for s in corpus.skipped],
@@ -245,6 +259,48 @@ def build_index(
         report.reused,
         report.seconds,
     )
+    return report
+
+
+def _keep_unchanged(
+    index_dir: Path, corpus_dir: Path, params: IndexParams, fingerprint: str, digest: str, started: float
+) -> BuildReport | None:
+    """The report of keeping the index as it is, when it was built from these very corpus bytes
+    with these settings, is one segment (published issues appended to it are merged by a
+    rebuild) and opens whole; else None."""
+    try:
+        meta = json.loads((index_dir / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    corpus = meta.get("corpus") if isinstance(meta, dict) else None
+    if (
+        settings_changed(meta, params)
+        or len(meta.get("segments", [])) != 1
+        or not isinstance(corpus, dict)
+        or corpus.get("path") != str(corpus_dir)
+        or corpus.get("digest") != digest
+    ):
+        return None
+    try:
+        index = LoadedIndex(index_dir)
+    except IndexUnusable as exc:
+        log.info("not keeping the index as it is (%s)", exc)
+        return None
+    try:
+        # The user words are kept in the index, so this also checks the tokenizer's version.
+        if index.tokenizer.signature != meta.get("tokenizer"):
+            return None
+        report = BuildReport(n_articles=index.n_docs, n_issues=len(index.issues), reused=index.n_docs, kept=True)
+    finally:
+        index.close()
+    report.skipped = [Skipped(path, reason) for path, reason in meta.get("skipped", [])]
+    if corpus.get("fingerprint") != fingerprint:
+        # Touched, not changed: the next start should not think the corpus changed.
+        corpus["fingerprint"] = fingerprint
+        write_json(index_dir / META, meta)
+    report.step("checking the corpus bytes and the index", started)
+    report.seconds = time.perf_counter() - started
+    log.info("the index already holds exactly this corpus (%d articles); kept as it is", report.n_articles)
     return report
 
 

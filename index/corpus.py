@@ -48,15 +48,6 @@ def corpus_files(directory: Path) -> list[Path]:
     )
 
 
-def file_digest(path: Path) -> str:
-    """Content hash of a corpus file (what decides whether the index is stale)."""
-    digest = hashlib.sha1()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def issue_id_for(path: Path) -> str:
     """The issue id of a file: its name without the suffixes we read."""
     name = path.name
@@ -225,15 +216,42 @@ def load_corpus(directory: Path, section_labels: frozenset[str] = DEFAULT_SECTIO
 
 
 def corpus_fingerprint(directory: Path) -> str:
-    """A hash of the corpus files' names and contents (and the manifest)."""
+    """A hash of the corpus files' names, sizes and modification times (and the manifest's).
+
+    Cheap enough for every start and command (a city's corpus is many thousands of files), as
+    make's check is; a rebuild compares `corpus_digest`, which reads the bytes.
+    """
     digest = hashlib.sha1()
-    if directory.is_file():
-        files = [directory]
-    elif directory.is_dir():
-        files = sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith("."))
-    else:
-        return "missing"
-    for path in files:
+    for path in _fingerprinted(directory):
         stat = path.stat()
         digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
-    return digest.hexdigest()
+    return digest.hexdigest() if directory.exists() else "missing"
+
+
+def corpus_digest(directory: Path) -> str:
+    """A hash of the bytes of every file `load_corpus` reads (the manifest included).
+
+    Equal digests mean the same articles, issues and skipped files: reading and parsing are
+    deterministic. A PDF kept beside its extracted text is not read, so it is left out.
+    """
+    digest = hashlib.sha1()
+    files = _fingerprinted(directory)
+    names = {p.name for p in files}
+    for path in files:
+        if path.name.lower().endswith(PDF_SUFFIX) and f"{path.name[:-4]}.txt" in names:
+            continue
+        digest.update(f"{path.name}\0".encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest() if directory.exists() else "missing"
+
+
+def _fingerprinted(directory: Path) -> list[Path]:
+    if directory.is_file():
+        manifest = directory.parent / MANIFEST_NAME
+        return [directory, manifest] if manifest.is_file() else [directory]
+    if directory.is_dir():
+        return sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith("."))
+    return []

@@ -11,15 +11,18 @@ from index.article import Article
 from index.bigram import BigramDoc, bigram_bags, weighted_text
 from index.normalize import for_matching
 from index.settings import IndexParams
-from index.tokenize import Tokenizer, default_local_names, default_stopwords
+from index.tokenize import TOKENIZER_VERSION, Tokenizer, default_local_names, default_stopwords
 
 # Bump when what an article contributes to the index changes (fields, weights, segmentation).
 TEXT_LAYOUT_VERSION = 3
 
 
 def shipped_words_signature() -> str:
-    """A hash of the text layout and the word lists shipped with the program (a change means a rebuild)."""
-    digest = hashlib.sha1(f"layout {TEXT_LAYOUT_VERSION}\n".encode())
+    """A hash of the text layout, the tokenizer's version and the word lists shipped with the program.
+
+    A change means a rebuild (index.staleness compares it at every start).
+    """
+    digest = hashlib.sha1(f"layout {TEXT_LAYOUT_VERSION} tokenizer {TOKENIZER_VERSION}\n".encode())
     digest.update("\n".join(sorted(default_stopwords())).encode())
     digest.update("\n".join(default_local_names()).encode())
     return digest.hexdigest()[:16]

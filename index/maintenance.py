@@ -64,7 +64,9 @@ def open_engine(
         log.warning("index unusable (%s); rebuilding", exc)
         with writer_lock(index_dir, "rebuilding a damaged index", on_wait=on_wait):
             report.built, report.reason = True, str(exc)
-            report.build = build_index(corpus_dir, index_dir, params, workers=workers, progress=progress)
+            report.build = build_index(
+                corpus_dir, index_dir, params, workers=workers, progress=progress, keep_unchanged=False
+            )
         return SearchEngine.open(index_dir, search), report
 
 
@@ -83,6 +85,8 @@ class ReindexStatus:
     failure: Exception | None = None
     skipped: list[Skipped] = field(default_factory=list)
     articles: int = 0
+    # The corpus had not changed: the index was kept as it is.
+    kept: bool = False
     # Who holds the writer lock while stage is "waiting".
     waiting_for: str = ""
 
@@ -215,8 +219,9 @@ class EngineHolder:
                 report = build_index(
                     self.corpus_dir, self.index_dir, self.params, workers=self.workers, progress=self._progress
                 )
-            self._swap(SearchEngine.open(self.index_dir, self.search_settings))
-            status.skipped, status.articles = report.skipped, report.n_articles
+            if not report.kept:
+                self._swap(SearchEngine.open(self.index_dir, self.search_settings))
+            status.skipped, status.articles, status.kept = report.skipped, report.n_articles, report.kept
             status.stage = "done"
         except Exception as exc:  # the old index keeps serving whatever went wrong
             log.exception("reindex failed; keeping the old index")

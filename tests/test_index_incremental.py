@@ -52,7 +52,7 @@ def test_rebuild_reuses_every_unchanged_article(corpus: Path, tmp_path: Path) ->
     before = {q: scores_by_id(SearchEngine.open(index_dir), q) for q in QUESTIONS}
     vocabulary = (index_dir / "vocab.txt").read_text(encoding="utf-8")
 
-    again = build_index(corpus, index_dir, IndexParams())
+    again = build_index(corpus, index_dir, IndexParams(), keep_unchanged=False)
     assert (again.segmented, again.reused) == (0, first.n_articles)
     assert (index_dir / "vocab.txt").read_text(encoding="utf-8") == vocabulary
     engine = SearchEngine.open(index_dir)
@@ -82,7 +82,9 @@ def test_unchanged_rebuild_links_the_previous_arrays(corpus: Path, tmp_path: Pat
     index_dir = tmp_path / "index"
     build_index(corpus, index_dir, IndexParams())
     old = {name: np.load(index_dir / "seg-000" / f"{name}.npy") for name in SEGMENT_ARRAYS}
-    build_index(corpus, index_dir, IndexParams())
+    # Not kept as it is (tests/test_index_kept.py): rebuilt, linking the unchanged arrays.
+    report = build_index(corpus, index_dir, IndexParams(), keep_unchanged=False)
+    assert not report.kept and report.segmented == 0
     for name, array in old.items():
         assert np.array_equal(np.load(index_dir / "seg-000" / f"{name}.npy"), array)
     assert not list(tmp_path.glob("index.*")), "no staging or old directory is left behind"

@@ -19,6 +19,7 @@ from fake_bot_api import FakeBotApi
 import index.maintenance
 from bot.core.replies import ERROR
 from bot.core.services import BotServices
+from index.build import build_index
 
 RESIDENTS = list(range(6001, 6021))
 QUESTIONS = ["垃圾分类", "加装电梯", "义诊", "娄山关路 老年助餐点", "社区图书馆", "天山路街道最新消息"]
@@ -171,3 +172,18 @@ def test_a_rebuild_waiting_for_the_writer_lock_says_so_in_chinese(tmp_path: Path
     assert "等待另一项写入完成" in text and "publishing x.txt" in text
     assert "waiting" not in text
     assert holder.status.stage == "done"
+
+
+async def test_a_reindex_of_an_unchanged_corpus_says_the_index_was_kept(api: FakeBotApi, services: BotServices) -> None:
+    # The shared test index was built from a corpus elsewhere: built once here, it is this corpus's.
+    settings = services.settings
+    build_index(settings.corpus_dir, settings.index_dir, settings.index, workers=1)
+    old_engine = services.holder.engine
+    async with running_bot(services, api):
+        api.message_update(ADMIN, "/reindex", user_id=ADMIN)
+        progress_id, _ = await wait_for_bot_message(api, ADMIN, "开始重建索引")
+        await wait_for_bot_message(api, ADMIN, "索引保持原样", timeout=60)
+        assert services.holder.status.kept and not services.holder.status.error
+    text = (api.message(ADMIN, progress_id) or {}).get("text", "")
+    assert f"{old_engine.index.n_docs:,} 篇文章" in text and "已换用新索引" not in text
+    assert services.holder.engine is old_engine, "nothing to swap"

@@ -85,7 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="build the index of the corpus", description=cmd_index.__doc__)
     _common(p)
-    p.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild even when the index looks up to date (an index of these very corpus bytes is checked, kept)",
+    )
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="answer a question", description=cmd_search.__doc__)

@@ -65,8 +65,9 @@ def open_index(settings: Settings, force: bool = False) -> tuple[SearchEngine, O
         on_wait=_say_waiting,
     )
     if report.built:
+        done = "kept as it is, the corpus unchanged" if report.build and report.build.kept else "built"
         print(
-            f"index built ({report.reason}): {report.build.n_articles if report.build else 0} articles "
+            f"index {done} ({report.reason}): {report.build.n_articles if report.build else 0} articles "
             f"in {report.build.seconds if report.build else 0:.1f}s",
             file=sys.stderr,
         )
@@ -88,6 +89,13 @@ def cmd_index(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_SKIPPED if skipped else EXIT_OK
     build = report.build
     assert build is not None
+    if build.kept:
+        print(
+            f"index kept as it is: the corpus files are byte for byte those it was built from "
+            f"({build.n_articles} articles from {build.n_issues} files, checked in {build.seconds:.1f}s); "
+            f"to build it from scratch, remove {settings.index_dir} first"
+        )
+        return skipped_exit(report)
     print(
         f"indexed {build.n_articles} articles from {build.n_issues} files "
         f"({build.segmented} segmented, {build.reused} reused) in {build.seconds:.1f}s -> {settings.index_dir}"

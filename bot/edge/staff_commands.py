@@ -174,7 +174,10 @@ async def _follow_reindex(services: BotServices, progress: Message, finished: as
             skipped = []
         pairs = [(s.path, s.reason) for s in skipped]
     else:
-        lines = [staff_texts.reindex_done(status.articles, seconds)]
+        if status.kept:
+            lines = [staff_texts.reindex_unchanged(status.articles)]
+        else:
+            lines = [staff_texts.reindex_done(status.articles, seconds)]
         pairs = [(s.path, s.reason) for s in status.skipped]
     if pairs:
         lines.append(staff_texts.files_skipped(len(pairs)))

@@ -72,6 +72,10 @@ def reindex_done(articles: int, seconds: float) -> str:
     return f"✅ 索引重建完成：{articles:,} 篇文章，用时 {seconds:.0f} 秒，已换用新索引。"
 
 
+def reindex_unchanged(articles: int) -> str:
+    return f"✅ 语料库自上次建索引以来没有变化，索引保持原样：{articles:,} 篇文章。"
+
+
 def files_skipped(count: int) -> str:
     return f"跳过了 {count} 个文件："
 
