@@ -67,12 +67,13 @@ def child_segmentation_reference(corpus: str, params: IndexParams) -> Figures:
     }
 
 
-def child_build(corpus: str, index_dir: str, params: IndexParams, workers: int) -> Figures:
-    """`build_index` into `index_dir` (a rebuild when an index is already there)."""
+def child_build(corpus: str, index_dir: str, params: IndexParams, workers: int, keep: bool = True) -> Figures:
+    """`build_index` into `index_dir` (a rebuild when an index is already there; `keep`: see build_index)."""
     from index.build import build_index
 
-    report = build_index(Path(corpus), Path(index_dir), params, workers=workers)
+    report = build_index(Path(corpus), Path(index_dir), params, workers=workers, keep_unchanged=keep)
     return {
+        "kept": report.kept,
         "seconds": report.seconds,
         "articles": report.n_articles,
         "segmented": report.segmented,

@@ -312,6 +312,10 @@ def format_report(results: Figures) -> str:
             "rebuild / build",
             lambda f: _fmt(_ratio(get_figure(f, "rebuild", "seconds"), get_figure(f, "build", "seconds")), 3),
         ),
+        (
+            "the same, corpus read again (s)",
+            lambda f: _fmt(get_figure(f, "rebuild_read", "seconds"), 2),
+        ),
         ("publish one issue (s)", lambda f: _fmt(get_figure(f, "publish", "seconds"), 2)),
         (
             "publish / build",
