@@ -9,17 +9,26 @@ from pathlib import Path
 import numpy as np
 
 from index.article import Article
-from index.bags import Chunk, Segmenter, Vocabulary, joined_bigrams
+from index.bags import Chunk, Segmenter, VocabularyExtension, joined_bigrams
 from index.bigram import bigram_segment_of
 from index.bm25 import Int32Array, build_segment
 from index.corpus import corpus_fingerprint
-from index.index_files import GENERATION_FILES, META, index_file, read_lines, save_segment, write_json, write_lines
+from index.index_files import (
+    GENERATION_FILES,
+    META,
+    index_file,
+    read_lines,
+    save_segment,
+    write_json,
+    write_lines,
+    write_text,
+)
 from index.indexed_text import content_hash
 from index.neardup import N_HASHES
 from index.records import Issue
 from index.settings import IndexParams
 from index.tokenize import Tokenizer
-from index.vocabulary import SORTED_FILES, write_sorted
+from index.vocabulary import SORTED_FILES, TermIds
 
 
 def add_articles(
@@ -39,7 +48,8 @@ def add_articles(
     user_words = read_lines(index_file(index_dir, meta, "userdict.txt"))
     tokenizer = Tokenizer(user_words, segmenter=meta["segmenter"])
     tokenizer.add_words(new_words)
-    vocabulary = Vocabulary(read_lines(index_file(index_dir, meta, "vocab.txt")))
+    known = TermIds.open({key: index_file(index_dir, meta, key) for key in SORTED_FILES})
+    vocabulary = VocabularyExtension(known)
     bags: list[tuple[Int32Array, Int32Array]] = []
     bigram_chunks: list[Chunk] = []
     with Segmenter(articles, tokenizer, params, workers=1) as chunks:
@@ -56,13 +66,18 @@ def add_articles(
     save_segment(index_dir, name, segment, bigrams, minhash, articles, hashes)
     old_files = {key: index_file(index_dir, meta, key) for key in GENERATION_FILES}
     files = {key: f"{Path(key).stem}.{name}{Path(key).suffix}" for key in GENERATION_FILES}
-    write_lines(index_dir / files["vocab.txt"], vocabulary.terms)
-    write_sorted(vocabulary.terms, {key: index_dir / files[key] for key in SORTED_FILES})
+    terms = index_file(index_dir, meta, "vocab.txt").read_text(encoding="utf-8")
+    write_text(
+        index_dir / files["vocab.txt"], "\n".join([terms, *vocabulary.new_terms] if terms else vocabulary.new_terms)
+    )
+    known.write_extended(
+        vocabulary.new_terms, vocabulary.first_new_id, {key: index_dir / files[key] for key in SORTED_FILES}
+    )
     write_lines(index_dir / files["userdict.txt"], tokenizer.user_words)
     write_json(index_dir / files["issues.json"], [*issues, issue.to_dict()])
     meta["files"] = files
     meta["segments"].append({"name": name, "n_docs": segment.n_docs})
-    meta["n_terms"] = len(vocabulary.terms)
+    meta["n_terms"] = vocabulary.first_new_id + len(vocabulary.new_terms)
     meta["tokenizer"] = tokenizer.signature
     meta["corpus"]["fingerprint"] = corpus_fingerprint(corpus_dir)
     # The digest names the bytes one segment was built from; the next rebuild merges the segments.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,11 +180,45 @@ class Vocabulary:
 
     def bags(self, chunk: Chunk) -> list[tuple[Int32Array, Int32Array]]:
         """The chunk's bags in global term ids, each sorted by term id."""
-        if not chunk.lengths.shape[0]:
-            return []  # a chunk whose articles all kept their previous words
-        terms = self.numbers(chunk.words)[chunk.terms]
-        owner = np.repeat(np.arange(chunk.lengths.shape[0], dtype=np.int64), chunk.lengths)
-        # A document's terms are distinct: one sort of (document, term) keys orders them all.
-        order = np.argsort((owner << 32) | terms.astype(np.int64))
-        cuts = np.cumsum(chunk.lengths)[:-1]
-        return list(zip(np.split(terms[order], cuts), np.split(chunk.tfs[order], cuts), strict=True))
+        return chunk_bags(chunk, self.numbers)
+
+
+class VocabularyExtension:
+    """An index's vocabulary looked up in its sorted files, new words numbered after its terms:
+    publishing one issue neither reads nor copies the whole vocabulary into a dict."""
+
+    def __init__(self, known: Mapping[str, int]) -> None:
+        self.known = known
+        self.first_new_id = len(known)
+        self.new_terms: list[str] = []
+        self._new_ids: dict[str, int] = {}
+
+    def numbers(self, words: list[str]) -> Int32Array:
+        """The ids of words, giving new words the next free ids."""
+        known, fresh = self.known, self._new_ids
+        ids = np.empty(len(words), dtype=np.int32)
+        for position, word in enumerate(words):
+            number = known.get(word)
+            if number is None:
+                number = fresh.get(word)
+                if number is None:
+                    number = fresh[word] = self.first_new_id + len(self.new_terms)
+                    self.new_terms.append(word)
+            ids[position] = number
+        return ids
+
+    def bags(self, chunk: Chunk) -> list[tuple[Int32Array, Int32Array]]:
+        """The chunk's bags in global term ids, each sorted by term id."""
+        return chunk_bags(chunk, self.numbers)
+
+
+def chunk_bags(chunk: Chunk, numbers: Callable[[list[str]], Int32Array]) -> list[tuple[Int32Array, Int32Array]]:
+    """A chunk's bags in the ids `numbers` gives its words, each sorted by term id."""
+    if not chunk.lengths.shape[0]:
+        return []  # a chunk whose articles all kept their previous words
+    terms = numbers(chunk.words)[chunk.terms]
+    owner = np.repeat(np.arange(chunk.lengths.shape[0], dtype=np.int64), chunk.lengths)
+    # A document's terms are distinct: one sort of (document, term) keys orders them all.
+    order = np.argsort((owner << 32) | terms.astype(np.int64))
+    cuts = np.cumsum(chunk.lengths)[:-1]
+    return list(zip(np.split(terms[order], cuts), np.split(chunk.tfs[order], cuts), strict=True))

@@ -99,6 +99,26 @@ class TermIds(Mapping[str, int]):
             return position
         return None
 
+    def write_extended(self, terms: Sequence[str], first_id: int, paths: Mapping[str, Path]) -> None:
+        """Write the sorted lookup files of these terms and `terms` (new, ids from `first_id` on),
+        as `write_sorted` of them all would, without sorting the known ones again (publishing)."""
+        added = sorted((term.encode("utf-8"), first_id + number) for number, term in enumerate(terms))
+        # UTF-8 bytes sort as the code points do, so each new term goes where its bytes bisect.
+        where = [bisect.bisect_left(range(len(self._ids)), key, key=self._term) for key, _ in added]
+        offsets = np.asarray(self._offsets, dtype=np.int64)
+        pieces: list[bytes] = []
+        last = 0
+        for (key, _), at in zip(added, offsets[where].tolist(), strict=True):
+            pieces.extend((self._blob[last:at], key))
+            last = at
+        pieces.append(self._blob[last:])
+        lengths = np.insert(np.diff(offsets), where, [len(key) for key, _ in added])
+        new_offsets = np.zeros(lengths.shape[0] + 1, dtype=np.int64)
+        np.cumsum(lengths, out=new_offsets[1:])
+        _write_atomic(paths[BLOB], b"".join(pieces))
+        _save_atomic(paths[OFFSETS], new_offsets)
+        _save_atomic(paths[IDS], np.insert(np.asarray(self._ids, dtype=np.int32), where, [i for _, i in added]))
+
     def has_prefix(self, text: str) -> bool:
         """Whether some term starts with `text` (a term counts as its own prefix)."""
         key = text.encode("utf-8")

@@ -108,3 +108,33 @@ def test_a_loaded_segment_scores_from_disk_as_the_built_one(tmp_path: Path) -> N
         assert on_disk.scores(query).tolist() == in_memory.scores(query).tolist()
     loaded.close()
     assert loaded.disk_docs is None
+
+
+@pytest.mark.parametrize("n_known", [0, 1, 500])
+def test_extending_the_sorted_lookup_writes_what_sorting_it_all_would(tmp_path: Path, n_known: int) -> None:
+    rng = random.Random(n_known)
+    alphabet = "ab中文街道社区😀é0"
+    words = list(dict.fromkeys("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5))) for _ in range(900)))
+    known, added = words[:n_known], words[n_known : n_known + 200]
+    # Before, after and between the known terms, and terms that extend a known one.
+    added += [t for t in ("", "\x00", "\U0010ffff", *(k + "末" for k in known[:5])) if t not in words]
+    old = {name: tmp_path / "old" / name for name in SORTED_FILES}
+    new = {name: tmp_path / "new" / name for name in SORTED_FILES}
+    whole = {name: tmp_path / "whole" / name for name in SORTED_FILES}
+    for paths in (old, new, whole):
+        next(iter(paths.values())).parent.mkdir()
+    write_sorted(known, old)
+    TermIds.open(old).write_extended(added, len(known), new)
+    write_sorted(known + added, whole)
+    for name in SORTED_FILES:
+        assert new[name].read_bytes() == whole[name].read_bytes(), name
+    extended = TermIds.open(new)
+    assert all(extended[term] == number for number, term in enumerate(known + added))
+
+
+def test_extending_by_nothing_rewrites_the_same_lookup(tmp_path: Path) -> None:
+    old = {name: tmp_path / f"old-{name}" for name in SORTED_FILES}
+    new = {name: tmp_path / f"new-{name}" for name in SORTED_FILES}
+    write_sorted(["街道", "社区"], old)
+    TermIds.open(old).write_extended([], 2, new)
+    assert all(old[name].read_bytes() == new[name].read_bytes() for name in SORTED_FILES)
