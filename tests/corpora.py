@@ -59,3 +59,31 @@ def copy_corpus_and_index(directory: Path) -> tuple[Path, Path]:
     shutil.copytree(indexed_corpus() / "corpus", corpus)
     shutil.copytree(indexed_corpus() / "data" / "index", index)
     return corpus, index
+
+
+# A bundled issue that tests leave out of a corpus, to publish it into its index.
+HELD_OUT = "004_8c6126055dad1091.txt"
+
+
+def corpus_without_held_out(directory: Path) -> Path:
+    """A copy of the bundled corpus but HELD_OUT, as `directory`/corpus."""
+    corpus = directory / "corpus"
+    corpus.mkdir()
+    for path in CORPUS.iterdir():
+        if path.name != HELD_OUT:
+            shutil.copy(path, corpus / path.name)
+    return corpus
+
+
+def index_then_publish(directory: Path) -> tuple[Path, Path]:
+    """The bundled corpus but HELD_OUT indexed under `directory`, then HELD_OUT published into
+    it (the index then has two segments): the corpus and index directories."""
+    from index.build import build_index
+    from index.publish import parse_upload, publish_issue
+
+    corpus = corpus_without_held_out(directory)
+    index_dir = directory / "index"
+    build_index(corpus, index_dir, IndexParams())
+    issue, articles, text = parse_upload((CORPUS / HELD_OUT).read_bytes(), HELD_OUT, "天山路街道", "2020-06")
+    publish_issue(corpus, index_dir, issue, articles, text)
+    return corpus, index_dir

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from corpora import CORPUS
+from corpora import CORPUS, HELD_OUT, corpus_without_held_out, index_then_publish
 
 from index.append import add_articles
 from index.article import Article
@@ -25,7 +25,6 @@ from index.search import SearchEngine
 from index.settings import IndexParams, SearchSettings
 from index.staleness import index_is_current
 
-HELD_OUT = "004_8c6126055dad1091.txt"
 QUESTIONS = ["垃圾分类", "社区义诊", "天山路街道 老年人", "志愿者服务活动", "积水点改造工程", "外滩 防疫"]
 
 
@@ -150,11 +149,7 @@ def test_published_segment_scores_as_a_full_rebuild(tmp_path: Path) -> None:
 
 
 def test_published_issue_is_searchable_at_once(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for path in CORPUS.iterdir():
-        if path.name != HELD_OUT:
-            shutil.copy(path, corpus / path.name)
+    corpus = corpus_without_held_out(tmp_path)
     index_dir = tmp_path / "index"
     before = build_index(corpus, index_dir, IndexParams())
     engine = SearchEngine.open(index_dir)
@@ -243,16 +238,8 @@ def test_article_lines_are_the_articles_records(tmp_path: Path) -> None:
 
 
 def test_terms_by_id_reads_the_vocabulary_of_the_current_generation(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for path in CORPUS.iterdir():
-        if path.name != HELD_OUT:
-            shutil.copy(path, corpus / path.name)
-    index_dir = tmp_path / "index"
-    build_index(corpus, index_dir, IndexParams())
-    issue, articles, text = parse_upload((CORPUS / HELD_OUT).read_bytes(), HELD_OUT, "天山路街道", "2020-06")
     # A publish writes the vocabulary under a new name and removes the old one.
-    publish_issue(corpus, index_dir, issue, articles, text)
+    _, index_dir = index_then_publish(tmp_path)
     loaded = LoadedIndex(index_dir)
     terms = loaded.terms_by_id()
     assert len(terms) == loaded.meta["n_terms"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from corpora import CORPUS
+from corpora import CORPUS, HELD_OUT, index_then_publish
 
 import index.indexed_text
 import index.tokenize
@@ -20,12 +20,9 @@ from index.build import build_index
 from index.corpus import corpus_digest
 from index.index_files import META
 from index.loaded_index import LoadedIndex
-from index.publish import parse_upload, publish_issue
 from index.search import SearchEngine
 from index.settings import IndexParams
 from index.staleness import index_is_current
-
-HELD_OUT = "004_8c6126055dad1091.txt"
 
 
 @pytest.fixture
@@ -117,15 +114,7 @@ def test_other_settings_or_tokenizer_version_build(
 
 
 def test_a_published_issue_is_merged_by_the_next_rebuild(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for path in CORPUS.iterdir():
-        if path.name != HELD_OUT:
-            shutil.copy(path, corpus / path.name)
-    index_dir = tmp_path / "index"
-    build_index(corpus, index_dir, IndexParams())
-    issue, articles, text = parse_upload((CORPUS / HELD_OUT).read_bytes(), HELD_OUT, "天山路街道", "2020-06")
-    publish_issue(corpus, index_dir, issue, articles, text)
+    corpus, index_dir = index_then_publish(tmp_path)
     assert len(json.loads((index_dir / META).read_text("utf-8"))["segments"]) == 2
 
     # Not kept (it is two segments), though nothing changed since the publish.
