@@ -28,6 +28,7 @@ from index.bm25 import (
     FloatArray,
     Int32Array,
     IntArray,
+    add_contributions,
     by_term,
     compact_counts,
     read_slices,
@@ -344,10 +345,8 @@ class BigramIndex:
                 found = int(where[number])
                 start, end = int(indptr[found]), int(indptr[found + 1])
                 docs = read_slices(segment.bg_docs, segment.disk_docs, start, end)
-                tf = read_slices(segment.bg_tfs, segment.disk_tfs, start, end).astype(np.float64)
-                # Same operations in the same order as rank-bm25 (and as the word field).
-                # A bigram's documents are distinct in a segment: a plain fancy-indexed add.
-                part[docs] += idf * (tf * (k1 + 1.0) / (tf + norm[docs]))
+                tfs = read_slices(segment.bg_tfs, segment.disk_tfs, start, end)
+                add_contributions(part, docs, tfs, norm, idf, k1)
         return scores
 
 

@@ -210,6 +210,26 @@ def read_whole(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def add_contributions(
+    part: FloatArray, docs: np.ndarray, tfs: np.ndarray, norm: FloatArray, idf: float, k1: float
+) -> None:
+    """part[docs] += idf * (tf * (k1 + 1) / (tf + norm[docs])): a term's BM25 contributions.
+
+    The same operations in the same order as rank-bm25, so the scores are bitwise equal, but
+    in place where they can be: at 500k articles a common term has a few hundred thousand
+    postings, and every temporary is a fresh allocation to fault in. np.add.at adds each
+    contribution once, as `part[docs] += ...` does for a term's distinct documents, at a third
+    of its cost (numpy 2's fast path), and both index with the platform's integer.
+    """
+    index = docs.astype(np.intp)
+    tf = tfs.astype(np.float64)
+    contribution = norm[index]
+    contribution += tf
+    np.divide(np.multiply(tf, k1 + 1.0, out=tf), contribution, out=contribution)
+    np.multiply(contribution, idf, out=contribution)
+    np.add.at(part, index, contribution)
+
+
 def read_slices(array: np.ndarray, disk: DiskSlices | None, start: int, end: int) -> np.ndarray:
     """array[start:end], read from disk when the array was loaded with its `DiskSlices`."""
     return array[start:end] if disk is None else disk.read(start, end)
@@ -318,13 +338,9 @@ class BM25Index:
                     continue
                 start, end = found
                 docs = read_slices(segment.docs, segment.disk_docs, start, end)
-                tf = read_slices(segment.tfs, segment.disk_tfs, start, end).astype(np.float64)
-                # The same operations in the same order as rank-bm25, so the scores are bitwise equal.
-                contribution = idf * (tf * (k1 + 1.0) / (tf + norm[docs]))
+                tfs = read_slices(segment.tfs, segment.disk_tfs, start, end)
                 part = scores[segment.doc_start : segment.doc_start + segment.n_docs]
-                # A term's documents are distinct within a segment, so a fancy-indexed add is
-                # the same sum as np.add.at, at a fraction of its cost.
-                part[docs] += contribution
+                add_contributions(part, docs, tfs, norm, idf, k1)
         return scores
 
     def top(self, query_terms: list[int], k: int) -> list[tuple[int, float]]:
