@@ -48,6 +48,12 @@ def corpus_files(directory: Path) -> list[Path]:
     )
 
 
+def _beside_its_text(path: Path, names: set[str]) -> bool:
+    """Whether `path` is the original PDF kept beside the text extracted (and previewed) from it
+    at publishing, among files `names`: the corpus reads the text, not the PDF."""
+    return path.name.lower().endswith(PDF_SUFFIX) and f"{path.name[:-4]}.txt" in names
+
+
 def issue_id_for(path: Path) -> str:
     """The issue id of a file: its name without the suffixes we read."""
     name = path.name
@@ -189,8 +195,7 @@ def load_corpus(directory: Path, section_labels: frozenset[str] = DEFAULT_SECTIO
     seen_ids: set[str] = set()
     names = {p.name for p in paths}
     for path in paths:
-        if path.name.lower().endswith(PDF_SUFFIX) and f"{path.name[:-4]}.txt" in names:
-            # The original PDF kept beside the text extracted (and previewed) at publishing.
+        if _beside_its_text(path, names):
             continue
         if not path.name.lower().endswith((*TEXT_SUFFIXES, *JSONL_SUFFIXES, PDF_SUFFIX)):
             result.skipped.append(Skipped(str(path), "not a .txt or .pdf issue or .jsonl archive"))
@@ -238,7 +243,7 @@ def corpus_digest(directory: Path) -> str:
     files = _fingerprinted(directory)
     names = {p.name for p in files}
     for path in files:
-        if path.name.lower().endswith(PDF_SUFFIX) and f"{path.name[:-4]}.txt" in names:
+        if _beside_its_text(path, names):
             continue
         digest.update(f"{path.name}\0".encode())
         with path.open("rb") as handle:

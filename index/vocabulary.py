@@ -36,11 +36,18 @@ def write_sorted(terms: Sequence[str], paths: Mapping[str, Path]) -> None:
     """Write the sorted lookup files for `terms` (term id = position); `paths` by SORTED_FILES name."""
     order = sorted(range(len(terms)), key=terms.__getitem__)
     encoded = [terms[i].encode("utf-8") for i in order]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum([len(e) for e in encoded], out=offsets[1:])
-    _write_atomic(paths[BLOB], b"".join(encoded))
+    _write_lookup(paths, encoded, [len(e) for e in encoded], order)
+
+
+def _write_lookup(
+    paths: Mapping[str, Path], pieces: list[bytes], lengths: Sequence[int] | np.ndarray, ids: Sequence[int] | np.ndarray
+) -> None:
+    """The three sorted lookup files: the blob of `pieces`, offsets from the terms' byte `lengths`."""
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    _write_atomic(paths[BLOB], b"".join(pieces))
     _save_atomic(paths[OFFSETS], offsets)
-    _save_atomic(paths[IDS], np.array(order, dtype=np.int32))
+    _save_atomic(paths[IDS], np.asarray(ids, dtype=np.int32))
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -80,6 +87,10 @@ class TermIds(Mapping[str, int]):
     def _term(self, position: int) -> bytes:
         return self._blob[self._offsets[position] : self._offsets[position + 1]]
 
+    def _position(self, key: bytes) -> int:
+        """Where `key` (UTF-8) is, or would go, among the sorted terms."""
+        return bisect.bisect_left(range(len(self._ids)), key, key=self._term)
+
     def _find(self, term: str) -> int | None:
         # Questions look the same few words up again and again (each of its words, their
         # pieces and bigrams, in several steps): a bounded memo saves most of the bisections.
@@ -94,7 +105,7 @@ class TermIds(Mapping[str, int]):
 
     def _search(self, term: str) -> int | None:
         key = term.encode("utf-8")
-        position = bisect.bisect_left(range(len(self._ids)), key, key=self._term)
+        position = self._position(key)
         if position < len(self._ids) and self._term(position) == key:
             return position
         return None
@@ -104,7 +115,7 @@ class TermIds(Mapping[str, int]):
         as `write_sorted` of them all would, without sorting the known ones again (publishing)."""
         added = sorted((term.encode("utf-8"), first_id + number) for number, term in enumerate(terms))
         # UTF-8 bytes sort as the code points do, so each new term goes where its bytes bisect.
-        where = [bisect.bisect_left(range(len(self._ids)), key, key=self._term) for key, _ in added]
+        where = [self._position(key) for key, _ in added]
         offsets = np.asarray(self._offsets, dtype=np.int64)
         pieces: list[bytes] = []
         last = 0
@@ -113,16 +124,13 @@ class TermIds(Mapping[str, int]):
             last = at
         pieces.append(self._blob[last:])
         lengths = np.insert(np.diff(offsets), where, [len(key) for key, _ in added])
-        new_offsets = np.zeros(lengths.shape[0] + 1, dtype=np.int64)
-        np.cumsum(lengths, out=new_offsets[1:])
-        _write_atomic(paths[BLOB], b"".join(pieces))
-        _save_atomic(paths[OFFSETS], new_offsets)
-        _save_atomic(paths[IDS], np.insert(np.asarray(self._ids, dtype=np.int32), where, [i for _, i in added]))
+        ids = np.insert(np.asarray(self._ids, dtype=np.int32), where, [i for _, i in added])
+        _write_lookup(paths, pieces, lengths, ids)
 
     def has_prefix(self, text: str) -> bool:
         """Whether some term starts with `text` (a term counts as its own prefix)."""
         key = text.encode("utf-8")
-        position = bisect.bisect_left(range(len(self._ids)), key, key=self._term)
+        position = self._position(key)
         return position < len(self._ids) and self._term(position).startswith(key)
 
     def __getitem__(self, term: str) -> int:
