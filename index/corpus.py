@@ -21,6 +21,7 @@ from index.article import Article, lead_headline
 from index.issue_parser import DEFAULT_SECTION_LABELS, parse_issue
 from index.manifest import MANIFEST_NAME, read_manifest
 from index.normalize import for_display
+from index.read_ahead import xz_lines
 from index.records import Issue, Skipped
 from index.text_decoding import TextTooLarge, decode_text
 
@@ -106,8 +107,7 @@ def load_issue_file(
 
 def _open_jsonl(path: Path) -> Iterator[bytes]:
     if path.name.endswith(".xz"):
-        with lzma.open(path, "rb") as handle:
-            yield from handle
+        yield from xz_lines(path)
     elif path.name.endswith(".gz"):
         with gzip.open(path, "rb") as handle:
             yield from handle
