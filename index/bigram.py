@@ -41,6 +41,7 @@ UInt32Array = npt.NDArray[np.uint32]
 CJK_FIRST = 0x3400
 CJK_LAST = 0x9FFF
 CJK_SPAN = CJK_LAST - CJK_FIRST + 1  # a bigram id is first * span + second: < 2**31
+BLOCK_TEXTS = 32  # texts whose bigrams are counted in one sort
 BIGRAM_ARRAYS = ("bg_doc_len", "bg_terms", "bg_indptr", "bg_docs", "bg_tfs")
 
 
@@ -114,21 +115,28 @@ def document_bigrams(parts: list[tuple[str, int]]) -> BigramDoc:
 
 
 def bigram_bags(texts: list[str]) -> tuple[Int32Array, Int32Array, CountArray]:
-    """The bigram bags of several documents' texts in one pass: (distinct bigrams of each text,
-    their ids text after text, each sorted, and their counts).
+    """The bigram bags of several documents' texts: (distinct bigrams of each text, their ids
+    text after text, each sorted, and their counts).
 
-    The texts are read joined by line breaks, which pair with nothing; one sort of
-    (text, bigram) keys replaces a sort per text.
+    A few dozen texts are read at a time, joined by line breaks, which pair with nothing: one
+    sort of (text, bigram) keys replaces a sort per text, and its arrays stay in the
+    processor's cache (twice as fast as one sort of a whole chunk).
     """
     if not texts:
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint8)
+    blocks = [_block_bags(texts[start : start + BLOCK_TEXTS]) for start in range(0, len(texts), BLOCK_TEXTS)]
+    lengths, terms, counts = (np.concatenate(parts) for parts in zip(*blocks, strict=True))
+    return lengths, terms, compact_counts(counts)
+
+
+def _block_bags(texts: list[str]) -> tuple[Int32Array, Int32Array, IntArray]:
     ids, offsets = bigram_stream("\n".join(texts))
     starts = np.zeros(len(texts), dtype=np.int64)
     np.cumsum(np.fromiter((len(t) + 1 for t in texts[:-1]), dtype=np.int64, count=len(texts) - 1), out=starts[1:])
     owner = np.searchsorted(starts, offsets.astype(np.int64), side="right") - 1
     keys, counts = np.unique((owner << 32) | ids.astype(np.int64), return_counts=True)
     lengths = np.bincount(keys >> 32, minlength=len(texts)).astype(np.int32)
-    return lengths, (keys & 0xFFFFFFFF).astype(np.int32), compact_counts(counts)
+    return lengths, (keys & 0xFFFFFFFF).astype(np.int32), counts
 
 
 @dataclass

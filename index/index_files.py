@@ -38,7 +38,8 @@ from index.bm25 import Segment
 from index.vocabulary import SORTED_FILES
 
 # 3: the character-bigram field with positions, and near-duplicate signatures.
-FORMAT_VERSION = 3
+# 4: the signatures by one-permutation MinHash (rows of an older index would not compare).
+FORMAT_VERSION = 4
 MINHASH = "minhash.npy"
 META = "meta.json"
 

@@ -4,6 +4,7 @@ sees, its character-bigram bag, and the content hash that decides whether a rebu
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 
 import numpy as np
 
@@ -45,11 +46,12 @@ def document_token_list(tokenizer: Tokenizer, article: Article, params: IndexPar
     return tokens
 
 
-def document_token_counts(
+def document_word_counts(
     tokenizer: Tokenizer, article: Article, params: IndexParams, folded_body: str | None = None
-) -> dict[str, int]:
-    """`Counter(document_token_list(...))`, computed without the list (`folded_body`: the body, folded)."""
-    return tokenizer.token_counts(_folded_parts(article, params, folded_body))
+) -> Counter[str]:
+    """The article's segmented words and how often each counts (`folded_body`: the body, folded);
+    their `word_tokens`, each counted as often, make `Counter(document_token_list(...))`."""
+    return tokenizer.word_counts(_folded_parts(article, params, folded_body))
 
 
 def _folded_parts(article: Article, params: IndexParams, folded_body: str | None) -> list[tuple[str, int]]:

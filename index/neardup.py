@@ -4,13 +4,12 @@ News archives carry the same story from several outlets or issues, nearly word f
 result list they crowd out everything else, so near-identical articles are shown as one result
 that says how many more there are. Similarity is the Jaccard overlap of the articles' 5-character
 shingles (letters, digits and Chinese characters only, so punctuation and spacing do not
-matter), estimated from 64 MinHash values stored with each article (256 bytes an article; fewer make
+matter), estimated from 64 one-permutation MinHash values stored with each article (256 bytes an article; fewer make
 the estimate too noisy near the threshold).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -30,43 +29,106 @@ SHINGLE_CHARS = 5
 MIN_SIMILARITY = 0.5
 # The signature of a text too short to shingle: never similar to anything.
 EMPTY = np.uint32(0xFFFFFFFF)
-_NOT_WORD_RE = re.compile(r"[\W_]+")
 
 
-def _permutations() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
-    # Fixed, so that signatures written by different processes (a build, a publish) compare.
+# splitmix64's finaliser: every bit of a shingle's hash moves the bin and the value it lands in.
+_MIX = (np.uint64(30), np.uint64(0xBF58476D1CE4E5B9), np.uint64(27), np.uint64(0x94D049BB133111EB), np.uint64(31))
+# Fixed, so that signatures written by different processes (a build, a publish) compare.
+_SEED = np.uint64(0x5DEECE66D2023)
+_BIN_SHIFT = np.uint64(64 - 6)  # the top 6 bits choose one of N_HASHES bins
+_VALUE_SHIFT = np.uint64(64 - 6 - 32)  # the next 32 bits are the value
+assert N_HASHES == 64
+
+
+def _probe_order() -> npt.NDArray[np.intp]:
+    # For each bin, the order in which an empty one looks at the others for a value to take
+    # (the same for every text, so equal texts take equal values).
     rng = np.random.default_rng(20231)
-    a = rng.integers(1, 2**63, size=N_HASHES, dtype=np.uint64) | np.uint64(1)
-    b = rng.integers(0, 2**63, size=N_HASHES, dtype=np.uint64)
-    return a[:, None], b[:, None]
+    return np.stack([rng.permutation(N_HASHES) for _ in range(N_HASHES)]).astype(np.intp)
 
 
-_A, _B = _permutations()
+_PROBES = _probe_order()
+BLOCK_TEXTS = 64
+
+
+def _alphanumeric_table() -> npt.NDArray[np.bool_]:
+    return np.fromiter((chr(point).isalnum() for point in range(0x10000)), dtype=np.bool_, count=0x10000)
+
+
+_ALPHANUMERIC = _alphanumeric_table()
+
+
+def _letters_and_digits(points: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
+    """Which code points are letters or digits (what `[^\\W_]` matches), looked up in a table."""
+    keep = _ALPHANUMERIC[np.minimum(points, 0xFFFF)]
+    beyond = np.flatnonzero(points > 0xFFFF)  # rare: the table covers the basic plane
+    keep[beyond] = [chr(int(point)).isalnum() for point in points[beyond]]
+    return keep
+
+
+def _mixed(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    shift1, mult1, shift2, mult2, shift3 = _MIX
+    z = values ^ _SEED
+    z ^= z >> shift1
+    z *= mult1
+    z ^= z >> shift2
+    z *= mult2
+    z ^= z >> shift3
+    return z
+
+
+def signatures(texts: list[str], folded: bool = False) -> UInt32Array:
+    """The MinHash signatures of texts, one row of N_HASHES values each (`folded`: already
+    `for_matching`).
+
+    One-permutation MinHash: each shingle is hashed once, its hash's top bits choose one of
+    the 64 bins and the next 32 are its value; a bin keeps its smallest. Bins no shingle fell
+    into take the value of the first filled bin in their probe order (optimal densification,
+    Shrivastava 2017). The estimate is as good as 64 separate hashes, at a 64th of the work.
+    """
+    if len(texts) <= BLOCK_TEXTS:
+        return _block_signatures(texts, folded)
+    # A few dozen texts at a time: their arrays stay in the processor's cache (twice as fast).
+    blocks = [
+        _block_signatures(texts[start : start + BLOCK_TEXTS], folded) for start in range(0, len(texts), BLOCK_TEXTS)
+    ]
+    return np.concatenate(blocks)
+
+
+def _block_signatures(texts: list[str], folded: bool) -> UInt32Array:
+    rows = np.full((len(texts), N_HASHES), EMPTY, dtype=np.uint32)
+    laid = texts if folded else [for_matching(text) for text in texts]
+    points = np.frombuffer("".join(laid).encode("utf-32-le"), dtype=np.uint32)
+    owner = np.repeat(np.arange(len(texts), dtype=np.int64), np.fromiter(map(len, laid), np.int64, len(laid)))
+    keep = _letters_and_digits(points)
+    points, owner = points[keep].astype(np.uint64), owner[keep]
+    if points.shape[0] < SHINGLE_CHARS:
+        return rows
+    n = points.shape[0] - SHINGLE_CHARS + 1
+    shingles = np.zeros(n, dtype=np.uint64)
+    for k in range(SHINGLE_CHARS):
+        # A polynomial hash of the shingle's code points, wrapping modulo 2**64.
+        shingles *= np.uint64(1_000_003)
+        shingles += points[k : k + n]
+    # The texts are hashed laid end to end: a shingle counts when it starts and ends in one.
+    inside = owner[:n] == owner[SHINGLE_CHARS - 1 :]
+    owner = owner[:n]
+    hashes = _mixed(shingles[inside])
+    values = np.minimum((hashes >> _VALUE_SHIFT) & np.uint64(0xFFFFFFFF), np.uint64(EMPTY - 1)).astype(np.uint32)
+    np.minimum.at(rows.reshape(-1), owner[inside] * N_HASHES + (hashes >> _BIN_SHIFT).astype(np.int64), values)
+    empty = rows == EMPTY
+    partial = np.flatnonzero(empty.any(axis=1) & ~empty.all(axis=1))
+    if partial.shape[0]:
+        filled = ~empty[partial]
+        donor = _PROBES[np.arange(N_HASHES)[None, :], filled[:, _PROBES].argmax(axis=2)]
+        taken = np.take_along_axis(rows[partial], donor, axis=1)
+        rows[partial] = np.where(empty[partial], taken, rows[partial])
+    return rows
 
 
 def signature(text: str, folded: bool = False) -> UInt32Array:
-    """The MinHash signature of a text (N_HASHES values); `folded`: already `for_matching`."""
-    folded_text = _NOT_WORD_RE.sub("", text if folded else for_matching(text))
-    points = np.frombuffer(folded_text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    if points.shape[0] < SHINGLE_CHARS:
-        return np.full(N_HASHES, EMPTY, dtype=np.uint32)
-    n = points.shape[0] - SHINGLE_CHARS + 1
-    shingles = np.zeros(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for k in range(SHINGLE_CHARS):
-            # A polynomial hash of the shingle's code points, wrapping modulo 2**64.
-            shingles = shingles * np.uint64(1_000_003) + points[k : k + n]
-        mixed = _A * shingles[None, :]
-        mixed += _B
-    # The high half of the smallest value is the smallest high half: shift 64 values, not all.
-    return (mixed.min(axis=1) >> np.uint64(32)).astype(np.uint32)
-
-
-def signatures(texts: list[str]) -> UInt32Array:
-    """Signatures of several texts, one row each."""
-    if not texts:
-        return np.zeros((0, N_HASHES), dtype=np.uint32)
-    return np.stack([signature(t) for t in texts])
+    """The MinHash signature of one text (see `signatures`)."""
+    return signatures([text], folded)[0]
 
 
 def similarity(a: UInt32Array, b: UInt32Array) -> float:

@@ -19,11 +19,12 @@ import pytest
 from corpora import BENCH
 from rank_bm25 import BM25Okapi
 
+from index.article import Article
+from index.bags import Segmenter
 from index.bm25 import BM25Index, BM25Params, Int32Array, build_segment
 from index.build import build_index
 from index.corpus import load_corpus
 from index.indexed_text import document_token_list
-from index.normalize import for_matching
 from index.search import SearchEngine
 from index.segmenter import available_segmenters
 from index.settings import IndexParams
@@ -125,22 +126,32 @@ def test_top_on_an_empty_query_or_index() -> None:
 
 
 @pytest.mark.parametrize("segmenter", available_segmenters())
-def test_token_counts_are_the_counted_token_stream(segmenter: str) -> None:
-    """The build's counts (each distinct word looked up once) against the token stream itself,
-    in the order tokens first occur, which numbers the vocabulary."""
+def test_chunk_bags_are_the_counted_token_streams(segmenter: str) -> None:
+    """A chunk's bags (each distinct word's tokens looked up once, counts expanded with arrays)
+    against each article's token stream itself; the chunk's tokens in the order they first
+    occur, which numbers the vocabulary."""
     tokenizer = Tokenizer(segmenter=segmenter)
+    params = IndexParams()
     texts = [
         "记者从上海市气象局获悉，今天（8月16日）最高气温37℃。记者从上海市气象局获悉，明天有雷阵雨。",
         "芷江西路街道“芷心工作坊”开展垃圾分类宣传，COVID-19 疫苗接种点：静安区 No.3 社区中心 & 58.5%",
         "Ｆｕｌｌ－ｗｉｄｔｈ ＡＢＣ１２３，ok？ 原标题：上海发布 责任编辑：张三\n\n正文\t完",
     ]
-    parts = [(texts[0], 3), (texts[1], 1), (texts[2], 2), (texts[0], 1)]
+    articles = [
+        Article(id="a", headline=texts[0][:12], body=texts[1], street="芷江西路街道", captions=[texts[2]]),
+        Article(id="b", headline="雷阵雨", body=texts[0] + texts[0], kicker="上海发布"),
+        Article(id="c", headline="", body=""),
+        Article(id="d", headline="垃圾分类", body=texts[2], subtitle=texts[1]),
+    ]
     for _ in range(2):  # the second round answered from the word cache
-        stream = [token for text, weight in parts for token in tokenizer.document_tokens(text) * weight]
-        counts = tokenizer.token_counts([(for_matching(text), weight) for text, weight in parts])
-        assert list(counts.items()) == list(Counter(stream).items())
-    tokenizer.add_words(["雷阵雨天"])
-    assert tokenizer.token_counts([(for_matching(texts[0]), 1)]) == Counter(tokenizer.document_tokens(texts[0]))
+        (chunk,) = list(Segmenter(articles, tokenizer, params, workers=1).__enter__())
+        streams = [document_token_list(tokenizer, article, params) for article in articles]
+        assert chunk.words == list(dict.fromkeys(itertools.chain.from_iterable(streams)))
+        cuts = np.cumsum(chunk.lengths)[:-1]
+        bags = zip(np.split(chunk.terms, cuts), np.split(chunk.tfs, cuts), strict=True)
+        for stream, (terms, tfs) in zip(streams, bags, strict=True):
+            assert list(terms) == sorted(terms)
+            assert {chunk.words[t]: int(f) for t, f in zip(terms, tfs, strict=True)} == Counter(stream)
 
 
 # --- real articles ----------------------------------------------------------------------
