@@ -29,8 +29,8 @@ from index.bm25 import (
     Int32Array,
     IntArray,
     add_contributions,
-    by_term,
     compact_counts,
+    postings_by_term,
     read_slices,
     read_whole,
     zeroed,
@@ -207,18 +207,14 @@ def bigram_segment_of(
     running = np.zeros(tfs.shape[0] + 1, dtype=np.int64)
     np.cumsum(tfs, out=running[1:])
     doc_len = (running[bounds[1:]] - running[bounds[:-1]]).astype(np.int32)
-    owner = np.repeat(np.arange(n_docs, dtype=np.int32), lengths)
-    ranked, order = by_term(terms)
-    # The sorted ids change where a term's postings start: no second sort to count them.
-    firsts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1]))) if ranked.shape[0] else bounds[:0]
-    indptr = np.append(firsts, ranked.shape[0]).astype(np.int64)
+    bg_terms, indptr, docs, sorted_tfs = postings_by_term(terms, tfs, lengths)
     return BigramSegment(
         doc_start=doc_start,
         bg_doc_len=doc_len,
-        bg_terms=ranked[firsts].astype(np.int32),
+        bg_terms=bg_terms,
         bg_indptr=indptr,
-        bg_docs=owner[order],
-        bg_tfs=compact_counts(tfs[order]),
+        bg_docs=docs,
+        bg_tfs=compact_counts(sorted_tfs),
     )
 
 

@@ -156,6 +156,52 @@ def by_term(terms: Int32Array) -> tuple[Int32Array, npt.NDArray[np.int64]]:
     return (keys >> 32).astype(np.int32), keys & 0xFFFFFFFF
 
 
+def postings_by_term(
+    terms: Int32Array, tfs: CountArray, lengths: npt.NDArray[np.integer[Any]]
+) -> tuple[Int32Array, IntArray, Int32Array, CountArray]:
+    """The postings of bags laid end to end (`lengths[i]` distinct terms of document i, their
+    frequencies in `tfs`): (the distinct terms, where each one's postings start, their
+    documents, their frequencies), each term's postings in document order.
+
+    When a term id, a document number and a frequency fit in 64 bits together, one sort of
+    those packed keys is all it takes: no order to apply afterwards, whose scattered reads of
+    two large arrays cost more than the sort itself.
+    """
+    n_docs = int(lengths.shape[0])
+    doc_bits = max(1, (n_docs - 1).bit_length())
+    tf_bits = max(1, int(tfs.max(initial=0)).bit_length())
+    low_bits = doc_bits + tf_bits
+    if int(terms.max(initial=0)).bit_length() + low_bits <= 64:
+        # One scratch array for every step: each fresh array of this size is paged in anew.
+        keys = terms.astype(np.uint64)
+        keys <<= np.uint64(low_bits)
+        scratch = np.repeat(np.arange(n_docs, dtype=np.uint64), lengths)
+        scratch <<= np.uint64(tf_bits)
+        keys |= scratch
+        np.copyto(scratch, tfs, casting="unsafe")
+        keys |= scratch
+        keys.sort()
+        np.right_shift(keys, np.uint64(low_bits), out=scratch)
+        ranked = scratch.astype(np.int32)
+        np.right_shift(keys, np.uint64(tf_bits), out=scratch)
+        scratch &= np.uint64((1 << doc_bits) - 1)
+        docs = scratch.astype(np.int32)
+        np.bitwise_and(keys, np.uint64((1 << tf_bits) - 1), out=scratch)
+        sorted_tfs = scratch.astype(tfs.dtype)
+    else:
+        ranked, order = by_term(terms)
+        docs = np.repeat(np.arange(n_docs, dtype=np.int32), lengths)[order]
+        sorted_tfs = tfs[order]
+    # The sorted ids change where a term's postings start: no second pass to count them.
+    firsts = (
+        np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
+        if ranked.shape[0]
+        else np.zeros(0, np.int64)
+    )
+    indptr = np.append(firsts, ranked.shape[0]).astype(np.int64)
+    return ranked[firsts].astype(np.int32), indptr, docs, sorted_tfs
+
+
 class DiskSlices:
     """A saved .npy array read by slices with pread instead of through its memory map.
 
@@ -249,23 +295,17 @@ def build_segment(bags: Sequence[tuple[Int32Array, CountArray]], doc_start: int)
     running = np.zeros(fwd_tfs.shape[0] + 1, dtype=np.int64)
     np.cumsum(fwd_tfs, out=running[1:])
     doc_len = (running[fwd_indptr[1:]] - running[fwd_indptr[:-1]]).astype(np.int32)
-    local_docs = np.repeat(np.arange(len(bags), dtype=np.int32), lengths)
-    _, order = by_term(fwd_terms)
-    # Counting by term id is linear; np.unique would sort the terms a second time.
-    counts = np.bincount(fwd_terms, minlength=1)
-    terms = np.flatnonzero(counts)
-    indptr = np.zeros(terms.shape[0] + 1, dtype=np.int64)
-    np.cumsum(counts[terms], out=indptr[1:])
+    terms, indptr, docs, tfs = postings_by_term(fwd_terms, fwd_tfs, lengths)
     return Segment(
         doc_start=doc_start,
         doc_len=doc_len,
         fwd_indptr=fwd_indptr,
         fwd_terms=fwd_terms,
         fwd_tfs=fwd_tfs,
-        terms=terms.astype(np.int32),
+        terms=terms,
         indptr=indptr,
-        docs=local_docs[order],
-        tfs=fwd_tfs[order],
+        docs=docs,
+        tfs=tfs,
     )
 
 

@@ -21,7 +21,7 @@ from rank_bm25 import BM25Okapi
 
 from index.article import Article
 from index.bags import Segmenter
-from index.bm25 import BM25Index, BM25Params, Int32Array, build_segment
+from index.bm25 import BM25Index, BM25Params, Int32Array, build_segment, postings_by_term
 from index.build import build_index
 from index.corpus import load_corpus
 from index.indexed_text import document_token_list
@@ -152,6 +152,25 @@ def test_chunk_bags_are_the_counted_token_streams(segmenter: str) -> None:
         for stream, (terms, tfs) in zip(streams, bags, strict=True):
             assert list(terms) == sorted(terms)
             assert {chunk.words[t]: int(f) for t, f in zip(terms, tfs, strict=True)} == Counter(stream)
+
+
+@pytest.mark.parametrize("largest", [(50_000, 200), (2**31 - 1, 2**22)], ids=["packed keys", "too wide to pack"])
+def test_postings_by_term_against_a_stable_argsort(largest: tuple[int, int]) -> None:
+    """Both ways of sorting postings (one packed key, or the term sort and a gather) against
+    the plain definition: each term's postings in document order."""
+    rng = np.random.default_rng(5)
+    largest_term, largest_tf = largest
+    bags = [np.unique(rng.integers(0, largest_term, size=rng.integers(0, 40))) for _ in range(3000)]
+    lengths = np.array([b.shape[0] for b in bags], dtype=np.int64)
+    terms = np.concatenate(bags).astype(np.int32)
+    tfs = rng.integers(1, largest_tf, size=terms.shape[0]).astype(np.int32)
+    order = np.argsort(terms, kind="stable")
+    docs = np.repeat(np.arange(len(bags), dtype=np.int32), lengths)
+    distinct, indptr, got_docs, got_tfs = postings_by_term(terms, tfs, lengths)
+    assert np.array_equal(distinct, np.unique(terms))
+    assert np.array_equal(np.diff(indptr), np.unique(terms, return_counts=True)[1])
+    assert np.array_equal(got_docs, docs[order]) and np.array_equal(got_tfs, tfs[order])
+    assert got_tfs.dtype == tfs.dtype and got_docs.dtype == np.int32 and distinct.dtype == np.int32
 
 
 # --- real articles ----------------------------------------------------------------------
