@@ -70,38 +70,44 @@ def joined_bigrams(chunks: list[Chunk], order: list[int] | None = None) -> tuple
     return wanted.astype(np.int32), terms[index], tfs[index]
 
 
+class _Numbers(dict[str, int]):
+    """Numbers for strings, in the order they are first asked for (a lookup a string)."""
+
+    def __missing__(self, key: str) -> int:
+        number = self[key] = len(self)
+        return number
+
+
 class _ChunkTerms:
     """A chunk's words and the tokens they give, numbered in the order tokens first occur.
 
-    Per document only its word counts are kept; at the end each distinct word's tokens are
-    looked up once and the bags expanded from word counts to token counts with array
-    operations, instead of a loop per token of every document.
+    Per document only its words' numbers and counts are kept; at the end each distinct word's
+    tokens are looked up once and the bags expanded from word counts to token counts with
+    array operations, instead of a loop per token of every document.
     """
 
     def __init__(self, tokenizer: Tokenizer) -> None:
         self.tokenizer = tokenizer
-        self.words: list[str] = []
+        self.word_ids = _Numbers()
+        self.words: list[int] = []
         self.counts: list[int] = []
         self.sizes: list[int] = []
 
     def add(self, counts: Mapping[str, int]) -> None:
         """One document's word counts."""
-        self.words.extend(counts)
+        self.words.extend(map(self.word_ids.__getitem__, counts))
         self.counts.extend(counts.values())
         self.sizes.append(len(counts))
 
     def bags(self) -> tuple[list[str], Int32Array, Int32Array, Int32Array]:
         """(tokens by id, each document's number of distinct tokens, their ids document after
         document, each sorted, and their counts)."""
-        distinct = list(dict.fromkeys(self.words))
-        word_ids = {word: number for number, word in enumerate(distinct)}
-        words = np.fromiter(map(word_ids.__getitem__, self.words), dtype=np.int64, count=len(self.words))
-        found = self.tokenizer.tokens_of_words(distinct)
-        # Tokens numbered in the order they first occur, as the words that give them do.
-        laid = list(chain.from_iterable(found))
-        tokens_by_id = list(dict.fromkeys(laid))
-        token_ids = {token: number for number, token in enumerate(tokens_by_id)}
-        word_tokens = np.fromiter(map(token_ids.__getitem__, laid), dtype=np.int64, count=len(laid))
+        words = np.array(self.words, dtype=np.int64)
+        found = self.tokenizer.tokens_of_words(list(self.word_ids))
+        # Tokens numbered in the order they first occur, as the words that give them are.
+        token_ids = _Numbers()
+        laid = list(map(token_ids.__getitem__, chain.from_iterable(found)))
+        word_tokens = np.array(laid, dtype=np.int64)
         ends = np.zeros(len(found) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, found), dtype=np.int64, count=len(found)), out=ends[1:])
         per_word = (ends[1:] - ends[:-1])[words]
@@ -115,7 +121,7 @@ class _ChunkTerms:
         keys, where = np.unique((owner << 32) | tokens, return_inverse=True)
         counts = np.bincount(where, weights=np.array(self.counts, dtype=np.float64)[entry])
         lengths = np.bincount(keys >> 32, minlength=n_docs).astype(np.int32)
-        return tokens_by_id, lengths, (keys & 0xFFFFFFFF).astype(np.int32), counts.astype(np.int32)
+        return list(token_ids), lengths, (keys & 0xFFFFFFFF).astype(np.int32), counts.astype(np.int32)
 
 
 def _segment_articles(
