@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from index.article import Article
 from index.bigram import bigram_bags
-from index.bm25 import CountArray, Int32Array, compact_counts
+from index.bm25 import CountArray, Int32Array, IntArray, compact_counts
 from index.indexed_text import document_word_counts, folded_weighted_text
 from index.neardup import signatures
 from index.normalize import for_matching
@@ -27,6 +27,9 @@ PARALLEL_MIN_DOCS = 500
 # Articles per task handed to a worker: small enough to balance the load at the end.
 CHUNK_MIN_DOCS = 16
 CHUNK_MAX_DOCS = 2048
+# Distinct words a segmenting worker remembers the tokens of (about 120 MB at most): half the
+# 68k bench archive has 250k, and a word forgotten is looked up again.
+WORKER_WORD_CACHE_SIZE = 500_000
 
 
 @dataclass
@@ -117,11 +120,32 @@ class _ChunkTerms:
         tokens = word_tokens[ends[:-1][words][entry] + within]
         n_docs = len(self.sizes)
         owner = np.repeat(np.arange(n_docs, dtype=np.int64), self.sizes)[entry]
-        # A token given by two words of a document counts once, with both words' counts.
-        keys, where = np.unique((owner << 32) | tokens, return_inverse=True)
-        counts = np.bincount(where, weights=np.array(self.counts, dtype=np.float64)[entry])
-        lengths = np.bincount(keys >> 32, minlength=n_docs).astype(np.int32)
-        return list(token_ids), lengths, (keys & 0xFFFFFFFF).astype(np.int32), counts.astype(np.int32)
+        counts = np.array(self.counts, dtype=np.int64)[entry]
+        terms, tfs, lengths = _summed_by_document(owner, tokens, counts, n_docs)
+        return list(token_ids), lengths, terms, tfs
+
+
+def _summed_by_document(
+    owner: IntArray, tokens: IntArray, counts: IntArray, n_docs: int
+) -> tuple[Int32Array, Int32Array, Int32Array]:
+    """Each document's distinct tokens, sorted, and their summed counts: a token given by two
+    words of a document counts once, with both words' counts. (token ids, counts, number of
+    distinct tokens of each document)."""
+    token_bits = max(1, int(tokens.max(initial=0)).bit_length())
+    count_bits = max(1, int(counts.max(initial=0)).bit_length())
+    if max(1, n_docs.bit_length()) + token_bits + count_bits <= 63:
+        # One sort of packed (document, token, count) keys: far cheaper than np.unique's argsort.
+        keys = ((owner << token_bits | tokens) << count_bits) | counts
+        keys.sort()
+        pairs = keys >> count_bits
+        starts = np.flatnonzero(np.concatenate(([True], pairs[1:] != pairs[:-1]))) if keys.shape[0] else pairs[:0]
+        summed = np.add.reduceat(keys & ((1 << count_bits) - 1), starts) if keys.shape[0] else keys[:0]
+        distinct = pairs[starts]
+    else:
+        distinct, where = np.unique(owner << token_bits | tokens, return_inverse=True)
+        summed = np.bincount(where, weights=counts.astype(np.float64)).astype(np.int64)
+    lengths = np.bincount(distinct >> token_bits, minlength=n_docs).astype(np.int32)
+    return (distinct & ((1 << token_bits) - 1)).astype(np.int32), summed.astype(np.int32), lengths
 
 
 def _segment_articles(
@@ -152,6 +176,7 @@ _fork_lock = threading.Lock()
 def _segment_range(bounds: tuple[int, int]) -> Chunk:
     assert _fork_job is not None, "worker started without a job"
     tokenizer, params, articles, wanted = _fork_job
+    tokenizer.word_cache_size = WORKER_WORD_CACHE_SIZE  # this process's copy only
     return _segment_articles(tokenizer, params, articles[bounds[0] : bounds[1]], wanted[bounds[0] : bounds[1]])
 
 

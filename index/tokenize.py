@@ -90,6 +90,7 @@ class Tokenizer:
         self._segmenter = make_segmenter(segmenter)
         self._segmenter.add_words(self.user_words)
         self._word_cache: dict[str, tuple[str, ...]] = {}
+        self.word_cache_size = WORD_CACHE_SIZE
 
     @property
     def signature(self) -> str:
@@ -126,24 +127,27 @@ class Tokenizer:
         芷江西路街道 would never yield 芷江西路 and a question naming the road would miss it.
         Stop words, spaces and punctuation give nothing.
         """
-        has_word = self._segmenter.has_word
-        found: list[str] = []
-        for piece in self._segmenter.pieces(word):
-            if len(piece) > 2:
-                for size in range(2, len(piece)):
-                    for start in range(len(piece) - size + 1):
-                        gram = piece[start : start + size]
-                        if has_word(gram):
-                            found.append(gram)
-            found.append(piece)
-        kept = (token.strip() for token in found)
-        return tuple(t for t in kept if t and _TOKEN_RE.search(t) and t not in self.stopwords)
+        pieces = self._segmenter.pieces(word)
+        if len(word) > 2:  # shorter words hold no shorter word worth a token
+            has_word = self._segmenter.has_word
+            found: list[str] = []
+            for piece in pieces:
+                if len(piece) > 2:
+                    for size in range(2, len(piece)):
+                        for start in range(len(piece) - size + 1):
+                            gram = piece[start : start + size]
+                            if has_word(gram):
+                                found.append(gram)
+                found.append(piece)
+            pieces = found
+        stopwords = self.stopwords
+        return tuple(t for t in map(str.strip, pieces) if t and t not in stopwords and _TOKEN_RE.search(t))
 
     def _tokens_of(self, word: str, cache: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
         # Words recur far more than texts do: looking each one's tokens up is most of the
         # saving rjieba allows (the cut itself is a fifth of the time).
         found = self._word_tokens(word)
-        if len(cache) >= WORD_CACHE_SIZE:
+        if len(cache) >= self.word_cache_size:
             cache.clear()
         cache[word] = found
         return found
