@@ -52,25 +52,13 @@ class Chunk:
     minhash: npt.NDArray[np.uint32]
 
 
-def joined_bigrams(chunks: list[Chunk], order: list[int] | None = None) -> tuple[Int32Array, Int32Array, CountArray]:
-    """The chunks' bigram bags laid end to end (`bigram_segment_of`'s input), the documents
-    taken in `order` (indexes into the chunks' documents) when given."""
+def joined_bigrams(chunks: list[Chunk]) -> tuple[Int32Array, Int32Array, CountArray]:
+    """The chunks' bigram bags laid end to end (`bigram_segment_of`'s input)."""
     if not chunks:
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint8)
-    lengths = np.concatenate([c.bg_lengths for c in chunks]).astype(np.int64)
+    lengths = np.concatenate([c.bg_lengths for c in chunks])
     terms = np.concatenate([c.bg_terms for c in chunks])
-    tfs = compact_counts(np.concatenate([c.bg_tfs for c in chunks]))
-    if order is None or order == list(range(lengths.shape[0])):
-        return lengths.astype(np.int32), terms, tfs
-    # Each document's run of bags, wherever it lies, gathered in one index array.
-    picked = np.array(order, dtype=np.int64)
-    starts = np.zeros(lengths.shape[0], dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    wanted = lengths[picked]
-    placed = np.zeros(wanted.shape[0], dtype=np.int64)
-    np.cumsum(wanted[:-1], out=placed[1:])
-    index = np.arange(int(wanted.sum()), dtype=np.int64) + np.repeat(starts[picked] - placed, wanted)
-    return wanted.astype(np.int32), terms[index], tfs[index]
+    return lengths, terms, compact_counts(np.concatenate([c.bg_tfs for c in chunks]))
 
 
 class _Numbers(dict[str, int]):

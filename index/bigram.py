@@ -13,6 +13,7 @@ than paging in stored positions scattered over a large file (and 40% of the inde
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,13 @@ from index.bm25 import (
     FloatArray,
     Int32Array,
     IntArray,
+    Postings,
     add_contributions,
     compact_counts,
     postings_by_term,
     read_slices,
     read_whole,
+    sums_by_run,
     zeroed,
 )
 
@@ -197,17 +200,23 @@ def build_bigram_segment(docs: list[BigramDoc], doc_start: int) -> BigramSegment
 
 
 def bigram_segment_of(
-    lengths: npt.NDArray[np.integer[Any]], terms: Int32Array, tfs: CountArray, doc_start: int
+    lengths: npt.NDArray[np.integer[Any]],
+    terms: Int32Array,
+    tfs: CountArray,
+    doc_start: int,
+    bag_of_doc: Sequence[int] | None = None,
 ) -> BigramSegment:
-    """A segment from the documents' bags laid end to end: `lengths[i]` sorted bigram ids of
-    document i (and their counts in `tfs`), document after document."""
-    n_docs = int(lengths.shape[0])
-    bounds = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(lengths, out=bounds[1:])
-    running = np.zeros(tfs.shape[0] + 1, dtype=np.int64)
-    np.cumsum(tfs, out=running[1:])
-    doc_len = (running[bounds[1:]] - running[bounds[:-1]]).astype(np.int32)
-    bg_terms, indptr, docs, sorted_tfs = postings_by_term(terms, tfs, lengths)
+    """A segment from bags laid end to end: `lengths[i]` sorted bigram ids of bag i (and their
+    counts in `tfs`). Document i has bag `bag_of_doc[i]` (by default bag i): a build segments
+    each distinct text once, so a bag may serve several documents, or none."""
+    bag_len = sums_by_run(tfs, lengths)
+    if bag_of_doc is None:
+        n_docs, doc_len = int(lengths.shape[0]), bag_len
+        parts: list[Postings] = [(terms, tfs, np.repeat(np.arange(n_docs, dtype=np.int32), lengths))]
+    else:
+        n_docs, parts = len(bag_of_doc), _parts_by_doc(lengths, terms, tfs, np.asarray(bag_of_doc, dtype=np.int64))
+        doc_len = bag_len[np.asarray(bag_of_doc, dtype=np.int64)]
+    bg_terms, indptr, docs, sorted_tfs = postings_by_term(parts, n_docs)
     return BigramSegment(
         doc_start=doc_start,
         bg_doc_len=doc_len,
@@ -216,6 +225,33 @@ def bigram_segment_of(
         bg_docs=docs,
         bg_tfs=compact_counts(sorted_tfs),
     )
+
+
+def _parts_by_doc(
+    lengths: npt.NDArray[np.integer[Any]], terms: Int32Array, tfs: CountArray, which: IntArray
+) -> list[Postings]:
+    """The bags' entries with the documents they belong to: each bag's entries where they are
+    for the first document that has it, copies only for the (few) other documents that have
+    it too, nothing for a bag no document has."""
+    lengths = lengths.astype(np.int64)
+    used, first_doc = np.unique(which, return_index=True)
+    doc_of_bag = np.full(lengths.shape[0], -1, dtype=np.int64)
+    doc_of_bag[used] = first_doc
+    docs = np.repeat(doc_of_bag, lengths)
+    if used.shape[0] < lengths.shape[0]:
+        kept = docs >= 0
+        terms, tfs, docs = terms[kept], tfs[kept], docs[kept]
+        lengths = np.where(doc_of_bag >= 0, lengths, 0)
+    parts: list[Postings] = [(terms, tfs, docs)]
+    again = np.flatnonzero(doc_of_bag[which] != np.arange(which.shape[0]))
+    if again.shape[0]:
+        starts = np.zeros(lengths.shape[0], dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        bags = which[again]
+        placed = np.cumsum(lengths[bags]) - lengths[bags]
+        index = np.arange(int(lengths[bags].sum()), dtype=np.int64) + np.repeat(starts[bags] - placed, lengths[bags])
+        parts.append((terms[index], tfs[index], np.repeat(again, lengths[bags])))
+    return parts
 
 
 @dataclass

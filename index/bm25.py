@@ -156,50 +156,68 @@ def by_term(terms: Int32Array) -> tuple[Int32Array, npt.NDArray[np.int64]]:
     return (keys >> 32).astype(np.int32), keys & 0xFFFFFFFF
 
 
-def postings_by_term(
-    terms: Int32Array, tfs: CountArray, lengths: npt.NDArray[np.integer[Any]]
-) -> tuple[Int32Array, IntArray, Int32Array, CountArray]:
-    """The postings of bags laid end to end (`lengths[i]` distinct terms of document i, their
-    frequencies in `tfs`): (the distinct terms, where each one's postings start, their
-    documents, their frequencies), each term's postings in document order.
+Postings = tuple[Int32Array, CountArray, npt.NDArray[np.integer[Any]]]
 
-    When a term id, a document number and a frequency fit in 64 bits together, one sort of
-    those packed keys is all it takes: no order to apply afterwards, whose scattered reads of
-    two large arrays cost more than the sort itself.
+
+def postings_by_term(parts: Sequence[Postings], n_docs: int) -> tuple[Int32Array, IntArray, Int32Array, CountArray]:
+    """Postings sorted by term, each term's in document order: (the distinct terms, where each
+    one's postings start, their documents, their frequencies).
+
+    Each part is (terms, tfs, docs): document `docs[i]` holds `terms[i]` `tfs[i]` times, in
+    any order and spread over the parts as they come; a document holds a term once. When a
+    term id, a document number and a frequency fit in 64 bits together, one sort of those
+    packed keys is all it takes: no order to apply afterwards, whose scattered reads of two
+    large arrays cost more than the sort itself, and the parts are never joined first.
     """
-    n_docs = int(lengths.shape[0])
     doc_bits = max(1, (n_docs - 1).bit_length())
-    tf_bits = max(1, int(tfs.max(initial=0)).bit_length())
+    tf_bits = max(1, max((int(tfs.max(initial=0)) for _, tfs, _ in parts), default=0).bit_length())
     low_bits = doc_bits + tf_bits
-    if int(terms.max(initial=0)).bit_length() + low_bits <= 64:
+    largest_term = max((int(terms.max(initial=0)) for terms, _, _ in parts), default=0)
+    dtype = np.result_type(*(tfs.dtype for _, tfs, _ in parts)) if parts else np.dtype(np.uint8)
+    if largest_term.bit_length() + low_bits <= 64:
+        total = sum(terms.shape[0] for terms, _, _ in parts)
         # One scratch array for every step: each fresh array of this size is paged in anew.
-        keys = terms.astype(np.uint64)
+        keys, scratch = np.empty(total, dtype=np.uint64), np.empty(total, dtype=np.uint64)
+        start = 0
+        for terms, _, docs in parts:
+            end = start + terms.shape[0]
+            keys[start:end], scratch[start:end] = terms, docs
+            start = end
         keys <<= np.uint64(low_bits)
-        scratch = np.repeat(np.arange(n_docs, dtype=np.uint64), lengths)
         scratch <<= np.uint64(tf_bits)
         keys |= scratch
-        np.copyto(scratch, tfs, casting="unsafe")
+        start = 0
+        for _, tfs, _ in parts:
+            scratch[start : start + tfs.shape[0]] = tfs
+            start += tfs.shape[0]
         keys |= scratch
         keys.sort()
         np.right_shift(keys, np.uint64(low_bits), out=scratch)
         ranked = scratch.astype(np.int32)
         np.right_shift(keys, np.uint64(tf_bits), out=scratch)
         scratch &= np.uint64((1 << doc_bits) - 1)
-        docs = scratch.astype(np.int32)
+        sorted_docs = scratch.astype(np.int32)
         np.bitwise_and(keys, np.uint64((1 << tf_bits) - 1), out=scratch)
-        sorted_tfs = scratch.astype(tfs.dtype)
+        sorted_tfs = scratch.astype(dtype)
     else:
-        ranked, order = by_term(terms)
-        docs = np.repeat(np.arange(n_docs, dtype=np.int32), lengths)[order]
-        sorted_tfs = tfs[order]
+        all_terms, all_tfs, all_docs = (np.concatenate(column) for column in zip(*parts, strict=True))
+        order = np.lexsort((all_docs, all_terms))
+        ranked, sorted_docs, sorted_tfs = all_terms[order], all_docs[order].astype(np.int32), all_tfs[order]
     # The sorted ids change where a term's postings start: no second pass to count them.
-    firsts = (
-        np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
-        if ranked.shape[0]
-        else np.zeros(0, np.int64)
-    )
+    changes = np.concatenate(([True], ranked[1:] != ranked[:-1])) if ranked.shape[0] else np.zeros(0, np.bool_)
+    firsts = np.flatnonzero(changes)
     indptr = np.append(firsts, ranked.shape[0]).astype(np.int64)
-    return ranked[firsts].astype(np.int32), indptr, docs, sorted_tfs
+    return ranked[firsts].astype(np.int32), indptr, sorted_docs, sorted_tfs.astype(dtype, copy=False)
+
+
+def sums_by_run(values: npt.NDArray[np.integer[Any]], lengths: npt.NDArray[np.integer[Any]]) -> Int32Array:
+    """The sum of each run of `values` laid end to end (`lengths[i]` values in run i)."""
+    starts = np.zeros(lengths.shape[0], dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    sums = np.zeros(lengths.shape[0], dtype=np.int64)
+    filled = lengths > 0  # np.add.reduceat gives an empty run the value after it
+    sums[filled] = np.add.reduceat(values, starts[filled], dtype=np.int64) if values.shape[0] else 0
+    return sums.astype(np.int32)
 
 
 class DiskSlices:
@@ -292,10 +310,9 @@ def build_segment(bags: Sequence[tuple[Int32Array, CountArray]], doc_start: int)
     else:
         fwd_terms = np.zeros(0, dtype=np.int32)
         fwd_tfs = np.zeros(0, dtype=np.uint8)
-    running = np.zeros(fwd_tfs.shape[0] + 1, dtype=np.int64)
-    np.cumsum(fwd_tfs, out=running[1:])
-    doc_len = (running[fwd_indptr[1:]] - running[fwd_indptr[:-1]]).astype(np.int32)
-    terms, indptr, docs, tfs = postings_by_term(fwd_terms, fwd_tfs, lengths)
+    doc_len = sums_by_run(fwd_tfs, lengths)
+    local_docs = np.repeat(np.arange(len(bags), dtype=np.int32), lengths)
+    terms, indptr, docs, tfs = postings_by_term([(fwd_terms, fwd_tfs, local_docs)], len(bags))
     return Segment(
         doc_start=doc_start,
         doc_len=doc_len,

@@ -229,7 +229,7 @@ def build_index(
         order = [position[h] for h in hashes]
         # The two fields' postings are sorted at the same time: numpy sorts without the GIL.
         with ThreadPoolExecutor(1) as pool:
-            pending = pool.submit(lambda: bigram_segment_of(*joined_bigrams(bigram_chunks, order), 0))
+            pending = pool.submit(lambda: bigram_segment_of(*joined_bigrams(bigram_chunks), 0, order))
             segment = build_segment([fresh[h] if h in fresh else previous.bag(h) for h in hashes], 0)
             minhash = np.concatenate([c.minhash for c in bigram_chunks])[order]
             bigrams = pending.result()

@@ -21,7 +21,7 @@ from rank_bm25 import BM25Okapi
 
 from index.article import Article
 from index.bags import Segmenter
-from index.bm25 import BM25Index, BM25Params, Int32Array, build_segment, postings_by_term
+from index.bm25 import BM25Index, BM25Params, Int32Array, build_segment, postings_by_term, sums_by_run
 from index.build import build_index
 from index.corpus import load_corpus
 from index.indexed_text import document_token_list
@@ -166,11 +166,23 @@ def test_postings_by_term_against_a_stable_argsort(largest: tuple[int, int]) -> 
     tfs = rng.integers(1, largest_tf, size=terms.shape[0]).astype(np.int32)
     order = np.argsort(terms, kind="stable")
     docs = np.repeat(np.arange(len(bags), dtype=np.int32), lengths)
-    distinct, indptr, got_docs, got_tfs = postings_by_term(terms, tfs, lengths)
+    distinct, indptr, got_docs, got_tfs = postings_by_term([(terms, tfs, docs)], len(bags))
+    # The same entries shuffled over three parts.
+    mixed = rng.permutation(terms.shape[0])
+    parts = [(terms[i], tfs[i], docs[i]) for i in np.array_split(mixed, [100, 5000])]
+    for got, want in zip(postings_by_term(parts, len(bags)), (distinct, indptr, got_docs, got_tfs), strict=True):
+        assert np.array_equal(got, want)
     assert np.array_equal(distinct, np.unique(terms))
     assert np.array_equal(np.diff(indptr), np.unique(terms, return_counts=True)[1])
     assert np.array_equal(got_docs, docs[order]) and np.array_equal(got_tfs, tfs[order])
     assert got_tfs.dtype == tfs.dtype and got_docs.dtype == np.int32 and distinct.dtype == np.int32
+
+
+def test_sums_by_run_with_empty_runs_anywhere() -> None:
+    values = np.array([1, 2, 3, 4, 5], dtype=np.uint8)
+    assert sums_by_run(values, np.array([0, 3, 0, 2, 0, 0])).tolist() == [0, 6, 0, 9, 0, 0]
+    assert sums_by_run(values, np.array([5])).tolist() == [15]
+    assert sums_by_run(values[:0], np.array([0, 0])).tolist() == [0, 0]
 
 
 # --- real articles ----------------------------------------------------------------------

@@ -257,7 +257,7 @@ def test_bags_of_many_texts_in_one_pass_equal_each_text_alone() -> None:
         for part in (texts[:half], texts[half:])
     ]
     order = [3, 0, 0, len(texts) - 1, 2]
-    got = bigram_segment_of(*joined_bigrams(chunks, order), 0)
+    got = bigram_segment_of(*joined_bigrams(chunks), 0, order)
     want = build_bigram_segment([alone[i] for i in order], 0)
     for name in ("bg_doc_len", "bg_terms", "bg_indptr", "bg_docs", "bg_tfs"):
         assert getattr(got, name).tolist() == getattr(want, name).tolist(), name
