@@ -171,8 +171,8 @@ def _segment_range(bounds: tuple[int, int]) -> Chunk:
 class Segmenter:
     """Segments articles in worker processes (or in this one), yielding chunks in article order.
 
-    The workers start on entering, so the caller can do other work (writing the articles
-    file) while they segment.
+    The workers start on entering and segment ahead of the caller, which maps each chunk's
+    words into the vocabulary as it comes.
     """
 
     def __init__(

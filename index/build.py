@@ -205,8 +205,6 @@ def build_index(
     pending_words = iter(d for d, w in zip(digests, wanted, strict=True) if w)
     done = total - len(todo)
     with Segmenter(list(todo.values()), tokenizer, params, workers or os.cpu_count() or 1, wanted) as chunks:
-        # Written while the workers segment: this process would otherwise wait idle.
-        offsets = ArticleFile.write(seg_dir / "articles.jsonl", corpus.articles)
         for chunk in chunks:
             for bag in vocabulary.bags(chunk):
                 fresh[next(pending_words)] = bag
@@ -215,28 +213,32 @@ def build_index(
             done += len(chunk.bg_lengths)
             if progress is not None:
                 progress("segmenting", min(done, total), total)
-    mark = report.step("segmenting (all cores) and writing the articles", mark)
+    mark = report.step("segmenting (all cores)", mark)
     if same:
         segment = previous.segments[0]
         for name in (*SEGMENT_ARRAYS, *BIGRAM_ARRAYS):
             link_or_copy(previous.directories[0] / f"{name}.npy", seg_dir / f"{name}.npy")
         link_or_copy(previous.directories[0] / MINHASH, seg_dir / MINHASH)
+        offsets = ArticleFile.write(seg_dir / "articles.jsonl", corpus.articles)
         np.save(seg_dir / "offsets.npy", offsets, allow_pickle=False)
         write_lines(seg_dir / "hashes.txt", hashes)
         write_lines(seg_dir / "ids.txt", [a.id for a in corpus.articles])
+        _write_vocabulary(staging, vocabulary.terms)
     else:
         position = {digest: number for number, digest in enumerate(digests)}
         order = [position[h] for h in hashes]
-        # The two fields' postings are sorted at the same time: numpy sorts without the GIL.
-        with ThreadPoolExecutor(1) as pool:
-            pending = pool.submit(lambda: bigram_segment_of(*joined_bigrams(bigram_chunks), 0, order))
-            segment = build_segment([fresh[h] if h in fresh else previous.bag(h) for h in hashes], 0)
+        # The two fields' postings are sorted in threads, numpy mostly without the GIL, while
+        # this one writes what takes Python: the articles and the vocabulary.
+        with ThreadPoolExecutor(2) as pool:
+            bigram_postings = pool.submit(lambda: bigram_segment_of(*joined_bigrams(bigram_chunks), 0, order))
+            bags = [fresh[h] if h in fresh else previous.bag(h) for h in hashes]
+            word_postings = pool.submit(build_segment, bags, 0)
+            offsets = ArticleFile.write(seg_dir / "articles.jsonl", corpus.articles)
+            _write_vocabulary(staging, vocabulary.terms)
             minhash = np.concatenate([c.minhash for c in bigram_chunks])[order]
-            bigrams = pending.result()
-        mark = report.step("sorting the postings", mark)
+            segment, bigrams = word_postings.result(), bigram_postings.result()
+        mark = report.step("sorting the postings, writing the articles and the vocabulary", mark)
         segment_files(seg_dir, segment, bigrams, minhash, offsets, hashes, [a.id for a in corpus.articles])
-    write_lines(staging / "vocab.txt", vocabulary.terms)
-    write_sorted(vocabulary.terms, {key: staging / key for key in SORTED_FILES})
     write_lines(staging / "userdict.txt", user_words)
     write_json(staging / "issues.json", [i.to_dict() for i in corpus.issues])
     meta = {
@@ -260,6 +262,11 @@ def build_index(
         report.seconds,
     )
     return report
+
+
+def _write_vocabulary(staging: Path, terms: list[str]) -> None:
+    write_lines(staging / "vocab.txt", terms)
+    write_sorted(terms, {key: staging / key for key in SORTED_FILES})
 
 
 def _keep_unchanged(
