@@ -16,7 +16,7 @@ import numpy.typing as npt
 from index.article import Article
 from index.bigram import bigram_bags
 from index.bm25 import CountArray, Int32Array, IntArray, compact_counts
-from index.indexed_text import document_word_counts, folded_weighted_text
+from index.indexed_text import document_words, folded_weighted_text
 from index.neardup import signatures
 from index.normalize import for_matching
 from index.settings import IndexParams
@@ -72,23 +72,22 @@ class _Numbers(dict[str, int]):
 class _ChunkTerms:
     """A chunk's words and the tokens they give, numbered in the order tokens first occur.
 
-    Per document only its words' numbers and counts are kept; at the end each distinct word's
-    tokens are looked up once and the bags expanded from word counts to token counts with
-    array operations, instead of a loop per token of every document.
+    Per document only its words' numbers are kept, in order; at the end each distinct word's
+    tokens are looked up once and the bags expanded from words to token counts with array
+    operations (one sort sums them), instead of counting and looping per token of every
+    document.
     """
 
     def __init__(self, tokenizer: Tokenizer) -> None:
         self.tokenizer = tokenizer
         self.word_ids = _Numbers()
         self.words: list[int] = []
-        self.counts: list[int] = []
         self.sizes: list[int] = []
 
-    def add(self, counts: Mapping[str, int]) -> None:
-        """One document's word counts."""
-        self.words.extend(map(self.word_ids.__getitem__, counts))
-        self.counts.extend(counts.values())
-        self.sizes.append(len(counts))
+    def add(self, words: list[str]) -> None:
+        """One document's words, in order, repeats and all (summed with the tokens' counts)."""
+        self.words.extend(map(self.word_ids.__getitem__, words))
+        self.sizes.append(len(words))
 
     def bags(self) -> tuple[list[str], Int32Array, Int32Array, Int32Array]:
         """(tokens by id, each document's number of distinct tokens, their ids document after
@@ -108,8 +107,7 @@ class _ChunkTerms:
         tokens = word_tokens[ends[:-1][words][entry] + within]
         n_docs = len(self.sizes)
         owner = np.repeat(np.arange(n_docs, dtype=np.int64), self.sizes)[entry]
-        counts = np.array(self.counts, dtype=np.int64)[entry]
-        terms, tfs, lengths = _summed_by_document(owner, tokens, counts, n_docs)
+        terms, tfs, lengths = _summed_by_document(owner, tokens, np.ones_like(tokens), n_docs)
         return list(token_ids), lengths, terms, tfs
 
 
@@ -147,7 +145,7 @@ def _segment_articles(
     minhash = signatures(bodies, folded=True)
     for article, body, segment_words in zip(articles, bodies, wanted, strict=True):
         if segment_words:
-            terms.add(document_word_counts(tokenizer, article, params, body))
+            terms.add(document_words(tokenizer, article, params, body))
     return Chunk(
         *terms.bags(),
         *bigram_bags(texts),

@@ -4,7 +4,6 @@ sees, its character-bigram bag, and the content hash that decides whether a rebu
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 
 import numpy as np
 
@@ -46,12 +45,12 @@ def document_token_list(tokenizer: Tokenizer, article: Article, params: IndexPar
     return tokens
 
 
-def document_word_counts(
+def document_words(
     tokenizer: Tokenizer, article: Article, params: IndexParams, folded_body: str | None = None
-) -> Counter[str]:
-    """The article's segmented words and how often each counts (`folded_body`: the body, folded);
-    their `word_tokens`, each counted as often, make `Counter(document_token_list(...))`."""
-    return tokenizer.word_counts(_folded_parts(article, params, folded_body))
+) -> list[str]:
+    """The article's segmented words, each part's repeated by its weight (`folded_body`: the
+    body, folded); their tokens, in order, make `document_token_list(...)`."""
+    return tokenizer.weighted_words(_folded_parts(article, params, folded_body))
 
 
 def _folded_parts(article: Article, params: IndexParams, folded_body: str | None) -> list[tuple[str, int]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
@@ -164,11 +163,11 @@ class Tokenizer:
         """Tokens of article text, in order, duplicates kept (they are term frequencies)."""
         return self._segment(for_matching(text))
 
-    def word_counts(self, parts: Iterable[tuple[str, int]]) -> Counter[str]:
-        """How many times each segmented word occurs in folded texts, each counted `weight` times
-        (in the order words first occur; `tokens_of_words` gives each one's tokens)."""
+    def weighted_words(self, parts: Iterable[tuple[str, int]]) -> list[str]:
+        """The segmented words of folded texts in order, each text's repeated `weight` times
+        (`tokens_of_words` gives each one's tokens)."""
         cut = self._segmenter.cut
-        return Counter(chain.from_iterable(cut(text) * weight for text, weight in parts))
+        return list(chain.from_iterable(cut(text) * weight for text, weight in parts))
 
     def tokens_of_words(self, words: list[str]) -> list[tuple[str, ...]]:
         """The search tokens of each segmented word (remembered: words recur far more than texts)."""
