@@ -1,71 +1,131 @@
-"""Reading an xz archive with its decompression in a thread, ahead of the caller.
+"""Reading a large xz archive with its decompression in a child process, ahead of the parser.
 
-Decompressing xz is a third of reading a large JSONL archive. `lzma.open` decompresses in
-small steps of Python code, which a thread would run only when the parser lets go of the GIL;
-here the thread hands lzma whole blocks, which it decompresses without the GIL while the
-caller parses the block before. Streams, trailing garbage and truncation are handled as
-`lzma.open` handles them.
+Decompressing xz takes longer than parsing the JSON lines it holds, and lzma cannot share the
+work between threads of this process: `lzma.open` decompresses in small steps of Python code
+that wait for the GIL the parser holds. A child Python process decompresses the file on
+another core and streams the bytes through a pipe; truncation and corruption are raised here
+as `lzma.open` raises them, after the lines read before them. A small archive is read in this
+process: starting a child costs more than it saves.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import logging
 import lzma
+import os
+import queue
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
 
-# Compressed bytes read at a time. Large, because the thread waits for the GIL after each block
-# (up to the interpreter's switch interval, 5 ms): 256 KB blocks won nothing, 4 MB 30%.
-RAW_BYTES = 4 * 1024 * 1024
-# The most one block decompresses to: a small archive of repeated bytes expands a thousandfold.
-BLOCK_BYTES = 64 * 1024 * 1024
+log = logging.getLogger(__name__)
 
-
-class _XzBlocks:
-    """The decompressed blocks of an xz file, one at a time; b"" at its end."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.decompressor = lzma.LZMADecompressor()
-        self.later_stream = False
-        self.ended = False
-
-    def next_block(self) -> bytes:
-        while not self.ended:
-            if self.decompressor.eof:
-                data = self.decompressor.unused_data or self.raw.read(RAW_BYTES)
+# Compressed size from which a child decompresses (it starts in about 30 ms).
+CHILD_MIN_BYTES = 4 * 1024 * 1024
+READ_BYTES = 1024 * 1024
+PIPE_BYTES = 1024 * 1024
+AHEAD_BLOCKS = 32  # at most this many blocks decompressed ahead of the parser
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux; elsewhere the call fails harmlessly
+# The child: lzma.open's handling of streams, trailing garbage and damage, with whole blocks
+# handed to the decompressor (output before damage is written before the error is).
+_CHILD = """
+import lzma, sys
+out = sys.stdout.buffer
+try:
+    with open(sys.argv[1], "rb") as raw:
+        decompressor, later = lzma.LZMADecompressor(), False
+        while True:
+            if decompressor.eof:
+                data = decompressor.unused_data or raw.read(1 << 18)
                 if not data:
                     break
-                self.decompressor, self.later_stream = lzma.LZMADecompressor(), True
-            elif self.decompressor.needs_input:
-                data = self.raw.read(RAW_BYTES)
+                decompressor, later = lzma.LZMADecompressor(), True
+            elif decompressor.needs_input:
+                data = raw.read(1 << 18)
                 if not data:
                     raise EOFError("Compressed file ended before the end-of-stream marker was reached")
             else:
-                data = b""  # the decompressor still holds output
+                data = b""
             try:
-                block = self.decompressor.decompress(data, max_length=BLOCK_BYTES)
+                out.write(decompressor.decompress(data, max_length=1 << 24))
             except lzma.LZMAError:
-                if not self.later_stream:
+                if not later:
                     raise
-                break  # after a whole stream, bytes that are not one are ignored
-            if block:
-                return block
-        self.ended = True
-        return b""
+                break
+except (EOFError, lzma.LZMAError, OSError) as exc:
+    out.flush()
+    sys.stderr.write(f"{type(exc).__name__}\\n{exc}")
+    sys.exit(3)
+"""
 
 
 def xz_lines(path: Path) -> Iterator[bytes]:
-    """The lines of an xz-compressed file (without their line breaks); errors as `lzma.open`'s."""
-    with path.open("rb") as raw, ThreadPoolExecutor(1, thread_name_prefix="xz") as pool:
-        blocks = _XzBlocks(raw)
-        pending = pool.submit(blocks.next_block)
+    """The lines of an xz-compressed file, each with its line break (as `lzma.open` gives them)."""
+    child = None
+    if path.stat().st_size >= CHILD_MIN_BYTES:
+        try:
+            child = subprocess.Popen(
+                [sys.executable, "-I", "-c", _CHILD, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        except OSError as exc:
+            log.info("decompressing %s in this process: no child process (%s)", path, exc)
+    if child is None:
+        with lzma.open(path, "rb") as handle:
+            yield from handle
+    else:
+        yield from _child_lines(child)
+
+
+def _child_lines(child: subprocess.Popen[bytes]) -> Iterator[bytes]:
+    assert child.stdout is not None and child.stderr is not None
+    with contextlib.suppress(OSError):  # a larger pipe lets the child run further ahead
+        fcntl.fcntl(child.stdout.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
+    # A thread drains the pipe as fast as the child fills it (up to a bound), the parser
+    # taking blocks from it; b"" marks the end.
+    blocks: queue.Queue[bytes] = queue.Queue(maxsize=AHEAD_BLOCKS)
+    drain = threading.Thread(target=_drain, args=(child.stdout.fileno(), blocks), name="xz-pipe", daemon=True)
+    drain.start()
+    ended = False
+    try:
         rest = b""
-        while block := pending.result():  # a read's error is raised here, in the caller
-            pending = pool.submit(blocks.next_block)
+        while block := blocks.get():
             lines = (rest + block).split(b"\n")
             rest = lines.pop()
-            yield from lines
+            for line in lines:
+                yield line + b"\n"
+        ended = True
+        error = child.stderr.read().decode("utf-8", "replace")
+        if child.wait() != 0:
+            raise _child_error(error, child.returncode)
         if rest:
             yield rest
+    finally:
+        if child.poll() is None:
+            child.kill()
+        while not ended:  # let the thread see the pipe's end, wherever the reader stopped
+            ended = not blocks.get()
+        drain.join()
+        child.wait()
+        child.stdout.close()
+        child.stderr.close()
+
+
+def _drain(fd: int, blocks: queue.Queue[bytes]) -> None:
+    try:
+        while block := os.read(fd, READ_BYTES):
+            blocks.put(block)
+    finally:
+        blocks.put(b"")
+
+
+def _child_error(report: str, returncode: int) -> Exception:
+    kind, _, message = report.partition("\n")
+    if kind == "EOFError":
+        return EOFError(message)
+    if kind == "LZMAError":
+        return lzma.LZMAError(message)
+    return OSError(message or f"the decompressing process ended with status {returncode}")
