@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from index.article import Article
-from index.bags import Chunk, Segmenter, VocabularyExtension, joined_bigrams
-from index.bigram import bigram_segment_of
+from index.bags import Chunk, Segmenter, VocabularyExtension
+from index.bigram import bigram_segment_of_blocks
 from index.bm25 import Int32Array, build_segment
 from index.corpus import corpus_fingerprint
 from index.index_files import (
@@ -58,7 +58,7 @@ def add_articles(
             bigram_chunks.append(chunk)
     start = sum(int(s["n_docs"]) for s in meta["segments"])
     segment = build_segment(bags, start)
-    bigrams = bigram_segment_of(*joined_bigrams(bigram_chunks), start)
+    bigrams = bigram_segment_of_blocks([(c.bg_lengths, c.bg_terms, c.bg_tfs) for c in bigram_chunks], start)
     rows = [c.minhash for c in bigram_chunks]
     minhash = np.concatenate(rows) if rows else np.zeros((0, N_HASHES), dtype=np.uint32)
     name = f"seg-{len(meta['segments']):03d}"

@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from index.article import Article
 from index.bigram import bigram_bags
-from index.bm25 import CountArray, Int32Array, IntArray, compact_counts
+from index.bm25 import CountArray, Int32Array, IntArray
 from index.indexed_text import document_words, folded_weighted_text
 from index.neardup import signatures
 from index.normalize import for_matching
@@ -50,15 +50,6 @@ class Chunk:
     bg_terms: Int32Array
     bg_tfs: CountArray
     minhash: npt.NDArray[np.uint32]
-
-
-def joined_bigrams(chunks: list[Chunk]) -> tuple[Int32Array, Int32Array, CountArray]:
-    """The chunks' bigram bags laid end to end (`bigram_segment_of`'s input)."""
-    if not chunks:
-        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint8)
-    lengths = np.concatenate([c.bg_lengths for c in chunks])
-    terms = np.concatenate([c.bg_terms for c in chunks])
-    return lengths, terms, compact_counts(np.concatenate([c.bg_tfs for c in chunks]))
 
 
 class _Numbers(dict[str, int]):

@@ -199,6 +199,9 @@ def build_bigram_segment(docs: list[BigramDoc], doc_start: int) -> BigramSegment
     return bigram_segment_of(lengths, terms, compact_counts(np.concatenate([d.tfs for d in docs])), doc_start)
 
 
+Bags = tuple[npt.NDArray[np.integer[Any]], Int32Array, CountArray]
+
+
 def bigram_segment_of(
     lengths: npt.NDArray[np.integer[Any]],
     terms: Int32Array,
@@ -209,17 +212,21 @@ def bigram_segment_of(
     """A segment from bags laid end to end: `lengths[i]` sorted bigram ids of bag i (and their
     counts in `tfs`). Document i has bag `bag_of_doc[i]` (by default bag i): a build segments
     each distinct text once, so a bag may serve several documents, or none."""
-    bag_len = sums_by_run(tfs, lengths)
-    if bag_of_doc is None:
-        n_docs, doc_len = int(lengths.shape[0]), bag_len
-        parts: list[Postings] = [(terms, tfs, np.repeat(np.arange(n_docs, dtype=np.int32), lengths))]
-    else:
-        n_docs, parts = len(bag_of_doc), _parts_by_doc(lengths, terms, tfs, np.asarray(bag_of_doc, dtype=np.int64))
-        doc_len = bag_len[np.asarray(bag_of_doc, dtype=np.int64)]
-    bg_terms, indptr, docs, sorted_tfs = postings_by_term(parts, n_docs)
+    return bigram_segment_of_blocks([(lengths, terms, tfs)], doc_start, bag_of_doc)
+
+
+def bigram_segment_of_blocks(
+    blocks: Sequence[Bags], doc_start: int, bag_of_doc: Sequence[int] | None = None
+) -> BigramSegment:
+    """`bigram_segment_of` over blocks of bags (lengths, terms, tfs), the bags numbered across
+    them: the chunks of a build, never joined into one array."""
+    bag_len = np.concatenate([sums_by_run(tfs, lengths) for lengths, _, tfs in blocks]) if blocks else _NO_LENGTHS
+    which = np.arange(bag_len.shape[0]) if bag_of_doc is None else np.asarray(bag_of_doc, dtype=np.int64)
+    parts = _parts_by_doc(blocks, which)
+    bg_terms, indptr, docs, sorted_tfs = postings_by_term(parts, int(which.shape[0]))
     return BigramSegment(
         doc_start=doc_start,
-        bg_doc_len=doc_len,
+        bg_doc_len=bag_len[which].astype(np.int32),
         bg_terms=bg_terms,
         bg_indptr=indptr,
         bg_docs=docs,
@@ -227,30 +234,34 @@ def bigram_segment_of(
     )
 
 
-def _parts_by_doc(
-    lengths: npt.NDArray[np.integer[Any]], terms: Int32Array, tfs: CountArray, which: IntArray
-) -> list[Postings]:
+_NO_LENGTHS = np.zeros(0, dtype=np.int32)
+
+
+def _parts_by_doc(blocks: Sequence[Bags], which: IntArray) -> list[Postings]:
     """The bags' entries with the documents they belong to: each bag's entries where they are
     for the first document that has it, copies only for the (few) other documents that have
     it too, nothing for a bag no document has."""
-    lengths = lengths.astype(np.int64)
+    sizes = [int(lengths.shape[0]) for lengths, _, _ in blocks]
     used, first_doc = np.unique(which, return_index=True)
-    doc_of_bag = np.full(lengths.shape[0], -1, dtype=np.int64)
+    doc_of_bag = np.full(sum(sizes), -1, dtype=np.int32)
     doc_of_bag[used] = first_doc
-    docs = np.repeat(doc_of_bag, lengths)
-    if used.shape[0] < lengths.shape[0]:
-        kept = docs >= 0
-        terms, tfs, docs = terms[kept], tfs[kept], docs[kept]
-        lengths = np.where(doc_of_bag >= 0, lengths, 0)
-    parts: list[Postings] = [(terms, tfs, docs)]
-    again = np.flatnonzero(doc_of_bag[which] != np.arange(which.shape[0]))
-    if again.shape[0]:
-        starts = np.zeros(lengths.shape[0], dtype=np.int64)
-        np.cumsum(lengths[:-1], out=starts[1:])
-        bags = which[again]
-        placed = np.cumsum(lengths[bags]) - lengths[bags]
-        index = np.arange(int(lengths[bags].sum()), dtype=np.int64) + np.repeat(starts[bags] - placed, lengths[bags])
-        parts.append((terms[index], tfs[index], np.repeat(again, lengths[bags])))
+    parts: list[Postings] = []
+    starts = np.cumsum([0, *sizes])
+    for (lengths, terms, tfs), start, size in zip(blocks, starts, sizes, strict=False):
+        owners = doc_of_bag[start : start + size]
+        docs = np.repeat(owners, lengths)
+        if (owners < 0).any():
+            kept = docs >= 0
+            terms, tfs, docs = terms[kept], tfs[kept], docs[kept]
+        parts.append((terms, tfs, docs))
+    for doc in np.flatnonzero(doc_of_bag[which] != np.arange(which.shape[0])).tolist():
+        bag = int(which[doc])
+        block = int(np.searchsorted(starts, bag, side="right")) - 1
+        lengths, terms, tfs = blocks[block]
+        local = bag - int(starts[block])
+        begin = int(lengths[:local].sum())
+        end = begin + int(lengths[local])
+        parts.append((terms[begin:end], tfs[begin:end], np.full(end - begin, doc, dtype=np.int32)))
     return parts
 
 
@@ -398,6 +409,7 @@ __all__ = [
     "Occurrences",
     "bigram_bags",
     "bigram_segment_of",
+    "bigram_segment_of_blocks",
     "bigram_stream",
     "bigram_text",
     "build_bigram_segment",

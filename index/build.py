@@ -25,8 +25,8 @@ import numpy as np
 from index.article import Article
 from index.article_file import ArticleFile
 from index.atomic import exchange
-from index.bags import Chunk, Segmenter, Vocabulary, joined_bigrams
-from index.bigram import BIGRAM_ARRAYS, bigram_segment_of
+from index.bags import Chunk, Segmenter, Vocabulary
+from index.bigram import BIGRAM_ARRAYS, bigram_segment_of_blocks
 from index.bm25 import SEGMENT_ARRAYS, CountArray, Int32Array, Segment, build_segment
 from index.corpus import CorpusLoad, corpus_digest, corpus_fingerprint, load_corpus
 from index.index_files import (
@@ -230,7 +230,8 @@ def build_index(
         # The two fields' postings are sorted in threads, numpy mostly without the GIL, while
         # this one writes what takes Python: the articles and the vocabulary.
         with ThreadPoolExecutor(2) as pool:
-            bigram_postings = pool.submit(lambda: bigram_segment_of(*joined_bigrams(bigram_chunks), 0, order))
+            blocks = [(c.bg_lengths, c.bg_terms, c.bg_tfs) for c in bigram_chunks]
+            bigram_postings = pool.submit(bigram_segment_of_blocks, blocks, 0, order)
             bags = [fresh[h] if h in fresh else previous.bag(h) for h in hashes]
             word_postings = pool.submit(build_segment, bags, 0)
             offsets = ArticleFile.write(seg_dir / "articles.jsonl", corpus.articles)

@@ -237,8 +237,7 @@ def test_question_words_never_reach_the_bigram_field(engine: SearchEngine) -> No
 
 
 def test_bags_of_many_texts_in_one_pass_equal_each_text_alone() -> None:
-    from index.bags import Chunk, joined_bigrams
-    from index.bigram import bigram_bags, bigram_segment_of
+    from index.bigram import bigram_bags, bigram_segment_of, bigram_segment_of_blocks
 
     texts = [*TEXTS, "", "没有", "a1", TEXTS[0] + "\n" + TEXTS[1]]
     lengths, terms, tfs = bigram_bags(texts)
@@ -250,14 +249,11 @@ def test_bags_of_many_texts_in_one_pass_equal_each_text_alone() -> None:
     for name in ("bg_doc_len", "bg_terms", "bg_indptr", "bg_docs", "bg_tfs"):
         assert getattr(flat, name).tolist() == getattr(built, name).tolist(), name
     # Documents gathered in another order (and one twice), as a build with repeated texts does.
-    empty = np.zeros(0, dtype=np.int32)
+    # Bags in blocks (a build's chunks), one block empty, some bags used by no document.
     half = len(texts) // 2
-    chunks = [
-        Chunk([], empty, empty, empty, *bigram_bags(part), np.zeros((len(part), 1), dtype=np.uint32))
-        for part in (texts[:half], texts[half:])
-    ]
-    order = [3, 0, 0, len(texts) - 1, 2]
-    got = bigram_segment_of(*joined_bigrams(chunks), 0, order)
+    blocks = [bigram_bags(part) for part in (texts[:half], [], texts[half:])]
+    order = [3, 0, 0, len(texts) - 1, 2, half + 1, half + 1]
+    got = bigram_segment_of_blocks(blocks, 0, order)
     want = build_bigram_segment([alone[i] for i in order], 0)
     for name in ("bg_doc_len", "bg_terms", "bg_indptr", "bg_docs", "bg_tfs"):
         assert getattr(got, name).tolist() == getattr(want, name).tolist(), name
