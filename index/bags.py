@@ -7,7 +7,7 @@ import multiprocessing
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, pairwise
 from typing import Any
 
 import numpy as np
@@ -269,8 +269,21 @@ def chunk_bags(chunk: Chunk, numbers: Callable[[list[str]], Int32Array]) -> list
     if not chunk.lengths.shape[0]:
         return []  # a chunk whose articles all kept their previous words
     terms = numbers(chunk.words)[chunk.terms]
-    owner = np.repeat(np.arange(chunk.lengths.shape[0], dtype=np.int64), chunk.lengths)
-    # A document's terms are distinct: one sort of (document, term) keys orders them all.
-    order = np.argsort((owner << 32) | terms.astype(np.int64))
-    cuts = np.cumsum(chunk.lengths)[:-1]
-    return list(zip(np.split(terms[order], cuts), np.split(chunk.tfs[order], cuts), strict=True))
+    n_docs = int(chunk.lengths.shape[0])
+    term_bits = max(1, int(terms.max(initial=0)).bit_length())
+    tf_bits = max(1, int(chunk.tfs.max(initial=0)).bit_length())
+    owner = np.repeat(np.arange(n_docs, dtype=np.int64), chunk.lengths)
+    if n_docs.bit_length() + term_bits + tf_bits <= 63:
+        # A document's terms are distinct: one sort of packed (document, term, count) keys
+        # orders them all, and the terms and counts are read back from the keys.
+        keys = (((owner << term_bits) | terms) << tf_bits) | chunk.tfs
+        keys.sort()
+        sorted_terms = ((keys >> tf_bits) & ((1 << term_bits) - 1)).astype(np.int32)
+        sorted_tfs = (keys & ((1 << tf_bits) - 1)).astype(chunk.tfs.dtype)
+    else:
+        order = np.argsort((owner << 32) | terms.astype(np.int64))
+        sorted_terms, sorted_tfs = terms[order], chunk.tfs[order]
+    bounds = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(chunk.lengths, out=bounds[1:])
+    edges = bounds.tolist()
+    return [(sorted_terms[a:b], sorted_tfs[a:b]) for a, b in pairwise(edges)]
