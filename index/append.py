@@ -74,7 +74,7 @@ def add_articles(
         vocabulary.new_terms, vocabulary.first_new_id, {key: index_dir / files[key] for key in SORTED_FILES}
     )
     write_lines(index_dir / files["userdict.txt"], tokenizer.user_words)
-    write_json(index_dir / files["issues.json"], [*issues, issue.to_dict()])
+    write_json(index_dir / files["issues.json"], [*issues, issue.to_dict()], compact=True)
     meta["files"] = files
     meta["segments"].append({"name": name, "n_docs": segment.n_docs})
     meta["n_terms"] = vocabulary.first_new_id + len(vocabulary.new_terms)

@@ -241,7 +241,7 @@ def build_index(
         mark = report.step("sorting the postings, writing the articles and the vocabulary", mark)
         segment_files(seg_dir, segment, bigrams, minhash, offsets, hashes, [a.id for a in corpus.articles])
     write_lines(staging / "userdict.txt", user_words)
-    write_json(staging / "issues.json", [i.to_dict() for i in corpus.issues])
+    write_json(staging / "issues.json", [i.to_dict() for i in corpus.issues], compact=True)
     meta = {
         "format_version": FORMAT_VERSION,
         **_index_signature(params, tokenizer),

@@ -208,10 +208,10 @@ def test_a_publish_that_dies_before_its_commit_leaves_the_old_index(
     issue, articles, text = parse_upload(NEW_ISSUE.encode(), "t.txt", STREET, "2020-07")
     real = append.write_json
 
-    def crash_at_meta(path: Path, data: object) -> None:
+    def crash_at_meta(path: Path, data: object, *, compact: bool = False) -> None:
         if path.name == META:
             raise OSError("power cut")
-        real(path, data)
+        real(path, data, compact=compact)
 
     monkeypatch.setattr(append, "write_json", crash_at_meta)
     with pytest.raises(OSError, match="power cut"):
