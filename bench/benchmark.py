@@ -120,7 +120,7 @@ def measure_size(options: BenchOptions, size: int | None, report: Report) -> Fig
         corpus = options.work_dir / f"corpus-{label}" / "news.jsonl"
         real, made = write_corpus(options.archive, size, corpus)
         if made:
-            report(f"[{label}] {real:,} real articles and {made:,} made from their passages (index/bench_corpus.py)")
+            report(f"[{label}] {real:,} real articles and {made:,} made from their passages (bench/corpus.py)")
         elif real < size:
             report(f"[{label}] the archive holds only {real} articles")
     index_dir = options.work_dir / f"index-{label}"
