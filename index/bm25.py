@@ -142,20 +142,6 @@ def compact_counts(tfs: npt.NDArray[np.integer[Any]]) -> CountArray:
     return tfs.astype(dtype, copy=False)
 
 
-def by_term(terms: Int32Array) -> tuple[Int32Array, npt.NDArray[np.int64]]:
-    """(the term ids sorted, the stable order that sorts them): each term's postings in
-    document order.
-
-    One sort of (term, position) keys, values only, takes half the time of a stable argsort
-    of the ids, which is a good part of a build's last, single-core step.
-    """
-    if terms.shape[0] >= 1 << 32:
-        order = np.argsort(terms, kind="stable")
-        return terms[order], order
-    keys = np.sort((terms.astype(np.int64) << 32) | np.arange(terms.shape[0], dtype=np.int64))
-    return (keys >> 32).astype(np.int32), keys & 0xFFFFFFFF
-
-
 Postings = tuple[Int32Array, CountArray, npt.NDArray[np.integer[Any]]]
 
 
