@@ -104,7 +104,7 @@ class _ChunkTerms:
 
 
 def _summed_by_document(
-    owner: IntArray, tokens: IntArray, counts: IntArray, n_docs: int
+    owner: IntArray, tokens: npt.NDArray[np.integer[Any]], counts: npt.NDArray[np.integer[Any]], n_docs: int
 ) -> tuple[Int32Array, Int32Array, Int32Array]:
     """Each document's distinct tokens, sorted, and their summed counts: a token given by two
     words of a document counts once, with both words' counts. (token ids, counts, number of
@@ -289,20 +289,9 @@ def chunk_bags(chunk: Chunk, numbers: Callable[[list[str]], Int32Array]) -> list
         return []  # a chunk whose articles all kept their previous words
     terms = numbers(chunk.words)[chunk.terms]
     n_docs = int(chunk.lengths.shape[0])
-    term_bits = max(1, int(terms.max(initial=0)).bit_length())
-    tf_bits = max(1, int(chunk.tfs.max(initial=0)).bit_length())
     owner = np.repeat(np.arange(n_docs, dtype=np.int64), chunk.lengths)
-    if n_docs.bit_length() + term_bits + tf_bits <= 63:
-        # A document's terms are distinct: one sort of packed (document, term, count) keys
-        # orders them all, and the terms and counts are read back from the keys.
-        keys = (((owner << term_bits) | terms) << tf_bits) | chunk.tfs
-        keys.sort()
-        sorted_terms = ((keys >> tf_bits) & ((1 << term_bits) - 1)).astype(np.int32)
-        sorted_tfs = (keys & ((1 << tf_bits) - 1)).astype(chunk.tfs.dtype)
-    else:
-        order = np.argsort((owner << 32) | terms.astype(np.int64))
-        sorted_terms, sorted_tfs = terms[order], chunk.tfs[order]
+    # A document's terms are distinct, so summing by (document, term) only orders them.
+    sorted_terms, sorted_tfs, _ = _summed_by_document(owner, terms, chunk.tfs, n_docs)
     bounds = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(chunk.lengths, out=bounds[1:])
-    edges = bounds.tolist()
-    return [(sorted_terms[a:b], sorted_tfs[a:b]) for a, b in pairwise(edges)]
+    return [(sorted_terms[a:b], sorted_tfs[a:b]) for a, b in pairwise(bounds.tolist())]
