@@ -4,13 +4,14 @@ News archives carry the same story from several outlets or issues, nearly word f
 result list they crowd out everything else, so near-identical articles are shown as one result
 that says how many more there are. Similarity is the Jaccard overlap of the articles' 5-character
 shingles (letters, digits and Chinese characters only, so punctuation and spacing do not
-matter), estimated from 64 one-permutation MinHash values stored with each article (256 bytes an article; fewer make
-the estimate too noisy near the threshold).
+matter), estimated from 64 one-permutation MinHash values stored with each article (256 bytes
+an article; fewer make the estimate too noisy near the threshold).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Protocol
 
 import numpy as np
@@ -51,16 +52,16 @@ _PROBES = _probe_order()
 BLOCK_TEXTS = 64
 
 
+@cache
 def _alphanumeric_table() -> npt.NDArray[np.bool_]:
+    # Made on the first signature rather than at import: most processes that load an index
+    # never compute one.
     return np.fromiter((chr(point).isalnum() for point in range(0x10000)), dtype=np.bool_, count=0x10000)
-
-
-_ALPHANUMERIC = _alphanumeric_table()
 
 
 def _letters_and_digits(points: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
     """Which code points are letters or digits (what `[^\\W_]` matches), looked up in a table."""
-    keep = _ALPHANUMERIC[np.minimum(points, 0xFFFF)]
+    keep = _alphanumeric_table()[np.minimum(points, 0xFFFF)]
     beyond = np.flatnonzero(points > 0xFFFF)  # rare: the table covers the basic plane
     keep[beyond] = [chr(int(point)).isalnum() for point in points[beyond]]
     return keep
